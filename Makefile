@@ -1,4 +1,5 @@
-# claimstance: `make train` builds the default model, `make test` runs the tests (see README.md).
+# claimstance: `make serve` starts the HTTP service (building the default model first if there is none),
+# `make test` runs the tests (see README.md).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= $(if $(wildcard ../shared/data),../shared/data,data)
@@ -6,8 +7,10 @@ RECIPE ?= default
 MODEL_DIR ?= artifacts/$(RECIPE)
 REPORT_DIR ?= reports/$(RECIPE)
 SEEDS ?= 42 43 44
+MODEL ?= claimstance:latest
+PORT ?= 3000
 
-.PHONY: setup data train eval ablation test lint format clean
+.PHONY: setup data train export model serve bench-serve eval ablation test lint format clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +29,20 @@ train: data
 
 $(MODEL_DIR)/model.safetensors:
 	$(MAKE) train
+
+# Export an already trained folder to int8 ONNX, choose its runtime on validation, and register it.
+export: setup
+	$(PY) -m training.export --model $(MODEL_DIR) --data_dir $(DATA_DIR) --register true
+
+# The model the service serves: trained and registered now if the model store has none.
+model: setup
+	@$(PY) -m models.registry $(MODEL) || $(MAKE) train
+
+serve: model
+	CLAIMSTANCE_MODEL=$(MODEL) $(VENV)/bin/bentoml serve serving.service:Claimstance --port $(PORT)
+
+bench-serve: model
+	$(PY) -m eval.bench_serve --model $(MODEL)
 
 eval: data $(MODEL_DIR)/model.safetensors
 	$(PY) -m eval.evaluate --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)

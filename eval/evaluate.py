@@ -7,7 +7,6 @@ model (same claims held out for validation, same seed) and pick their settings o
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,18 +18,19 @@ from transformers import HfArgumentParser
 from eval.baselines import PUBLISHED_EMERGENT, MajorityBaseline, TfidfBaseline
 from eval.metrics import Scores, score
 from eval.report import confusion_text, per_class_text, plot_confusion, plot_reliability, write_json
-from models.checkpoint import TRAINING_INFO_FILE
 from models.encoding import LongTextStrategy
 from models.predictor import StancePredictor
 from models.registry import resolve
+from models.runtime import ONNX_FILE, Runtime
 from models.settings import MODEL_NAME
 from training.config import TrainConfig, default_data_dir
 from training.data import StanceCorpus, load_corpus, split_by_group
-from training.train import build_splits
+from training.splits import model_splits
 
 log = logging.getLogger("claimstance.eval")
 MODEL_SYSTEM = "claimstance"
 TRUNCATION_SYSTEM = "claimstance, plain truncation"
+ONNX_SYSTEM = "claimstance, int8 ONNX runtime (served)"
 SPLITS = ("test", "validation")
 
 
@@ -56,15 +56,6 @@ def evaluation_sets(corpus: StanceCorpus, config: EvalConfig) -> dict[str, Datas
         f"{source}_validation": validation.filter(lambda row, s=source: row["source"] == s)
         for source in sorted(set(validation["source"]))
     }
-
-
-def model_training_splits(model_dir: Path, config: EvalConfig, corpus: StanceCorpus) -> tuple[Dataset, Dataset]:
-    """The model's own training and validation pairs, rebuilt from the training config saved with it."""
-    info_file = model_dir / TRAINING_INFO_FILE
-    saved = json.loads(info_file.read_text()).get("training_config") if info_file.exists() else None
-    if saved:
-        return build_splits(TrainConfig(**{**saved, "data_dir": config.data_dir}))
-    return split_by_group(corpus.train_pool, config.validation_fraction, config.seed)
 
 
 def evaluate_model(predictor: StancePredictor, dataset: Dataset) -> tuple[Scores, np.ndarray]:
@@ -112,9 +103,12 @@ def run(config: EvalConfig) -> dict:
     predictor.long_text = LongTextStrategy.TRUNCATE
     for name in [n for n in test_sets if not n.startswith("emergent_")]:
         figures[TRUNCATION_SYSTEM][name] = evaluate_model(predictor, test_sets[name])[0].to_dict()
+    if (path / ONNX_FILE).is_file():
+        onnx_predictor = StancePredictor.from_dir(path, runtime=Runtime.ONNX)
+        figures[ONNX_SYSTEM] = {name: evaluate_model(onnx_predictor, d)[0].to_dict() for name, d in test_sets.items()}
 
     if config.baselines and config.split == "test":
-        train, validation = model_training_splits(path, config, corpus)
+        train, validation = model_splits(path, config.data_dir)
         emergent_train, emergent_validation = (
             d.filter(lambda row: row["source"] == "emergent") for d in (train, validation)
         )

@@ -15,18 +15,16 @@ from transformers import (
 )
 
 from models.labels import ID2LABEL, LABEL2ID, LABELS
-from models.settings import MAX_LENGTH
+from models.model_config import (
+    MAX_LENGTH_KEY,
+    TEMPERATURE_KEY,
+    ModelLoadError,
+    ModelSettings,
+    check_labels,
+)
 
 CARD_FILE = "README.md"
 TRAINING_INFO_FILE = "training_info.json"
-TEMPERATURE_KEY = "stance_temperature"
-MAX_LENGTH_KEY = "stance_max_length"
-"""config.json keys of the fitted temperature and the window. Not `temperature`/`max_length`: transformers 5
-counts those as generation parameters, refuses to save a config holding them and drops them on load."""
-
-
-class ModelLoadError(RuntimeError):
-    """A model folder that is missing, incomplete or not a claimstance model."""
 
 
 @dataclass
@@ -100,14 +98,9 @@ def load_model(model_dir: Path | str) -> tuple[PreTrainedModel, PreTrainedTokeni
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"{model_dir}: cannot load model: {error}") from error
-    if tuple(config.id2label[i] for i in range(config.num_labels)) != LABELS:
-        raise ModelLoadError(f"{model_dir}: labels {config.id2label} are not {LABELS}")
+    check_labels(model_dir, config.id2label)
     return model.eval(), tokenizer
 
 
-def model_max_length(model: PreTrainedModel) -> int:
-    return int(getattr(model.config, MAX_LENGTH_KEY, MAX_LENGTH))
-
-
-def model_temperature(model: PreTrainedModel) -> float:
-    return float(getattr(model.config, TEMPERATURE_KEY, 1.0))
+def model_settings(model: PreTrainedModel) -> ModelSettings:
+    return ModelSettings.from_config(model.config.to_dict())

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from models.checkpoint import load_model, model_max_length, model_temperature
 from models.encoding import LongTextStrategy, encode_pairs, fit_texts
 from models.labels import LABELS
+from models.model_config import ModelSettings, load_tokenizer, read_model_settings
+from models.runtime import Backend, Runtime, available_cores, default_batch_size, load_backend
 
 
 @dataclass(frozen=True)
@@ -22,10 +21,6 @@ class Prediction:
     scores: dict[str, float]
     text_reduced: bool
     """True when the text did not fit the window and only its claim-bearing passages were read."""
-
-
-def available_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -39,30 +34,55 @@ class StancePredictor:
     """Scores pairs in length-sorted batches with dynamic padding, returning results in input order.
 
     Sorting by length before batching means each batch pads only to its own longest pair, which on
-    a CPU is most of the speed. The thread count is set here, once, so that several workers on one
-    machine do not each take every core.
+    a CPU is most of the speed. The engine (PyTorch or ONNX Runtime) sets its thread count once, so
+    that several workers on one machine do not each take every core.
     """
 
     def __init__(
         self,
-        model: PreTrainedModel,
+        backend: Backend,
         tokenizer: PreTrainedTokenizerBase,
+        settings: ModelSettings,
         batch_size: int = 64,
-        num_threads: int | None = None,
         long_text: LongTextStrategy = LongTextStrategy.PASSAGES,
+        runtime: Runtime = Runtime.TORCH,
     ) -> None:
-        self.model = model.eval()
+        self.backend = backend
         self.tokenizer = tokenizer
-        self.max_length = model_max_length(model)
-        self.temperature = model_temperature(model)
+        self.max_length = settings.max_length
+        self.temperature = settings.temperature
         self.batch_size = batch_size
         self.long_text = long_text
-        torch.set_num_threads(num_threads or available_cores())
+        self.runtime = runtime
 
     @classmethod
-    def from_dir(cls, model_dir: Path | str, **kwargs) -> StancePredictor:
-        model, tokenizer = load_model(model_dir)
-        return cls(model, tokenizer, **kwargs)
+    def from_model(
+        cls, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, num_threads: int | None = None, **kwargs
+    ) -> StancePredictor:
+        """A predictor on a model already in memory (training calibrates with this).
+
+        Imported here, not at the top, so that a process serving the ONNX export never loads torch.
+        """
+        from models.checkpoint import model_settings
+        from models.torch_backend import TorchBackend
+
+        backend = TorchBackend(model, num_threads or available_cores())
+        return cls(backend, tokenizer, model_settings(model), **kwargs)
+
+    @classmethod
+    def from_dir(
+        cls,
+        model_dir: Path | str,
+        runtime: Runtime = Runtime.TORCH,
+        num_threads: int | None = None,
+        batch_size: int | None = None,
+        **kwargs,
+    ) -> StancePredictor:
+        """A predictor on a saved model; `batch_size` defaults to what suits the runtime (default_batch_size)."""
+        settings = read_model_settings(model_dir)
+        backend = load_backend(model_dir, runtime, num_threads)
+        batch_size = batch_size or default_batch_size(runtime)
+        return cls(backend, load_tokenizer(model_dir), settings, batch_size, runtime=runtime, **kwargs)
 
     def logits(self, claims: Sequence[str], texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
         """Uncalibrated logits in input order, and which texts had to be reduced to fit."""
@@ -71,13 +91,12 @@ class StancePredictor:
         ids = encoded["input_ids"]
         order = np.argsort([len(x) for x in ids], kind="stable")
         out = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                index = order[start : start + self.batch_size]
-                batch = self.tokenizer.pad(
-                    {key: [encoded[key][i] for i in index] for key in encoded.keys()}, return_tensors="pt"
-                )
-                out[index] = self.model(**batch).logits.float().numpy()
+        for start in range(0, len(order), self.batch_size):
+            index = order[start : start + self.batch_size]
+            batch = self.tokenizer.pad(
+                {key: [encoded[key][i] for i in index] for key in encoded.keys()}, return_tensors="np"
+            )
+            out[index] = self.backend({key: np.asarray(value, dtype=np.int64) for key, value in batch.items()})
         return out, reduced
 
     def probabilities(self, claims: Sequence[str], texts: Sequence[str]) -> np.ndarray:

@@ -34,3 +34,21 @@ def resolve(model: str) -> Path:
     if path.is_dir():
         return path
     return find(model if ":" in model else f"{model}:latest")[0]
+
+
+def main() -> None:
+    """`python -m models.registry TAG`: exit 0 if the store holds TAG, 1 if not (for `make serve`)."""
+    import sys
+
+    from bentoml.exceptions import NotFound
+
+    tag = sys.argv[1] if len(sys.argv) > 1 else f"{MODEL_NAME}:latest"
+    try:
+        print(find(tag)[1])
+    except NotFound:
+        print(f"{tag} is not in the BentoML model store", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -37,6 +37,7 @@ class TrainConfig:
     validation_fraction: float = field(default=0.15, metadata={"help": "Share of claims held out for validation."})
     seed: int = 42
     bf16: bool = field(default=False, metadata={"help": "bf16 autocast: for GPUs; 20x slower on CPUs lacking bf16."})
+    export_onnx: bool = field(default=True, metadata={"help": "Export int8 ONNX and choose the serving runtime."})
     register: bool = field(default=True, metadata={"help": "Register the model in the BentoML model store."})
     num_threads: int = field(default=0, metadata={"help": "Torch threads (0: all available cores)."})
 

@@ -2,7 +2,8 @@
 
 Steps: load corpora, split by claim, fine-tune with evaluation each epoch keeping the checkpoint
 with the best validation macro-F1 (mean over sources, so the small Emergent set counts as much as
-FNC-1), fit a temperature on validation, save, and register in the BentoML model store.
+FNC-1), fit a temperature on validation, save, export the int8 ONNX model (`training.export`), and register
+in the BentoML model store.
 """
 
 from __future__ import annotations
@@ -23,27 +24,16 @@ from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, Traini
 from eval.metrics import calibration_curve, macro_f1
 from models.checkpoint import MAX_LENGTH_KEY, ModelCard, new_classifier, save_model
 from models.labels import LABELS
-from models.predictor import StancePredictor, available_cores, softmax
+from models.predictor import StancePredictor, softmax
 from models.registry import register
+from models.runtime import available_cores
 from training.calibration import fit_temperature
 from training.config import TrainConfig, parse_config
-from training.data import load_corpus, merge, split_by_group
+from training.export import build_runtime
 from training.features import tokenize
-from training.user_data import load_user_file
+from training.splits import build_splits
 
 log = logging.getLogger("claimstance.train")
-AUX_SOURCES = ("fnc1", "arc")
-
-
-def subsample(dataset: Dataset, limit: int, seed: int, sources: tuple[str, ...] | None = None) -> Dataset:
-    """Keep at most `limit` rows of the given sources (all sources if None), chosen at random."""
-    if not limit:
-        return dataset
-    capped = [i for i, s in enumerate(dataset["source"]) if sources is None or s in sources]
-    if len(capped) <= limit:
-        return dataset
-    dropped = set(capped) - set(np.random.default_rng(seed).choice(capped, size=limit, replace=False).tolist())
-    return dataset.select([i for i in range(len(dataset)) if i not in dropped])
 
 
 class StanceTrainer(Trainer):
@@ -55,23 +45,6 @@ class StanceTrainer(Trainer):
 
     def _get_eval_sampler(self, eval_dataset: Dataset) -> SequentialSampler:
         return SequentialSampler(eval_dataset)
-
-
-def build_splits(config: TrainConfig) -> tuple[Dataset, Dataset]:
-    corpus_sources = [s for s in config.source_list if s in ("emergent", "fnc1", "arc")]
-    pools = [load_corpus(config.data_dir, tuple(corpus_sources)).train_pool] if corpus_sources else []
-    pools += [load_user_file(Path(f)) for f in config.train_files]
-    if not pools:
-        raise SystemExit("nothing to train on: give --sources and/or --train_files")
-    train, validation = split_by_group(merge(pools), config.validation_fraction, config.seed)
-    train = subsample(train, config.max_aux_pairs, config.seed, AUX_SOURCES)
-    validation = subsample(validation, config.max_validation_pairs, config.seed, AUX_SOURCES)
-    return train, by_length(validation)
-
-
-def by_length(dataset: Dataset) -> Dataset:
-    """Shortest pairs first: evaluation keeps this order, so each batch pads only to near its own length."""
-    return dataset.select(np.argsort([len(c) + len(t) for c, t in zip(dataset["claim"], dataset["text"], strict=True)]))
 
 
 def source_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, sources: list[str]) -> dict[str, float]:
@@ -158,7 +131,7 @@ def train(config: TrainConfig) -> Path:
         model = trainer.model.float().cpu().eval()
 
     setattr(model.config, MAX_LENGTH_KEY, config.max_length)
-    predictor = StancePredictor(model, tokenizer, num_threads=config.num_threads or None)
+    predictor = StancePredictor.from_model(model, tokenizer, num_threads=config.num_threads or None)
     temperature, validation_metrics = calibrate(predictor, validation_set)
     log.info("validation: %s", json.dumps(validation_metrics))
     card = ModelCard(
@@ -171,6 +144,8 @@ def train(config: TrainConfig) -> Path:
         training_config=asdict(config),
     )
     out_dir = save_model(model, tokenizer, Path(config.output_dir), card)
+    if config.export_onnx:
+        build_runtime(out_dir, validation_set, num_threads=config.num_threads or None)
     if config.register:
         log.info("registered %s", register(out_dir))
     return out_dir

@@ -1,7 +1,5 @@
 import json
 import re
-import shutil
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -215,20 +213,3 @@ def test_run_with_a_store_tag_and_no_baselines(bento_store, saved_model_dir, syn
     assert report["model"] == str(find(tag)[0])
     assert set(figures) == {MODEL_SYSTEM, TRUNCATION_SYSTEM}
     assert set(figures[MODEL_SYSTEM]) == set(TEST_SETS)
-
-
-def test_baselines_use_the_training_split_saved_with_the_model(saved_model_dir, synthetic_corpus, corpus, tmp_path):
-    from dataclasses import asdict
-
-    from eval.evaluate import model_training_splits
-    from models.checkpoint import TRAINING_INFO_FILE
-    from training.config import TrainConfig
-
-    model_dir = tmp_path / "model"
-    shutil.copytree(saved_model_dir, model_dir)
-    saved = asdict(TrainConfig(data_dir="/nowhere", max_aux_pairs=2, sources="emergent,fnc1"))
-    (model_dir / TRAINING_INFO_FILE).write_text(json.dumps({"training_config": saved}))
-    config = EvalConfig(data_dir=str(synthetic_corpus.path))
-    train, _ = model_training_splits(model_dir, config, corpus)
-    sources = Counter(train["source"])
-    assert sources["fnc1"] == 2 and sources["arc"] == 0 and sources["emergent"] > 0

@@ -12,12 +12,12 @@ from models.checkpoint import (
     ModelCard,
     ModelLoadError,
     load_model,
-    model_max_length,
-    model_temperature,
+    model_settings,
     new_classifier,
     save_model,
 )
 from models.labels import LABELS
+from models.model_config import ModelSettings
 from models.settings import MAX_LENGTH
 
 
@@ -48,8 +48,7 @@ def test_model_card_states_labels_temperature_and_data(saved_model_dir):
 def test_load_model_round_trips_weights_and_settings(saved_model_dir, tiny_model):
     model, tokenizer = load_model(saved_model_dir)
     assert not model.training
-    assert model_temperature(model) == 1.5
-    assert model_max_length(model) == 128
+    assert model_settings(model) == ModelSettings(max_length=128, temperature=1.5)
     assert tuple(model.config.id2label[i] for i in range(3)) == LABELS
     loaded = model.state_dict()
     for name, tensor in tiny_model.state_dict().items():
@@ -58,8 +57,7 @@ def test_load_model_round_trips_weights_and_settings(saved_model_dir, tiny_model
 
 
 def test_defaults_when_config_has_no_temperature_or_max_length(tiny_model):
-    assert model_temperature(tiny_model) == 1.0
-    assert model_max_length(tiny_model) == MAX_LENGTH
+    assert model_settings(tiny_model) == ModelSettings(max_length=MAX_LENGTH, temperature=1.0)
 
 
 def test_load_refuses_missing_folder(tmp_path):
@@ -109,10 +107,9 @@ def test_saved_settings_survive_a_reload_and_a_second_save(tiny_model, tokenizer
     card = ModelCard(base_model="x", recipe="x", temperature=0.75, max_length=64)
     save_model(model, tokenizer, tmp_path / "first", card)
     loaded, loaded_tokenizer = load_model(tmp_path / "first")
-    assert model_temperature(loaded) == 0.75
-    assert model_max_length(loaded) == 64
+    assert model_settings(loaded) == ModelSettings(max_length=64, temperature=0.75)
     # A loaded model can be saved again (e.g. re-exported) and keeps its settings.
     card.temperature = 2.0
     save_model(loaded, loaded_tokenizer, tmp_path / "second", card)
     again, _ = load_model(tmp_path / "second")
-    assert (model_temperature(again), model_max_length(again)) == (2.0, 64)
+    assert model_settings(again) == ModelSettings(max_length=64, temperature=2.0)

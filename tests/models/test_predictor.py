@@ -18,7 +18,7 @@ PAIRS = [
 
 @pytest.fixture(scope="module")
 def predictor(tiny_model, tokenizer):
-    return StancePredictor(tiny_model, tokenizer, batch_size=2, num_threads=1)
+    return StancePredictor.from_model(tiny_model, tokenizer, batch_size=2, num_threads=1)
 
 
 def scores_of(predictions: list[Prediction]) -> np.ndarray:
@@ -61,7 +61,7 @@ def test_one_pair_alone_scores_as_inside_a_batch_of_mixed_lengths(predictor):
 
 
 def test_batch_size_does_not_change_results(tiny_model, tokenizer, predictor):
-    one_batch = StancePredictor(tiny_model, tokenizer, batch_size=64, num_threads=1)
+    one_batch = StancePredictor.from_model(tiny_model, tokenizer, batch_size=64, num_threads=1)
     claims, texts = zip(*PAIRS, strict=True)
     np.testing.assert_allclose(
         one_batch.probabilities(claims, texts), predictor.probabilities(claims, texts), atol=1e-5

@@ -1,5 +1,4 @@
 import json
-from collections import Counter
 from pathlib import Path
 
 import bentoml
@@ -16,7 +15,7 @@ from models.predictor import StancePredictor
 from models.registry import find
 from models.settings import MODEL_NAME
 from training.config import TrainConfig
-from training.train import AUX_SOURCES, build_splits, subsample
+from training.splits import AUX_SOURCES
 
 FILLER = " ".join(f"Farmers in the valley planted barley during week {i} of the season." for i in range(40))
 PAIRS = [
@@ -97,7 +96,7 @@ def test_training_data_respects_the_aux_cap_and_is_recorded(trained):
 
 
 def test_saved_model_predicts_like_the_trained_one(trained):
-    in_memory = StancePredictor(trained["model"], trained["tokenizer"], num_threads=1)
+    in_memory = StancePredictor.from_model(trained["model"], trained["tokenizer"], num_threads=1)
     loaded = StancePredictor.from_dir(trained["out"], num_threads=1)
     assert loaded.temperature == pytest.approx(trained["card"].temperature)
     assert loaded.max_length == in_memory.max_length == 64
@@ -146,58 +145,6 @@ def test_training_without_register_leaves_the_store_alone(synthetic_corpus, tiny
 
 
 # --- the pieces, without training ---------------------------------------------------------------
-
-
-def test_build_splits_merges_user_files_and_splits_by_claim(synthetic_corpus, tiny_base_model_dir, tmp_path):
-    user_file = tmp_path / "mine.jsonl"
-    rows = [{"claim": f"Mine {i % 4}", "text": f"text {i}", "label": "for"} for i in range(8)]
-    user_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    config = tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path, train_files=[str(user_file)], max_aux_pairs=0)
-    train, validation = build_splits(config)
-    assert set(train["source"]) | set(validation["source"]) == {"emergent", "fnc1", "arc", "mine"}
-    assert not set(train["group"]) & set(validation["group"])
-    assert not set(train["claim"]) & set(validation["claim"])
-    assert Counter(train["source"])["mine"] + Counter(validation["source"])["mine"] == 8
-
-
-def test_build_splits_caps_only_aux_validation_pairs_and_sorts_by_length(
-    synthetic_corpus, tiny_base_model_dir, tmp_path
-):
-    uncapped = build_splits(tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path))[1]
-    validation = build_splits(tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path, max_validation_pairs=2))[1]
-    sources = Counter(validation["source"])
-    assert sum(sources[s] for s in AUX_SOURCES) == 2
-    assert sources["emergent"] == Counter(uncapped["source"])["emergent"] > 0
-    lengths = [len(c) + len(t) for c, t in zip(validation["claim"], validation["text"], strict=True)]
-    assert lengths == sorted(lengths)
-
-
-def test_build_splits_with_nothing_to_train_on_exits(synthetic_corpus, tiny_base_model_dir, tmp_path):
-    with pytest.raises(SystemExit, match="nothing to train on"):
-        build_splits(tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path, sources=""))
-
-
-def test_subsample_caps_only_the_given_sources():
-    from training.data import to_dataset
-
-    frame = pd.DataFrame(
-        {
-            "claim": [f"c{i}" for i in range(30)],
-            "text": [f"t{i}" for i in range(30)],
-            "label": [i % 3 for i in range(30)],
-            "source": ["emergent"] * 10 + ["fnc1"] * 10 + ["arc"] * 10,
-            "group": [f"g{i}" for i in range(30)],
-        }
-    )
-    dataset = to_dataset(frame)
-    capped = subsample(dataset, 5, seed=0, sources=AUX_SOURCES)
-    counts = Counter(capped["source"])
-    assert counts["emergent"] == 10
-    assert counts["fnc1"] + counts["arc"] == 5
-    assert capped["claim"] == sorted(capped["claim"], key=lambda c: int(c[1:]))  # original order kept
-    assert len(subsample(dataset, 7, seed=0)) == 7
-    assert subsample(dataset, 0, seed=0) is dataset
-    assert subsample(dataset, 100, seed=0) is dataset
 
 
 def test_evaluation_keeps_validation_order_for_per_source_metrics(tiny_model, tokenizer, tmp_path):

@@ -1,0 +1,192 @@
+"""Load benchmark of the HTTP service against a naive server: `make bench-serve`.
+
+Starts the real service (`bentoml serve`) and the naive baseline (eval/naive_server.py) on loopback,
+one after the other so they never share the CPU, and sends Emergent test pairs at each concurrency.
+Then it overloads the service past its concurrency limit and drops back to one client, to show the
+429/503 answers and the recovery. Writes reports/serve/{bench_serve.md,bench_serve.json}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+from transformers import HfArgumentParser
+
+from eval.load import LoadResult, run_load
+from models.registry import find
+from models.settings import MODEL_NAME
+from training.config import default_data_dir
+from training.data import read_emergent
+
+log = logging.getLogger("claimstance.bench_serve")
+
+
+@dataclass
+class BenchServeConfig:
+    model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag to serve."})
+    data_dir: str = field(default_factory=default_data_dir)
+    concurrency: list[int] = field(default_factory=lambda: [1, 8, 32, 64])
+    max_requests: int = field(default=3000, metadata={"help": "Requests per concurrency level at most."})
+    max_seconds: float = field(default=20.0, metadata={"help": "Seconds per concurrency level at most."})
+    batch_pairs: int = field(default=32, metadata={"help": "Pairs per /predict_batch call in the list run."})
+    workers: int = 1
+    lanes: int = field(default=2, metadata={"help": "Batches scored at once per worker (see serving/settings.py)."})
+    threads: int = field(default=0, metadata={"help": "Inference threads per worker (0: cores / workers)."})
+    naive: bool = field(default=True, metadata={"help": "Also measure the naive pipeline server."})
+    overload_concurrency: int = field(default=96, metadata={"help": "Clients in the overload phase."})
+    overload_limit: int = field(default=32, metadata={"help": "Service max_concurrency during the overload phase."})
+    port: int = 3111
+    output_dir: str = "reports/serve"
+
+
+def emergent_pairs(data_dir: str) -> list[dict[str, str]]:
+    _, test = read_emergent(Path(data_dir))
+    return [{"claim": c, "text": t} for c, t in zip(test["claim"], test["text"], strict=True)]
+
+
+@contextmanager
+def running(command: list[str], port: int, env: dict[str, str], log_file: Path) -> Iterator[None]:
+    """A server subprocess, yielded once its /readyz answers 200, stopped afterwards."""
+    with log_file.open("w") as out:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}; see {log_file}")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.5)
+            else:
+                raise RuntimeError(f"{' '.join(command)} not ready after 180 s; see {log_file}")
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def measure(url: str, bodies: list, concurrency: int, config: BenchServeConfig, **kwargs) -> dict:
+    # Warm the connections and the batcher's estimate before timing.
+    asyncio.run(run_load(url, bodies, concurrency, max_requests=concurrency * 4, max_seconds=5, **kwargs))
+    result: LoadResult = asyncio.run(
+        run_load(url, bodies, concurrency, config.max_requests, config.max_seconds, **kwargs)
+    )
+    summary = result.summary()
+    log.info("%s c=%d %s", url, concurrency, json.dumps(summary))
+    return summary
+
+
+def service_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "bentoml", "serve", "serving.service:Claimstance", "--port", str(port)]
+
+
+def service_env(config: BenchServeConfig, **overrides: int) -> dict[str, str]:
+    env = {
+        "CLAIMSTANCE_MODEL": config.model,
+        "CLAIMSTANCE_WORKERS": str(config.workers),
+        "CLAIMSTANCE_LANES": str(config.lanes),
+        "CLAIMSTANCE_THREADS": str(config.threads),
+        "BENTOML_DO_NOT_TRACK": "True",
+    }
+    return env | {f"CLAIMSTANCE_{k.upper()}": str(v) for k, v in overrides.items()}
+
+
+def run(config: BenchServeConfig) -> dict:
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = emergent_pairs(config.data_dir)
+    model_dir, tag = find(config.model)
+    url = f"http://127.0.0.1:{config.port}"
+    results: dict = {"model": tag, "pairs": len(pairs), "config": asdict(config), "cores": os.cpu_count()}
+
+    with running(service_command(config.port), config.port, service_env(config), out / "service.log"):
+        results["service"] = [measure(f"{url}/predict", pairs, c, config) for c in config.concurrency]
+        lists = [pairs[i : i + config.batch_pairs] for i in range(0, len(pairs), config.batch_pairs)]
+        results["service_list"] = measure(
+            f"{url}/predict_batch",
+            [{"pairs": chunk} for chunk in lists],
+            2,
+            config,
+            pairs_per_body=lambda body: len(body["pairs"]),
+        )
+
+    overload_env = service_env(config, max_concurrency=config.overload_limit)
+    with running(service_command(config.port), config.port, overload_env, out / "service_overload.log"):
+        phases = []
+        for concurrency in (config.overload_concurrency, 1):
+            result = asyncio.run(run_load(f"{url}/predict", pairs, concurrency, 2000, 10))
+            phases.append(result.summary())
+            log.info("overload phase c=%d %s", concurrency, json.dumps(phases[-1]))
+        results["overload"] = {"max_concurrency": config.overload_limit, "phases": phases}
+
+    if config.naive:
+        naive = [sys.executable, "-m", "eval.naive_server", "--model", str(model_dir), "--port", str(config.port)]
+        with running(naive, config.port, {}, out / "naive.log"):
+            results["naive"] = [measure(f"{url}/predict", pairs, c, config) for c in config.concurrency]
+
+    (out / "bench_serve.json").write_text(json.dumps(results, indent=2))
+    (out / "bench_serve.md").write_text(render(results) + "\n")
+    log.info("\n%s", render(results))
+    return results
+
+
+def render(results: dict) -> str:
+    head = "| server | concurrency | pairs/s | p50 ms | p95 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|"
+    rows = []
+    for name, key in (("claimstance /predict", "service"), ("naive pipeline", "naive")):
+        for r in results.get(key, []):
+            rows.append(
+                f"| {name} | {r['concurrency']} | {r['pairs_per_s']} | {r['p50_ms']} | {r['p95_ms']} "
+                f"| {r['p99_ms']} | {r['errors']} |"
+            )
+    if r := results.get("service_list"):
+        rows.append(
+            f"| claimstance /predict_batch ({results['config']['batch_pairs']} pairs/call) | "
+            f"{r['concurrency']} | {r['pairs_per_s']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} "
+            f"| {r['errors']} |"
+        )
+    lines = [
+        f"Model {results['model']}, {results['pairs']} Emergent test pairs, {results['cores']} cores.",
+        "",
+        head,
+        *rows,
+    ]
+    if overload := results.get("overload"):
+        lines += [
+            "",
+            f"Overload (service max_concurrency={overload['max_concurrency']}):",
+            "",
+            "| clients | requests | statuses | p50 ms of 200s |",
+            "|---|---|---|---|",
+        ]
+        for phase in overload["phases"]:
+            lines.append(f"| {phase['concurrency']} | {phase['requests']} | {phase['statuses']} | {phase['p50_ms']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would load the client's core
+    (config,) = HfArgumentParser(BenchServeConfig).parse_args_into_dataclasses()
+    run(config)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""The naive baseline the service is measured against: one `transformers` pipeline call per request.
+
+`python -m eval.naive_server --model DIR --port 3001` serves POST /predict with {"claim", "text"} on
+PyTorch, unbatched, with no length handling beyond the pipeline's own truncation: what a first
+attempt at serving this model looks like.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from transformers import pipeline
+
+
+def build_app(model_dir: str) -> Starlette:
+    classify = pipeline("text-classification", model=model_dir, device="cpu", top_k=None)
+
+    async def predict(request: Request) -> JSONResponse:
+        body = await request.json()
+        scores = classify({"text": body["claim"], "text_pair": body["text"]}, truncation="only_second")
+        best = max(scores, key=lambda s: s["score"])
+        return JSONResponse({"label": best["label"], "scores": {s["label"]: s["score"] for s in scores}})
+
+    async def ready(_: Request) -> JSONResponse:
+        return JSONResponse({"ready": True})
+
+    return Starlette(routes=[Route("/predict", predict, methods=["POST"]), Route("/readyz", ready)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", required=True, help="Saved model folder.")
+    parser.add_argument("--port", type=int, default=3001)
+    args = parser.parse_args()
+    uvicorn.run(build_app(args.model), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Which engine computes the logits: PyTorch on the saved weights, or ONNX Runtime on the int8 export.
+
+Both take the same padded numpy batch and return logits, so the predictor around them is shared. The
+engines are imported only when chosen: a process serving the ONNX model never loads torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+ONNX_FILE = "model.int8.onnx"
+"""The int8-quantized ONNX export, written by the model's build step (`training.export`)."""
+
+RUNTIME_FILE = "runtime.json"
+"""The build step's choice of default runtime, with the validation figures it was chosen on."""
+
+
+class Runtime(StrEnum):
+    TORCH = "torch"
+    ONNX = "onnx"
+
+
+class Backend(Protocol):
+    def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """Logits, shape (rows, labels), for a padded batch of input_ids/attention_mask/token_type_ids."""
+
+
+def default_batch_size(runtime: Runtime) -> int:
+    """Pairs per forward pass. One for the int8 model: dynamic quantization scales activations over the
+    whole batch, so a pair's scores would depend on whatever it is batched with (on the Emergent test,
+    up to 0.2 in probability and 2% of labels between batches of 1 and 64). Scored alone, every answer
+    depends on its own input only; on this CPU, batching bought little speed anyway."""
+    return 1 if runtime is Runtime.ONNX else 64
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def preferred_runtime(model_dir: Path | str) -> Runtime:
+    """ONNX where the build step exported it and found it accurate enough on validation, else PyTorch."""
+    model_dir = Path(model_dir)
+    choice_file = model_dir / RUNTIME_FILE
+    if not choice_file.is_file() or not (model_dir / ONNX_FILE).is_file():
+        return Runtime.TORCH
+    return Runtime(json.loads(choice_file.read_text()).get("default", Runtime.TORCH))
+
+
+def load_backend(model_dir: Path | str, runtime: Runtime, num_threads: int | None = None) -> Backend:
+    threads = num_threads or available_cores()
+    if runtime is Runtime.ONNX:
+        from models.onnx_backend import OnnxBackend
+
+        return OnnxBackend(Path(model_dir) / ONNX_FILE, threads)
+    from models.checkpoint import load_model
+    from models.torch_backend import TorchBackend
+
+    return TorchBackend(load_model(model_dir)[0], threads)

@@ -1,0 +1,77 @@
+"""The service's settings: one typed object, read from CLAIMSTANCE_* environment variables.
+
+`bentoml serve` owns the command line, so the service is configured the way BentoML services are,
+through the environment; every field below is `CLAIMSTANCE_<FIELD NAME IN CAPITALS>`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+from models.runtime import available_cores
+from models.settings import MODEL_NAME
+
+ENV_PREFIX = "CLAIMSTANCE_"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    model: str = f"{MODEL_NAME}:latest"
+    """Model-store tag of the model to serve."""
+    runtime: str = "auto"
+    """auto (what the model's build step chose), onnx or torch."""
+    workers: int = 1
+    """Worker processes; each loads the model once and takes cores/workers threads."""
+    lanes: int = 2
+    """Batches scored at once in a worker, each by its own model copy on threads/lanes threads."""
+    threads: int = 0
+    """Inference threads per worker (0: the machine's cores divided by the workers)."""
+    max_batch_size: int = 64
+    """Most pairs scored in one model call; concurrent requests are merged up to this."""
+    model_batch_pairs: int = 0
+    """Pairs per forward pass within a merged batch (0: the runtime's default, models.runtime.default_batch_size:
+    1 for int8, so that an answer never depends on the requests it was batched with)."""
+    batch_wait_ms: float = 0.0
+    """How long a batch waits for more requests once the model is free (0: go at once, batch only what queued
+    while the model was busy)."""
+    max_queue_ms: float = 2000.0
+    """Latency budget of the queue: past this estimated wait, requests get 503 instead of waiting."""
+    max_concurrency: int = 256
+    """Requests in flight per service; more get 429."""
+    max_pairs: int = 256
+    """Most pairs in one /predict_batch call."""
+    max_claim_chars: int = 2_000
+    max_text_chars: int = 50_000
+    max_body_bytes: int = 4 * 1024 * 1024
+    access_log: bool = False
+    """One log line per request costs ~5% of throughput on two cores; on for debugging."""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> ServiceSettings:
+        """Settings with each field overridden by its CLAIMSTANCE_* variable; a bad value names the variable."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for spec in fields(cls):
+            name = ENV_PREFIX + spec.name.upper()
+            if name not in environ:
+                continue
+            raw = environ[name]
+            kind = type(getattr(cls, spec.name))
+            try:
+                values[spec.name] = raw.lower() in ("1", "true", "yes", "on") if kind is bool else kind(raw)
+            except ValueError as error:
+                raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from error
+        return cls(**values)
+
+    @property
+    def threads_per_worker(self) -> int:
+        return self.threads or max(1, available_cores() // self.workers)
+
+    @property
+    def threads_per_lane(self) -> int:
+        return max(1, self.threads_per_worker // self.lanes)
+
+
+SETTINGS = ServiceSettings.from_env()
+"""Read once at import: BentoML builds the service (workers, routes, schemas) when the module loads."""

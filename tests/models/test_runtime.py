@@ -1,0 +1,53 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from models.model_config import ModelLoadError
+from models.onnx_backend import OnnxBackend
+from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime, load_backend, preferred_runtime
+
+
+@pytest.fixture
+def model_dir(saved_model_dir, tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(saved_model_dir, target)
+    return target
+
+
+def test_without_an_export_the_runtime_is_torch(model_dir):
+    assert preferred_runtime(model_dir) is Runtime.TORCH
+
+
+def test_the_build_steps_choice_is_followed_only_when_the_onnx_file_exists(model_dir):
+    (model_dir / RUNTIME_FILE).write_text(json.dumps({"default": "onnx"}))
+    assert preferred_runtime(model_dir) is Runtime.TORCH
+    (model_dir / ONNX_FILE).write_bytes(b"")
+    assert preferred_runtime(model_dir) is Runtime.ONNX
+    (model_dir / RUNTIME_FILE).write_text(json.dumps({"default": "torch"}))
+    assert preferred_runtime(model_dir) is Runtime.TORCH
+
+
+def test_a_corrupt_onnx_file_is_a_model_load_error(model_dir):
+    (model_dir / ONNX_FILE).write_bytes(b"not an onnx model")
+    with pytest.raises(ModelLoadError, match="cannot load the ONNX model"):
+        load_backend(model_dir, Runtime.ONNX, num_threads=1)
+
+
+def test_a_missing_onnx_file_is_a_model_load_error(model_dir):
+    with pytest.raises(ModelLoadError, match=ONNX_FILE):
+        OnnxBackend(model_dir / ONNX_FILE, num_threads=1)
+
+
+def test_torch_backend_gives_the_models_logits(model_dir, tiny_model, tokenizer):
+    import torch
+
+    backend = load_backend(model_dir, Runtime.TORCH, num_threads=1)
+    batch = tokenizer(["a claim", "another claim here"], ["text", "a longer text"], padding=True, return_tensors="np")
+    logits = backend({k: v.astype(np.int64) for k, v in batch.items()})
+    with torch.inference_mode():
+        expected = tiny_model(
+            **tokenizer(["a claim", "another claim here"], ["text", "a longer text"], padding=True, return_tensors="pt")
+        ).logits.numpy()
+    np.testing.assert_allclose(logits, expected, atol=1e-5)

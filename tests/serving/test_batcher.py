@@ -1,0 +1,121 @@
+import asyncio
+import threading
+
+import pytest
+
+from serving.batcher import MicroBatcher, Overloaded
+
+
+class GatedScorer:
+    """Scores x -> x * 10, recording each batch; holds the first batch until released."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.gate = threading.Event()
+
+    def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(list(items))
+        self.gate.wait(5)
+        return [x * 10 for x in items]
+
+
+def test_each_caller_gets_its_own_results_in_order_and_waiting_requests_merge():
+    scorer = GatedScorer()
+
+    async def main():
+        batcher = MicroBatcher([scorer], max_batch_size=64)
+        first = asyncio.ensure_future(batcher.submit([0]))
+        await asyncio.sleep(0.05)  # the first batch is now blocked in the scorer; the rest queue up
+        rest = [asyncio.ensure_future(batcher.submit([i, i + 100, i + 200])) for i in range(1, 11)]
+        await asyncio.sleep(0.05)
+        scorer.gate.set()
+        return await first, await asyncio.gather(*rest), batcher.stats
+
+    first, rest, stats = asyncio.run(main())
+    assert first == [0]
+    assert rest == [[i * 10, (i + 100) * 10, (i + 200) * 10] for i in range(1, 11)]
+    assert [len(b) for b in scorer.batches] == [1, 30]
+    assert stats.batches == 2 and stats.items == 31 and stats.largest == 30
+
+
+def test_batches_never_pass_the_size_limit_unless_one_request_is_larger():
+    scorer = GatedScorer()
+    scorer.gate.set()
+
+    async def main():
+        batcher = MicroBatcher([scorer], max_batch_size=4)
+        return await asyncio.gather(*(batcher.submit([i, i]) for i in range(6)), batcher.submit(list(range(7))))
+
+    results = asyncio.run(main())
+    assert results[:6] == [[i * 10, i * 10] for i in range(6)]
+    assert results[6] == [i * 10 for i in range(7)]
+    assert all(len(b) <= 4 for b in scorer.batches if len(b) != 7)
+    assert sorted(x for b in scorer.batches for x in b) == sorted(
+        [i for i in range(6) for _ in (0, 1)] + list(range(7))
+    )
+
+
+def test_two_lanes_score_two_batches_at_once():
+    started = threading.Barrier(2, timeout=5)
+
+    def lane(items: list[int]) -> list[int]:
+        started.wait()  # both lanes must be inside a batch together, or this times out
+        return items
+
+    async def main():
+        batcher = MicroBatcher([lane, lane], max_batch_size=1)
+        return await asyncio.gather(batcher.submit([1]), batcher.submit([2]))
+
+    assert asyncio.run(main()) == [[1], [2]]
+
+
+def test_a_full_queue_refuses_new_work_and_recovers():
+    scorer = GatedScorer()
+
+    async def main():
+        batcher = MicroBatcher([scorer], max_batch_size=1, max_queue_ms=150)
+        batcher.stats.recent_seconds, batcher.stats.recent_items = 1.0, 10.0  # 100 ms a pair
+        running = asyncio.ensure_future(batcher.submit([0]))
+        await asyncio.sleep(0.05)  # [0] is in the scorer; what follows waits in the queue
+        queued = [asyncio.ensure_future(batcher.submit([i])) for i in (1, 2, 3)]
+        await asyncio.sleep(0.05)
+        assert [q.done() for q in queued] == [False, False, True]  # 0, 100 and 200 ms queued ahead: the third is over
+        with pytest.raises(Overloaded, match="queue wait 200 ms is over the budget of 150 ms"):
+            await queued[2]
+        scorer.gate.set()
+        await asyncio.gather(running, *queued[:2])
+        return await batcher.submit([7])
+
+    assert asyncio.run(main()) == [70]
+
+
+def test_a_failing_batch_fails_its_callers_and_the_batcher_goes_on():
+    calls = []
+
+    def flaky(items: list[int]) -> list[int]:
+        calls.append(items)
+        if len(calls) == 1:
+            raise RuntimeError("model failed")
+        return items
+
+    async def main():
+        batcher = MicroBatcher([flaky])
+        with pytest.raises(RuntimeError, match="model failed"):
+            await batcher.submit([1])
+        return await batcher.submit([2]), await batcher.submit([])
+
+    assert asyncio.run(main()) == ([2], [])
+
+
+def test_batch_wait_lets_a_lone_request_collect_company():
+    scorer = GatedScorer()
+    scorer.gate.set()
+
+    async def main():
+        batcher = MicroBatcher([scorer], max_batch_size=8, batch_wait_ms=200)
+        first = asyncio.ensure_future(batcher.submit([1]))
+        await asyncio.sleep(0.02)
+        return await asyncio.gather(first, batcher.submit([2]))
+
+    assert asyncio.run(main()) == [[10], [20]]
+    assert scorer.batches == [[1, 2]]

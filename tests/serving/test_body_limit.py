@@ -1,0 +1,43 @@
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from serving.body_limit import BodySizeLimit
+
+
+async def echo(request: Request) -> JSONResponse:
+    body = await request.body()
+    return JSONResponse({"length": len(body), "tail": body[-5:].decode()})
+
+
+def client(limit: int) -> TestClient:
+    app = Starlette(routes=[Route("/echo", echo, methods=["POST", "GET"])])
+    return TestClient(BodySizeLimit(app, max_bytes=limit))
+
+
+def test_a_body_within_the_limit_reaches_the_app_whole():
+    response = client(100).post("/echo", content=b"x" * 95 + b"12345")
+    assert response.status_code == 200
+    assert response.json() == {"length": 100, "tail": "12345"}
+
+
+def test_a_declared_length_over_the_limit_is_413_naming_the_limit():
+    response = client(100).post("/echo", content=b"x" * 101)
+    assert response.status_code == 413
+    assert response.json()["error"] == "request body is over the limit of 100 bytes"
+    assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_a_chunked_body_over_the_limit_is_413():
+    def chunks():
+        for _ in range(5):
+            yield b"x" * 30
+
+    response = client(100).post("/echo", content=chunks())
+    assert response.status_code == 413
+
+
+def test_other_methods_pass_untouched():
+    assert client(1).get("/echo").json() == {"length": 0, "tail": ""}

@@ -1,0 +1,255 @@
+"""The service over HTTP, on a real `bentoml serve` of the tiny model (see conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+from models.labels import LABELS
+from models.predictor import StancePredictor
+from models.runtime import ONNX_FILE, Runtime
+from tests.serving.conftest import REPO, SERVER_LIMITS, start_server, stop_server
+
+CLAIM = "A meteorite crashed near the airport in Managua"
+LONG_TEXT = " ".join(f"Farmers in the valley planted barley during week {i} of the season." for i in range(60))
+PAIRS = [
+    (CLAIM, "Officials confirmed that a meteorite crashed near the airport."),
+    ("The zoo's panda gave birth to triplets", "No."),
+    (CLAIM, LONG_TEXT + " Officials denied that a meteorite hit Managua."),
+    ("A singer bought an island", "Reports say the singer may have bought an island in the Pacific, unconfirmed."),
+]
+
+
+@pytest.fixture(scope="module")
+def expected(served_model):
+    """What the model itself says, in process, with the same runtime the service uses."""
+    predictor = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1)
+    return predictor.predict(PAIRS)
+
+
+def post(server, path: str, body) -> httpx.Response:
+    return httpx.post(f"{server.url}{path}", json=body, timeout=30)
+
+
+def test_one_pair_end_to_end(server, served_model, expected):
+    response = post(server, "/predict", {"claim": PAIRS[0][0], "text": PAIRS[0][1], "id": "a-1"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == "a-1"
+    assert body["model"] == served_model.tag
+    assert body["label"] == expected[0].label
+    assert list(body["scores"]) == list(LABELS)
+    np.testing.assert_allclose([body["scores"][k] for k in LABELS], [expected[0].scores[k] for k in LABELS], atol=1e-5)
+    assert body["text_reduced"] is False
+
+
+def test_a_text_longer_than_the_window_is_reduced_and_says_so(server, expected):
+    body = post(server, "/predict", {"claim": PAIRS[2][0], "text": PAIRS[2][1]}).json()
+    assert body["text_reduced"] is True
+    assert body["label"] == expected[2].label
+    assert "id" in body and body["id"] is None
+
+
+def test_the_list_endpoint_answers_in_order(server, expected):
+    pairs = [{"claim": c, "text": t, "id": i} for i, (c, t) in enumerate(PAIRS)]
+    response = post(server, "/predict_batch", {"pairs": pairs[::-1]})
+    assert response.status_code == 200
+    answers = response.json()
+    assert [a["id"] for a in answers] == [3, 2, 1, 0]
+    for answer in answers:
+        np.testing.assert_allclose(
+            [answer["scores"][k] for k in LABELS], [expected[answer["id"]].scores[k] for k in LABELS], atol=1e-5
+        )
+
+
+def test_many_concurrent_requests_each_get_their_own_answer(server, served_model):
+    pairs = [(f"Claim number {i} about the harbour", f"Text {i} " + "word " * (i % 40)) for i in range(48)]
+    reference = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1).predict(pairs)
+
+    async def send_all():
+        async with httpx.AsyncClient(timeout=30) as client:
+            requests = [
+                client.post(f"{server.url}/predict", json={"claim": c, "text": t, "id": i})
+                for i, (c, t) in enumerate(pairs)
+            ]
+            return await asyncio.gather(*requests)
+
+    responses = asyncio.run(send_all())
+    assert [r.status_code for r in responses] == [200] * len(pairs)
+    for i, response in enumerate(responses):
+        body = response.json()
+        assert body["id"] == i
+        np.testing.assert_allclose(
+            [body["scores"][k] for k in LABELS], [reference[i].scores[k] for k in LABELS], atol=1e-5
+        )
+    assert len({json.dumps(r.json()["scores"]) for r in responses}) > 40  # answers differ: a mix-up would show
+
+
+LIMITS = {k: int(v) for k, v in SERVER_LIMITS.items()}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc", "message"),
+    [
+        ("/predict", {"text": "t"}, ["claim"], "Field required"),
+        ("/predict", {"claim": "c"}, ["text"], "Field required"),
+        ("/predict", {"claim": "   ", "text": "t"}, ["claim"], "must not be empty or only whitespace"),
+        ("/predict", {"claim": "c", "text": ""}, ["text"], "at least 1 character"),
+        ("/predict", {"claim": 12, "text": "t"}, ["claim"], "valid string"),
+        ("/predict", {"claim": "c", "text": None}, ["text"], "valid string"),
+        ("/predict", {"claim": "c", "text": "t" * 5001}, ["text"], "at most 5000 characters"),
+        ("/predict", {"claim": "c" * 601, "text": "t"}, ["claim"], "at most 600 characters"),
+        ("/predict", {"claim": "word " * 100, "text": "t"}, ["claim"], "100 tokens, over the limit of 96 tokens"),
+        ("/predict", ["not", "an", "object"], [], "Input should be an object"),
+        ("/predict_batch", {"pairs": []}, ["pairs"], "at least 1 item"),
+        ("/predict_batch", {"pairs": [{"claim": "c", "text": "t"}] * 5}, ["pairs"], "at most 4 items"),
+        ("/predict_batch", {"pairs": [{"claim": "c", "text": "t"}, {"claim": "c"}]}, ["pairs", 1, "text"], "required"),
+        (
+            "/predict_batch",
+            {"pairs": [{"claim": "c", "text": "t"}, {"claim": "word " * 100, "text": "t"}]},
+            ["pairs", 1, "claim"],
+            "over the limit of 96 tokens",
+        ),
+    ],
+)
+def test_bad_input_is_400_naming_the_field_and_the_limit(server, path, body, loc, message):
+    response = post(server, path, body)
+    assert response.status_code == 400, response.text
+    details = response.json()["detail"]
+    assert any(d["loc"] == loc and message in d["msg"] for d in details), details
+
+
+def test_malformed_json_is_400(server):
+    response = httpx.post(
+        f"{server.url}/predict", content=b'{"claim": "c", "text"', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "Invalid JSON" in response.json()["detail"][0]["msg"]
+
+
+def test_a_body_over_the_size_limit_is_413(server):
+    response = httpx.post(f"{server.url}/predict", content=b"x" * 30001, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert "over the limit of 30000 bytes" in response.json()["error"]
+
+
+def test_liveness_readiness_and_metrics(server):
+    assert httpx.get(f"{server.url}/livez").status_code == 200
+    assert httpx.get(f"{server.url}/readyz").status_code == 200
+    post(server, "/predict", {"claim": PAIRS[0][0], "text": PAIRS[0][1]})
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert "claimstance_predictions_total{label=" in metrics
+    assert "claimstance_batch_pairs_bucket" in metrics
+    assert "bentoml_service_request_duration_seconds" in metrics
+
+
+def test_openapi_documents_both_endpoints_with_examples(server):
+    spec = httpx.get(f"{server.url}/docs.json").json()
+    assert {"/predict", "/predict_batch"} <= set(spec["paths"])
+    assert CLAIM_EXAMPLE_TEXT in json.dumps(spec)
+
+
+CLAIM_EXAMPLE_TEXT = "Russia's airstrikes in Syria are targeting the Islamic State group"
+
+
+def test_past_the_concurrency_limit_the_answer_is_429_never_500_and_it_recovers(served_model, tmp_path):
+    env = {
+        **SERVER_LIMITS,
+        "CLAIMSTANCE_MAX_CONCURRENCY": "1",
+        "CLAIMSTANCE_MAX_PAIRS": "16",
+        "CLAIMSTANCE_MAX_BODY_BYTES": "200000",
+    }
+    server = start_server(served_model.home, tmp_path / "server.log", env)
+    try:
+        body = {"pairs": [{"claim": CLAIM, "text": LONG_TEXT[:4000]}] * 16}
+
+        async def burst():
+            async with httpx.AsyncClient(timeout=60) as client:
+                return await asyncio.gather(*(client.post(f"{server.url}/predict_batch", json=body) for _ in range(40)))
+
+        statuses = [r.status_code for r in asyncio.run(burst())]
+        assert 500 not in statuses
+        assert set(statuses) <= {200, 429, 503}
+        assert 429 in statuses and 200 in statuses
+        assert post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).status_code == 200
+    finally:
+        stop_server(server)
+
+
+def test_readiness_waits_for_the_warm_up(served_model, model_store_at, monkeypatch):
+    """In process: the service object is not ready after loading, only after its warm-up inference."""
+    import serving.service as service
+
+    with model_store_at(served_model.home / "models"):
+        instance = service.Claimstance.inner()
+    assert instance.model_tag == served_model.tag
+    assert instance.__is_ready__() is False
+    asyncio.run(instance.warm_up())
+    assert instance.__is_ready__() is True
+
+
+def wait_for_exit_or_text(server, text: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        log = server.log_text()
+        if text in log or server.process.poll() is not None:
+            return log
+        time.sleep(0.3)
+    return server.log_text()
+
+
+def test_a_missing_model_stops_start_up_with_a_clear_error(served_model, tmp_path):
+    env = {**SERVER_LIMITS, "CLAIMSTANCE_MODEL": "claimstance:doesnotexist"}
+    server = start_server(served_model.home, tmp_path / "server.log", env, wait_ready=False)
+    try:
+        assert server.process.wait(timeout=60) != 0
+        assert "Model claimstance:doesnotexist could not be found" in server.log_text()
+    finally:
+        stop_server(server)
+
+
+def test_a_corrupt_model_stops_start_up_with_a_clear_error(served_model, tmp_path, model_store_at):
+    from models.registry import register
+
+    broken = tmp_path / "broken"
+    shutil.copytree(served_model.model_dir, broken)
+    (broken / ONNX_FILE).write_bytes(b"garbage")
+    home = tmp_path / "home"
+    with model_store_at(home / "models"):
+        register(broken)
+    server = start_server(home, tmp_path / "server.log", SERVER_LIMITS, wait_ready=False)
+    try:
+        log = wait_for_exit_or_text(server, "cannot load the ONNX model")
+        assert "cannot load the ONNX model" in log
+    finally:
+        stop_server(server)
+
+
+def test_bentoml_build_succeeds_and_the_bento_serves(served_model, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(served_model.home, home)
+    env = {"BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True", "PATH": sys.exec_prefix + "/bin:/usr/bin:/bin"}
+    built = subprocess.run(
+        [sys.executable, "-m", "bentoml", "build", "--output", "tag"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "claimstance:" in built.stdout
+    server = start_server(home, tmp_path / "bento.log", SERVER_LIMITS, target="claimstance:latest")
+    try:
+        body = post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).json()
+        assert body["model"] == served_model.tag
+    finally:
+        stop_server(server)

@@ -1,0 +1,86 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from models.predictor import StancePredictor
+from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime, preferred_runtime
+from training.data import to_dataset
+from training.export import build_runtime, choose_runtime, export_onnx
+
+CLAIMS = ["A meteorite crashed near the airport", "The zoo's panda gave birth to triplets", "Short"]
+TEXTS = [
+    "Officials confirmed that a meteorite crashed there.",
+    "No.",
+    "A somewhat longer text about nothing in particular, with several words in it, and more words again.",
+]
+
+
+@pytest.fixture(scope="module")
+def exported_dir(saved_model_dir, tmp_path_factory):
+    target = tmp_path_factory.mktemp("export") / "model"
+    shutil.copytree(saved_model_dir, target)
+    return target
+
+
+def test_fp32_export_gives_the_models_logits_on_padded_mixed_length_batches(tiny_model, tokenizer, tmp_path):
+    """Input order matters: tracing binds inputs by position, so a mix-up would show here at once."""
+    import onnxruntime as ort
+
+    path = export_onnx(tiny_model, tokenizer, tmp_path / "model.onnx", quantize=False)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    batch = tokenizer(CLAIMS, TEXTS, padding=True, return_tensors="np")
+    feeds = {node.name: batch[node.name].astype(np.int64) for node in session.get_inputs()}
+    assert set(feeds) == {"input_ids", "attention_mask", "token_type_ids"}
+    with torch.inference_mode():
+        expected = tiny_model(**tokenizer(CLAIMS, TEXTS, padding=True, return_tensors="pt")).logits.numpy()
+    np.testing.assert_allclose(session.run(None, feeds)[0], expected, atol=1e-4)
+
+
+def test_int8_answers_do_not_depend_on_batch_mates(exported_dir, tiny_model, tokenizer):
+    """Dynamic int8 scales activations per batch: the ONNX predictor scores each pair in its own pass."""
+    export_onnx(tiny_model, tokenizer, exported_dir / ONNX_FILE)
+    predictor = StancePredictor.from_dir(exported_dir, Runtime.ONNX, num_threads=1)
+    assert predictor.runtime is Runtime.ONNX and predictor.batch_size == 1
+    together = predictor.probabilities(CLAIMS, TEXTS)
+    alone = np.vstack([predictor.probabilities([c], [t]) for c, t in zip(CLAIMS, TEXTS, strict=True)])
+    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_allclose(together.sum(axis=1), 1.0, atol=1e-6)
+    assert StancePredictor.from_dir(exported_dir, Runtime.TORCH, num_threads=1).batch_size == 64
+
+
+def validation_set(n: int = 24):
+    rng = np.random.default_rng(0)
+    return to_dataset(
+        __import__("pandas").DataFrame(
+            {
+                "claim": [CLAIMS[i % 3] for i in range(n)],
+                "text": [f"{TEXTS[i % 3]} {i}" for i in range(n)],
+                "label": rng.integers(0, 3, n),
+                "source": ["emergent" if i % 2 else "fnc1" for i in range(n)],
+                "group": [f"g{i % 3}" for i in range(n)],
+            }
+        )
+    )
+
+
+def test_the_rule_picks_onnx_within_tolerance_and_torch_past_it(exported_dir, tiny_model, tokenizer):
+    export_onnx(tiny_model, tokenizer, exported_dir / ONNX_FILE)
+    validation = validation_set()
+    lenient = choose_runtime(exported_dir, validation, tolerance=1.0, num_threads=1)
+    assert lenient.default is Runtime.ONNX
+    assert lenient.pairs == len(validation)
+    assert set(lenient.accuracy_by_source) == {"emergent", "fnc1"}
+    assert 0.0 <= lenient.agreement <= 1.0
+    impossible = choose_runtime(exported_dir, validation, tolerance=-1.0, num_threads=1)
+    assert impossible.default is Runtime.TORCH
+
+
+def test_build_runtime_writes_the_export_and_its_choice(exported_dir):
+    choice = build_runtime(exported_dir, validation_set(), tolerance=1.0, num_threads=1)
+    saved = json.loads((exported_dir / RUNTIME_FILE).read_text())
+    assert saved["default"] == choice.default == "onnx"
+    assert saved["accuracy"].keys() == {"torch", "onnx"}
+    assert preferred_runtime(exported_dir) is Runtime.ONNX
