@@ -10,7 +10,7 @@ SEEDS ?= 42 43 44
 MODEL ?= claimstance:latest
 PORT ?= 3000
 
-.PHONY: setup data train export model serve bench-serve eval ablation test lint format clean
+.PHONY: setup data train export model serve bench-serve bench-model eval ablation test lint format clean
 
 setup: $(VENV)/.installed
 
@@ -43,6 +43,9 @@ serve: model
 
 bench-serve: model
 	$(PY) -m eval.bench_serve --model $(MODEL)
+
+bench-model: model
+	$(PY) -m eval.bench_model --model $(MODEL)
 
 eval: data $(MODEL_DIR)/model.safetensors
 	$(PY) -m eval.evaluate --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)

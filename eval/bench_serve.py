@@ -43,6 +43,7 @@ class BenchServeConfig:
     workers: int = 1
     lanes: int = field(default=2, metadata={"help": "Batches scored at once per worker (see serving/settings.py)."})
     threads: int = field(default=0, metadata={"help": "Inference threads per worker (0: cores / workers)."})
+    model_batch_pairs: int = field(default=0, metadata={"help": "Pairs per forward pass (0: the runtime's default)."})
     naive: bool = field(default=True, metadata={"help": "Also measure the naive pipeline server."})
     overload_concurrency: int = field(default=96, metadata={"help": "Clients in the overload phase."})
     overload_limit: int = field(default=32, metadata={"help": "Service max_concurrency during the overload phase."})
@@ -103,6 +104,7 @@ def service_env(config: BenchServeConfig, **overrides: int) -> dict[str, str]:
         "CLAIMSTANCE_WORKERS": str(config.workers),
         "CLAIMSTANCE_LANES": str(config.lanes),
         "CLAIMSTANCE_THREADS": str(config.threads),
+        "CLAIMSTANCE_MODEL_BATCH_PAIRS": str(config.model_batch_pairs),
         "BENTOML_DO_NOT_TRACK": "True",
     }
     return env | {f"CLAIMSTANCE_{k.upper()}": str(v) for k, v in overrides.items()}

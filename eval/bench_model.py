@@ -1,0 +1,103 @@
+"""What the model alone can do, without HTTP: `python -m eval.bench_model` (`make bench-model`).
+
+Pairs/s of each runtime on the Emergent test pairs, by pairs per forward pass and threads: the
+ceiling any server on this machine can reach. Also how far the int8 model's answers move when a pair
+is scored inside a batch instead of alone. Writes reports/model/{bench_model.md,bench_model.json}.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from transformers import HfArgumentParser
+
+from models.predictor import StancePredictor
+from models.registry import resolve
+from models.runtime import ONNX_FILE, Runtime
+from models.settings import MODEL_NAME
+from training.config import default_data_dir
+from training.data import read_emergent
+
+log = logging.getLogger("claimstance.bench_model")
+
+
+@dataclass
+class BenchModelConfig:
+    model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Saved model folder or model-store tag."})
+    data_dir: str = field(default_factory=default_data_dir)
+    batch_sizes: list[int] = field(default_factory=lambda: [1, 8, 64])
+    threads: list[int] = field(default_factory=lambda: [1, 2])
+    output_dir: str = "reports/model"
+
+
+def pairs_per_second(predictor: StancePredictor, claims: list[str], texts: list[str]) -> float:
+    predictor.probabilities(claims[:16], texts[:16])  # warm-up
+    started = time.perf_counter()
+    predictor.probabilities(claims, texts)
+    return len(claims) / (time.perf_counter() - started)
+
+
+def run(config: BenchModelConfig) -> dict:
+    model_dir = resolve(config.model)
+    _, test = read_emergent(Path(config.data_dir))
+    claims, texts = list(test["claim"]), list(test["text"])
+    runtimes = [Runtime.TORCH] + ([Runtime.ONNX] if (model_dir / ONNX_FILE).is_file() else [])
+    rows = []
+    for runtime in runtimes:
+        for threads in config.threads:
+            predictor = StancePredictor.from_dir(model_dir, runtime=runtime, num_threads=threads)
+            for batch_size in config.batch_sizes:
+                predictor.batch_size = batch_size
+                rate = pairs_per_second(predictor, claims, texts)
+                rows.append({"runtime": str(runtime), "threads": threads, "batch": batch_size, "pairs_per_s": rate})
+                log.info("%s", json.dumps(rows[-1]))
+    results: dict = {"model": str(model_dir), "pairs": len(claims), "throughput": rows}
+    if Runtime.ONNX in runtimes:
+        predictor = StancePredictor.from_dir(model_dir, runtime=Runtime.ONNX, num_threads=max(config.threads))
+        alone = predictor.probabilities(claims, texts)
+        predictor.batch_size = 64
+        batched = predictor.probabilities(claims, texts)
+        results["int8_batch_dependence"] = {
+            "max_probability_change": float(np.abs(batched - alone).max()),
+            "labels_changed": float(np.mean(batched.argmax(1) != alone.argmax(1))),
+        }
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_model.json").write_text(json.dumps(results, indent=2))
+    (out / "bench_model.md").write_text(render(results) + "\n")
+    log.info("\n%s", render(results))
+    return results
+
+
+def render(results: dict) -> str:
+    lines = [
+        f"{results['pairs']} Emergent test pairs, scored length-sorted, model only (no HTTP).",
+        "",
+        "| runtime | threads | pairs per forward pass | pairs/s |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['runtime']} | {r['threads']} | {r['batch']} | {r['pairs_per_s']:.0f} |" for r in results["throughput"]
+    ]
+    if dependence := results.get("int8_batch_dependence"):
+        lines += [
+            "",
+            f"int8, batches of 64 against one pair per pass: probabilities move by up to "
+            f"{dependence['max_probability_change']:.3f}; {dependence['labels_changed']:.1%} of labels change.",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    (config,) = HfArgumentParser(BenchModelConfig).parse_args_into_dataclasses()
+    run(config)
+
+
+if __name__ == "__main__":
+    main()
