@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from transformers import HfArgumentParser
 
+from eval.cli import run_from_cli
 from eval.evaluate import evaluate_model
 from models.encoding import LongTextStrategy
 from models.predictor import StancePredictor
@@ -85,9 +85,7 @@ def write(results: dict[str, dict[str, list[float]]], config: AblationConfig) ->
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    (config,) = HfArgumentParser(AblationConfig).parse_args_into_dataclasses()
-    run(config)
+    run_from_cli(AblationConfig, run)
 
 
 if __name__ == "__main__":

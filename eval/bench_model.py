@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from transformers import HfArgumentParser
 
+from eval.cli import run_from_cli
 from models.predictor import StancePredictor
 from models.registry import resolve
 from models.runtime import ONNX_FILE, Runtime
@@ -94,9 +94,7 @@ def render(results: dict) -> str:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    (config,) = HfArgumentParser(BenchModelConfig).parse_args_into_dataclasses()
-    run(config)
+    run_from_cli(BenchModelConfig, run)
 
 
 if __name__ == "__main__":

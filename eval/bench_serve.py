@@ -12,18 +12,15 @@ import asyncio
 import json
 import logging
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import httpx
-from transformers import HfArgumentParser
-
+from eval.cli import run_from_cli
 from eval.load import LoadResult, run_load
+from eval.server_process import start_server
 from models.registry import find
 from models.settings import MODEL_NAME
 from training.config import default_data_dir
@@ -59,28 +56,11 @@ def emergent_pairs(data_dir: str) -> list[dict[str, str]]:
 @contextmanager
 def running(command: list[str], port: int, env: dict[str, str], log_file: Path) -> Iterator[None]:
     """A server subprocess, yielded once its /readyz answers 200, stopped afterwards."""
-    with log_file.open("w") as out:
-        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}; see {log_file}")
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
-            else:
-                raise RuntimeError(f"{' '.join(command)} not ready after 180 s; see {log_file}")
-            yield
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    server = start_server(command, f"http://127.0.0.1:{port}", env, log_file)
+    try:
+        yield
+    finally:
+        server.stop()
 
 
 def measure(url: str, bodies: list, concurrency: int, config: BenchServeConfig, **kwargs) -> dict:
@@ -184,10 +164,7 @@ def render(results: dict) -> str:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would load the client's core
-    (config,) = HfArgumentParser(BenchServeConfig).parse_args_into_dataclasses()
-    run(config)
+    run_from_cli(BenchServeConfig, run)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 from datasets import Dataset
-from transformers import HfArgumentParser
 
 from eval.baselines import PUBLISHED_EMERGENT, MajorityBaseline, TfidfBaseline
+from eval.cli import run_from_cli
 from eval.metrics import Scores, score
 from eval.report import confusion_text, per_class_text, plot_confusion, plot_reliability, write_json
 from models.encoding import LongTextStrategy
@@ -134,9 +134,7 @@ def run(config: EvalConfig) -> dict:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    (config,) = HfArgumentParser(EvalConfig).parse_args_into_dataclasses()
-    run(config)
+    run_from_cli(EvalConfig, run)
 
 
 if __name__ == "__main__":

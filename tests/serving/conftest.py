@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+
+from eval.server_process import ServerProcess
+from eval.server_process import start_server as start_server_process
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_LIMITS = {
@@ -33,48 +32,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
 def start_server(
     home: Path, log: Path, env: dict[str, str], target: str = "serving.service:Claimstance", wait_ready: bool = True
-) -> Server:
+) -> ServerProcess:
+    """`bentoml serve` of `target` with its BentoML home at `home`, on a free port."""
     port = free_port()
-    full_env = {**os.environ, "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True", **env}
     command = [sys.executable, "-m", "bentoml", "serve", target, "--port", str(port)]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", process, log)
-    if wait_ready:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_text()}")
-            try:
-                if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        stop_server(server)
-        raise RuntimeError(f"server not ready after 120 s:\n{server.log_text()}")
-    return server
-
-
-def stop_server(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    env = {"BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True", **env}
+    return start_server_process(
+        command, f"http://127.0.0.1:{port}", env, log, cwd=REPO, ready_within=120 if wait_ready else None
+    )
 
 
 @dataclass
@@ -102,7 +69,7 @@ def served_model(saved_model_dir, tiny_model, tokenizer, tmp_path_factory, model
 
 
 @pytest.fixture(scope="module")
-def server(served_model, tmp_path_factory) -> Iterator[Server]:
+def server(served_model, tmp_path_factory) -> Iterator[ServerProcess]:
     running = start_server(served_model.home, tmp_path_factory.mktemp("logs") / "server.log", SERVER_LIMITS)
     yield running
-    stop_server(running)
+    running.stop()

@@ -16,7 +16,7 @@ import pytest
 from models.labels import LABELS
 from models.predictor import StancePredictor
 from models.runtime import ONNX_FILE, Runtime
-from tests.serving.conftest import REPO, SERVER_LIMITS, start_server, stop_server
+from tests.serving.conftest import REPO, SERVER_LIMITS, start_server
 
 CLAIM = "A meteorite crashed near the airport in Managua"
 LONG_TEXT = " ".join(f"Farmers in the valley planted barley during week {i} of the season." for i in range(60))
@@ -181,7 +181,7 @@ def test_past_the_concurrency_limit_the_answer_is_429_never_500_and_it_recovers(
         assert 429 in statuses and 200 in statuses
         assert post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).status_code == 200
     finally:
-        stop_server(server)
+        server.stop()
 
 
 def test_readiness_waits_for_the_warm_up(served_model, model_store_at, monkeypatch):
@@ -213,7 +213,7 @@ def test_a_missing_model_stops_start_up_with_a_clear_error(served_model, tmp_pat
         assert server.process.wait(timeout=60) != 0
         assert "Model claimstance:doesnotexist could not be found" in server.log_text()
     finally:
-        stop_server(server)
+        server.stop()
 
 
 def test_a_corrupt_model_stops_start_up_with_a_clear_error(served_model, tmp_path, model_store_at):
@@ -230,7 +230,7 @@ def test_a_corrupt_model_stops_start_up_with_a_clear_error(served_model, tmp_pat
         log = wait_for_exit_or_text(server, "cannot load the ONNX model")
         assert "cannot load the ONNX model" in log
     finally:
-        stop_server(server)
+        server.stop()
 
 
 def test_bentoml_build_succeeds_and_the_bento_serves(served_model, tmp_path):
@@ -252,4 +252,4 @@ def test_bentoml_build_succeeds_and_the_bento_serves(served_model, tmp_path):
         body = post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).json()
         assert body["model"] == served_model.tag
     finally:
-        stop_server(server)
+        server.stop()

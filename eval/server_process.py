@@ -1,0 +1,61 @@
+"""A server in a subprocess, for benchmarks and tests: started, awaited until /readyz says 200, stopped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+@dataclass
+class ServerProcess:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_ready(self, seconds: float) -> None:
+        """Return once /readyz answers 200; raise with the server's log if it exits or takes too long."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_text()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"server not ready after {seconds:.0f} s:\n{self.log_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(
+    command: list[str],
+    url: str,
+    env: dict[str, str],
+    log: Path,
+    cwd: Path | None = None,
+    ready_within: float | None = 180,
+) -> ServerProcess:
+    """Start `command` with `env` added to this environment; wait for readiness unless `ready_within` is None."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    server = ServerProcess(url, process, log)
+    if ready_within is not None:
+        server.wait_ready(ready_within)
+    return server
