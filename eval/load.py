@@ -59,7 +59,7 @@ class RawHttpClient:
         """Send one request and read the whole answer; returns the status (0 on a broken connection)."""
         try:
             return await asyncio.wait_for(self._post(path, body), self.timeout)
-        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError, IndexError):
             await self.close()
             return 0
 
@@ -76,9 +76,12 @@ class RawHttpClient:
         lines = header.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
         fields = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
-        length = int(next((v for k, v in fields.items() if k.lower() == "content-length"), "0"))
+        lowered = {k.strip().lower(): v.strip() for k, v in fields.items()}
+        if "transfer-encoding" in lowered or ("content-length" not in lowered and status != 204):
+            raise ValueError("only Content-Length answers are read")  # the connection is closed, status 0
+        length = int(lowered.get("content-length", "0"))
         await self.reader.readexactly(length)
-        if any(k.lower() == "connection" and v.strip().lower() == "close" for k, v in fields.items()):
+        if lowered.get("connection", "").lower() == "close":
             await self.close()
         return status
 

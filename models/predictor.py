@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from models.encoding import LongTextStrategy, encode_pairs, fit_texts
 from models.labels import LABELS
 from models.model_config import ModelSettings, load_tokenizer, read_model_settings
 from models.runtime import Backend, Runtime, available_cores, default_batch_size, load_backend
+
+if TYPE_CHECKING:  # importing it loads torch, which the ONNX serving path never needs
+    from transformers import PreTrainedModel
 
 
 @dataclass(frozen=True)

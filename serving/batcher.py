@@ -1,7 +1,7 @@
 """Adaptive micro-batching: concurrent requests are merged into one model call, answers split back.
 
-While the model scores one batch, new requests queue; when it is free, everything queued (up to
-`max_batch_size` pairs) goes as the next batch. Under light load a request is scored at once, alone;
+While the model scores one batch, new requests queue; when a lane is free, everything queued (up to
+`max_batch_size` pairs) goes as its next batch. Under light load a request is scored at once, alone;
 under heavy load batches grow by themselves. The predictor sorts each batch by length, so merged
 requests pad only to their neighbours. A queue whose estimated wait passes the latency budget
 refuses new work (`Overloaded`), so the service answers 503 at once instead of timing out.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,7 +49,8 @@ class MicroBatcher(Generic[Item, Result]):
     """Runs `score(items) -> results` (same length, same order) in merged batches, one thread per scorer.
 
     With two scorers (two model copies on one thread each), one batch's Python work (tokenizing,
-    building answers) overlaps the other's model time, which keeps both cores busy.
+    building answers) overlaps the other's model time, which keeps both cores busy. All lanes take
+    from one first-in-first-out queue; a request that does not fit a batch stays at its head.
     """
 
     def __init__(
@@ -63,10 +65,9 @@ class MicroBatcher(Generic[Item, Result]):
         self.batch_wait = batch_wait_ms / 1000
         self.max_queue = max_queue_ms / 1000
         self.stats = BatchStats()
-        self._queue: asyncio.Queue[_Request[Item, Result]] | None = None
+        self._pending: deque[_Request[Item, Result]] = deque()
         self._queued_items = 0
-        self._held: _Request[Item, Result] | None = None
-        """A request that did not fit the last batch: it opens the next one."""
+        self._arrived: asyncio.Event | None = None
         self._executor = ThreadPoolExecutor(max_workers=len(self.scorers), thread_name_prefix="claimstance-model")
         self._lanes: list[asyncio.Task[None]] = []
 
@@ -77,8 +78,8 @@ class MicroBatcher(Generic[Item, Result]):
         """Results for `items`, in their order, once the batch holding them has run."""
         if not items:
             return []
-        if self._queue is None:
-            self._queue = asyncio.Queue()
+        if self._arrived is None:
+            self._arrived = asyncio.Event()
             loop = asyncio.get_running_loop()
             self._lanes = [loop.create_task(self._run(score)) for score in self.scorers]
         if self.estimated_wait() > self.max_queue:
@@ -87,39 +88,49 @@ class MicroBatcher(Generic[Item, Result]):
             )
         request = _Request(items, asyncio.get_running_loop().create_future())
         self._queued_items += len(items)
-        self._queue.put_nowait(request)
+        self._pending.append(request)
+        self._arrived.set()
         return await request.future
 
-    async def _next_batch(self) -> list[_Request[Item, Result]]:
-        assert self._queue is not None
-        held, self._held = self._held, None
-        batch = [held if held is not None else await self._queue.get()]
-        size = len(batch[0].items)
-        deadline = time.monotonic() + self.batch_wait
-        while size < self.max_batch_size:
-            if self._queue.empty():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    request = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:
-                    break
-            else:
-                request = self._queue.get_nowait()
-            if size + len(request.items) > self.max_batch_size:
-                self._held = request
-                break
+    def _take_fitting(self, batch: list[_Request[Item, Result]], size: int) -> int:
+        """Move queued requests into `batch` while they fit; callers that are gone are dropped unscored."""
+        while self._pending and (not batch or size + len(self._pending[0].items) <= self.max_batch_size):
+            request = self._pending.popleft()
+            self._queued_items -= len(request.items)
+            if request.future.done():  # cancelled: the caller timed out or went away
+                continue
             batch.append(request)
             size += len(request.items)
-        return batch
+        return size
+
+    async def _next_batch(self) -> list[_Request[Item, Result]]:
+        assert self._arrived is not None
+        batch: list[_Request[Item, Result]] = []
+        size = 0
+        deadline: float | None = None
+        while True:
+            size = self._take_fitting(batch, size)
+            if batch and (self._pending or size >= self.max_batch_size):
+                return batch  # full, or the next request does not fit: it stays first in line
+            timeout = None
+            if batch:
+                deadline = deadline if deadline is not None else time.monotonic() + self.batch_wait
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    return batch
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), timeout)
+            except TimeoutError:
+                return batch
 
     async def _run(self, score: Callable[[list[Item]], list[Result]]) -> None:
         loop = asyncio.get_running_loop()
         while True:
             batch = await self._next_batch()
+            if self._pending and self._arrived is not None:
+                self._arrived.set()  # more is queued: wake another free lane for it
             items = [item for request in batch for item in request.items]
-            self._queued_items -= len(items)
             started = time.perf_counter()
             try:
                 results = await loop.run_in_executor(self._executor, score, items)

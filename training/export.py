@@ -64,7 +64,8 @@ def export_onnx(
     """Trace the model to ONNX (dynamic batch and length) and quantize its weights to int8 per channel.
 
     Per-channel int8 weights kept Emergent accuracy where per-tensor lost 0.6 point on this model.
-    Inputs are traced in the order of `model.forward`'s parameters, which is how torch binds them.
+    Inputs are passed by name, and named in the order of `model.forward`'s parameters, which is the
+    order of the traced graph's inputs.
     """
     sample = tokenizer(["a claim"], ["a text"], return_tensors="pt")
     names = [name for name in inspect.signature(model.forward).parameters if name in sample]
@@ -75,8 +76,9 @@ def export_onnx(
             warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
             torch.onnx.export(
                 model.eval(),
-                tuple(sample[name] for name in names),
+                (),
                 str(fp32),
+                kwargs={name: sample[name] for name in names},
                 input_names=names,
                 output_names=["logits"],
                 dynamic_axes=axes,

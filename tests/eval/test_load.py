@@ -73,3 +73,18 @@ def test_a_refused_connection_is_status_zero():
         return await client.post("/x", b"{}")
 
     assert asyncio.run(main()) == 0
+
+
+def test_an_answer_without_content_length_counts_as_a_failure_not_a_desync():
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+        await writer.drain()
+
+    async def main() -> int:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        async with server:
+            client = RawHttpClient("127.0.0.1", server.sockets[0].getsockname()[1], timeout_s=5)
+            return await client.post("/x", b"{}")
+
+    assert asyncio.run(main()) == 0

@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,3 +52,20 @@ def test_torch_backend_gives_the_models_logits(model_dir, tiny_model, tokenizer)
             **tokenizer(["a claim", "another claim here"], ["text", "a longer text"], padding=True, return_tensors="pt")
         ).logits.numpy()
     np.testing.assert_allclose(logits, expected, atol=1e-5)
+
+
+def test_the_onnx_serving_path_never_imports_torch(model_dir, tiny_model, tokenizer):
+    import subprocess
+    import sys
+
+    from training.export import export_onnx
+
+    export_onnx(tiny_model, tokenizer, model_dir / ONNX_FILE)
+    code = (
+        "import sys; import serving.service; from models.predictor import StancePredictor; "
+        "from models.runtime import Runtime; "
+        f"p = StancePredictor.from_dir({str(model_dir)!r}, Runtime.ONNX, num_threads=1); "
+        "assert len(p.predict([('a claim', 'a text')])) == 1; "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

@@ -119,3 +119,38 @@ def test_batch_wait_lets_a_lone_request_collect_company():
 
     assert asyncio.run(main()) == [[10], [20]]
     assert scorer.batches == [[1, 2]]
+
+
+def test_requests_that_overflow_a_batch_are_never_lost_with_two_lanes():
+    """Both lanes idle, four requests arrive at once and two of them do not fit: all four are answered."""
+
+    async def main():
+        batcher = MicroBatcher([lambda items: items, lambda items: items], max_batch_size=4)
+        assert await batcher.submit([0]) == [0]  # both lanes now wait for work
+        requests = [batcher.submit([1] * 3), batcher.submit([2] * 2), batcher.submit([3] * 3), batcher.submit([4] * 2)]
+        results = await asyncio.wait_for(asyncio.gather(*requests), 5)
+        return results, batcher
+
+    results, batcher = asyncio.run(main())
+    assert results == [[1] * 3, [2] * 2, [3] * 3, [4] * 2]
+    assert batcher._queued_items == 0 and not batcher._pending
+
+
+def test_a_caller_that_went_away_is_not_scored():
+    scorer = GatedScorer()
+
+    async def main():
+        batcher = MicroBatcher([scorer], max_batch_size=8)
+        first = asyncio.ensure_future(batcher.submit([1]))
+        await asyncio.sleep(0.05)  # [1] is in the scorer
+        gone = asyncio.ensure_future(batcher.submit([2]))
+        kept = asyncio.ensure_future(batcher.submit([3]))
+        await asyncio.sleep(0.01)
+        gone.cancel()
+        scorer.gate.set()
+        return await first, await kept, batcher
+
+    first, kept, batcher = asyncio.run(main())
+    assert (first, kept) == ([10], [30])
+    assert scorer.batches == [[1], [3]]
+    assert batcher._queued_items == 0

@@ -135,6 +135,12 @@ def test_malformed_json_is_400(server):
     assert "Invalid JSON" in response.json()["detail"][0]["msg"]
 
 
+def test_a_body_that_is_not_json_is_415_never_500(server):
+    response = httpx.post(f"{server.url}/predict", content=b"claim=c", headers={"content-type": "multipart/form-data"})
+    assert response.status_code == 415
+    assert "Content-Type must be application/json" in response.json()["error"]
+
+
 def test_a_body_over_the_size_limit_is_413(server):
     response = httpx.post(f"{server.url}/predict", content=b"x" * 30001, headers={"content-type": "application/json"})
     assert response.status_code == 413

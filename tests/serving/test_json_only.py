@@ -1,0 +1,30 @@
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from serving.json_only import JsonOnly
+
+
+async def echo(request: Request) -> JSONResponse:
+    return JSONResponse({"body": (await request.body()).decode()})
+
+
+client = TestClient(JsonOnly(Starlette(routes=[Route("/echo", echo, methods=["POST", "GET"])])))
+
+
+def test_json_passes_with_or_without_a_charset_and_without_a_header():
+    for headers in ({"content-type": "application/json"}, {"content-type": "Application/JSON; charset=utf-8"}, {}):
+        assert client.post("/echo", content=b"{}", headers=headers).json() == {"body": "{}"}
+
+
+def test_other_media_types_are_415_naming_the_header():
+    response = client.post("/echo", content=b"a=1", headers={"content-type": "multipart/form-data"})
+    assert response.status_code == 415
+    assert response.json()["error"] == "Content-Type must be application/json, not multipart/form-data"
+    assert response.json()["detail"][0]["loc"] == ["header", "content-type"]
+
+
+def test_gets_pass_untouched():
+    assert client.get("/echo", headers={"content-type": "text/plain"}).status_code == 200
