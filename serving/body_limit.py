@@ -7,6 +7,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from serving.errors import error_response
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -14,9 +16,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def too_large(limit: int) -> JSONResponse:
-    message = f"request body is over the limit of {limit} bytes"
-    detail = [{"loc": ["body"], "msg": message, "type": "too_large", "limit": limit}]
-    return JSONResponse({"error": message, "detail": detail}, status_code=413)
+    return error_response(413, f"request body is over the limit of {limit} bytes", ["body"], "too_large", limit=limit)
 
 
 class BodySizeLimit:

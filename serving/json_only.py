@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.responses import JSONResponse
+from serving.errors import error_response
 
 JSON = "application/json"
 
@@ -24,6 +24,6 @@ class JsonOnly:
             media_type = content_type.split(";")[0].strip().lower()
             if media_type != JSON:
                 message = f"Content-Type must be {JSON}, not {media_type or 'empty'}"
-                detail = [{"loc": ["header", "content-type"], "msg": message, "type": "unsupported_media_type"}]
-                return await JSONResponse({"error": message, "detail": detail}, status_code=415)(scope, receive, send)
+                response = error_response(415, message, ["header", "content-type"], "unsupported_media_type")
+                return await response(scope, receive, send)
         await self.app(scope, receive, send)

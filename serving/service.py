@@ -23,6 +23,7 @@ from models.predictor import Prediction, StancePredictor  # noqa: E402
 from models.runtime import Runtime, preferred_runtime  # noqa: E402
 from serving.batcher import MicroBatcher, Overloaded  # noqa: E402
 from serving.body_limit import BodySizeLimit  # noqa: E402
+from serving.errors import error_response  # noqa: E402
 from serving.json_only import JsonOnly  # noqa: E402
 from serving.schemas import PairList, StancePair, StanceResult  # noqa: E402
 from serving.settings import SETTINGS  # noqa: E402
@@ -40,13 +41,6 @@ WARM_UP_PAIRS = [
     ("A meteorite crashed near the airport", "Officials denied that a meteorite crashed near the airport."),
     ("A meteorite crashed near the airport", "A long report about the airport. " * 60),
 ]
-
-
-def error_response(status: int, message: str, loc: list[str | int], kind: str, **extra) -> JSONResponse:
-    """Errors in the shape BentoML gives pydantic's: a summary, then one entry per field."""
-    return JSONResponse(
-        {"error": message, "detail": [{"loc": loc, "msg": message, "type": kind, **extra}]}, status_code=status
-    )
 
 
 @bentoml.service(
