@@ -13,8 +13,6 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -53,16 +51,6 @@ def emergent_pairs(data_dir: str) -> list[dict[str, str]]:
     return [{"claim": c, "text": t} for c, t in zip(test["claim"], test["text"], strict=True)]
 
 
-@contextmanager
-def running(command: list[str], port: int, env: dict[str, str], log_file: Path) -> Iterator[None]:
-    """A server subprocess, yielded once its /readyz answers 200, stopped afterwards."""
-    server = start_server(command, f"http://127.0.0.1:{port}", env, log_file)
-    try:
-        yield
-    finally:
-        server.stop()
-
-
 def measure(url: str, bodies: list, concurrency: int, config: BenchServeConfig, **kwargs) -> dict:
     # Warm the connections and the batcher's estimate before timing.
     asyncio.run(run_load(url, bodies, concurrency, max_requests=concurrency * 4, max_seconds=5, **kwargs))
@@ -98,7 +86,7 @@ def run(config: BenchServeConfig) -> dict:
     url = f"http://127.0.0.1:{config.port}"
     results: dict = {"model": tag, "pairs": len(pairs), "config": asdict(config), "cores": os.cpu_count()}
 
-    with running(service_command(config.port), config.port, service_env(config), out / "service.log"):
+    with start_server(service_command(config.port), url, service_env(config), out / "service.log"):
         results["service"] = [measure(f"{url}/predict", pairs, c, config) for c in config.concurrency]
         lists = [pairs[i : i + config.batch_pairs] for i in range(0, len(pairs), config.batch_pairs)]
         results["service_list"] = measure(
@@ -110,7 +98,7 @@ def run(config: BenchServeConfig) -> dict:
         )
 
     overload_env = service_env(config, max_concurrency=config.overload_limit)
-    with running(service_command(config.port), config.port, overload_env, out / "service_overload.log"):
+    with start_server(service_command(config.port), url, overload_env, out / "service_overload.log"):
         phases = []
         for concurrency in (config.overload_concurrency, 1):
             result = asyncio.run(run_load(f"{url}/predict", pairs, concurrency, 2000, 10))
@@ -120,7 +108,7 @@ def run(config: BenchServeConfig) -> dict:
 
     if config.naive:
         naive = [sys.executable, "-m", "eval.naive_server", "--model", str(model_dir), "--port", str(config.port)]
-        with running(naive, config.port, {}, out / "naive.log"):
+        with start_server(naive, url, {}, out / "naive.log"):
             results["naive"] = [measure(f"{url}/predict", pairs, c, config) for c in config.concurrency]
 
     (out / "bench_serve.json").write_text(json.dumps(results, indent=2))

@@ -1,4 +1,5 @@
-"""A server in a subprocess, for benchmarks and tests: started, awaited until /readyz says 200, stopped."""
+"""A server in a subprocess, for benchmarks and tests: started, awaited until /readyz says 200, stopped
+(`with start_server(...) as server:` stops it at the end of the block)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ class ServerProcess:
             time.sleep(0.3)
         self.stop()
         raise RuntimeError(f"server not ready after {seconds:.0f} s:\n{self.log_text()}")
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         self.process.terminate()

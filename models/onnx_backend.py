@@ -11,16 +11,15 @@ from models.model_config import ModelLoadError
 
 
 class OnnxBackend:
-    """`spin=False` stops idle ORT threads from busy-waiting for work: a server whose event loop shares
-    the cores with them needs those cycles between batches."""
+    """Idle ORT threads do not busy-wait for work: a server whose event loop shares the cores with them
+    needs those cycles between batches."""
 
-    def __init__(self, path: Path, num_threads: int, spin: bool = False) -> None:
+    def __init__(self, path: Path, num_threads: int) -> None:
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if not spin:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # ORT raises its own untyped errors for missing or corrupt files
@@ -28,5 +27,4 @@ class OnnxBackend:
         self.input_names = [node.name for node in self.session.get_inputs()]
 
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
-        feeds = {name: batch[name].astype(np.int64, copy=False) for name in self.input_names}
-        return self.session.run(None, feeds)[0]
+        return self.session.run(None, {name: batch[name] for name in self.input_names})[0]

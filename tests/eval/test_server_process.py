@@ -20,13 +20,12 @@ def test_a_server_never_ready_is_stopped_and_raises(tmp_path):
 
 def test_without_waiting_the_process_is_returned_running(tmp_path):
     command = [sys.executable, "-c", "import os, time; print(os.environ['MARK'], flush=True); time.sleep(60)"]
-    server = start_server(command, "http://127.0.0.1:9", {"MARK": "set"}, tmp_path / "log.txt", ready_within=None)
-    try:
+    with start_server(
+        command, "http://127.0.0.1:9", {"MARK": "set"}, tmp_path / "log.txt", ready_within=None
+    ) as server:
         assert server.process.poll() is None
         deadline = time.monotonic() + 20
         while "set" not in server.log_text() and time.monotonic() < deadline:
             time.sleep(0.1)
-    finally:
-        server.stop()
     assert server.process.returncode is not None
     assert "set" in server.log_text()

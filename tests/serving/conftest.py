@@ -70,6 +70,5 @@ def served_model(saved_model_dir, tiny_model, tokenizer, tmp_path_factory, model
 
 @pytest.fixture(scope="module")
 def server(served_model, tmp_path_factory) -> Iterator[ServerProcess]:
-    running = start_server(served_model.home, tmp_path_factory.mktemp("logs") / "server.log", SERVER_LIMITS)
-    yield running
-    running.stop()
+    with start_server(served_model.home, tmp_path_factory.mktemp("logs") / "server.log", SERVER_LIMITS) as running:
+        yield running

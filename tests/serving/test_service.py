@@ -173,8 +173,7 @@ def test_past_the_concurrency_limit_the_answer_is_429_never_500_and_it_recovers(
         "CLAIMSTANCE_MAX_PAIRS": "16",
         "CLAIMSTANCE_MAX_BODY_BYTES": "200000",
     }
-    server = start_server(served_model.home, tmp_path / "server.log", env)
-    try:
+    with start_server(served_model.home, tmp_path / "server.log", env) as server:
         body = {"pairs": [{"claim": CLAIM, "text": LONG_TEXT[:4000]}] * 16}
 
         async def burst():
@@ -186,8 +185,6 @@ def test_past_the_concurrency_limit_the_answer_is_429_never_500_and_it_recovers(
         assert set(statuses) <= {200, 429, 503}
         assert 429 in statuses and 200 in statuses
         assert post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).status_code == 200
-    finally:
-        server.stop()
 
 
 def test_readiness_waits_for_the_warm_up(served_model, model_store_at, monkeypatch):
@@ -214,12 +211,9 @@ def wait_for_exit_or_text(server, text: str, seconds: float = 60) -> str:
 
 def test_a_missing_model_stops_start_up_with_a_clear_error(served_model, tmp_path):
     env = {**SERVER_LIMITS, "CLAIMSTANCE_MODEL": "claimstance:doesnotexist"}
-    server = start_server(served_model.home, tmp_path / "server.log", env, wait_ready=False)
-    try:
+    with start_server(served_model.home, tmp_path / "server.log", env, wait_ready=False) as server:
         assert server.process.wait(timeout=60) != 0
         assert "Model claimstance:doesnotexist could not be found" in server.log_text()
-    finally:
-        server.stop()
 
 
 def test_a_corrupt_model_stops_start_up_with_a_clear_error(served_model, tmp_path, model_store_at):
@@ -231,12 +225,9 @@ def test_a_corrupt_model_stops_start_up_with_a_clear_error(served_model, tmp_pat
     home = tmp_path / "home"
     with model_store_at(home / "models"):
         register(broken)
-    server = start_server(home, tmp_path / "server.log", SERVER_LIMITS, wait_ready=False)
-    try:
+    with start_server(home, tmp_path / "server.log", SERVER_LIMITS, wait_ready=False) as server:
         log = wait_for_exit_or_text(server, "cannot load the ONNX model")
         assert "cannot load the ONNX model" in log
-    finally:
-        server.stop()
 
 
 def test_bentoml_build_succeeds_and_the_bento_serves(served_model, tmp_path):
@@ -253,9 +244,6 @@ def test_bentoml_build_succeeds_and_the_bento_serves(served_model, tmp_path):
     )
     assert built.returncode == 0, built.stdout + built.stderr
     assert "claimstance:" in built.stdout
-    server = start_server(home, tmp_path / "bento.log", SERVER_LIMITS, target="claimstance:latest")
-    try:
+    with start_server(home, tmp_path / "bento.log", SERVER_LIMITS, target="claimstance:latest") as server:
         body = post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).json()
         assert body["model"] == served_model.tag
-    finally:
-        server.stop()
