@@ -9,10 +9,11 @@ REPORT_DIR ?= reports/$(RECIPE)
 SEEDS ?= 42 43 44
 MODEL ?= claimstance:latest
 PORT ?= 3000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup data train export model serve bench-serve bench-model eval ablation test lint format clean
+.PHONY: setup java data train export model serve score bench-serve bench-model bench-batch eval ablation test lint format clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed java
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	python3 -m venv $(VENV)
@@ -20,6 +21,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install torch==2.13.0
 	$(PY) -m pip install -c constraints.txt -r requirements.txt -r requirements-dev.txt
 	touch $@
+
+# Spark (the batch job's --engine spark) runs on Java 17 or newer: Debian's OpenJDK headless where there is none.
+java:
+	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
+	if [ "$${v:-0}" -lt 17 ]; then \
+		echo "Spark needs Java 17 or newer (found: $${v:-none}); installing openjdk-17-jre-headless"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; \
+	fi
 
 data: setup
 	$(PY) -m training.fetch --data_dir $(DATA_DIR)
@@ -41,11 +50,19 @@ model: setup
 serve: model
 	CLAIMSTANCE_MODEL=$(MODEL) $(VENV)/bin/bentoml serve serving.service:Claimstance --port $(PORT)
 
+# Batch scoring of a file: make score IN=pairs.jsonl OUT=scored.parquet [ARGS="--engine spark ..."]
+score: model
+	$(if $(and $(IN),$(OUT)),,$(error make score needs IN=<input file> OUT=<output file>))
+	$(PY) -m serving.batch --input $(IN) --output $(OUT) --model $(MODEL) $(ARGS)
+
 bench-serve: model
 	$(PY) -m eval.bench_serve --model $(MODEL)
 
 bench-model: model
 	$(PY) -m eval.bench_model --model $(MODEL)
+
+bench-batch: model
+	$(PY) -m eval.bench_batch --model $(MODEL) $(ARGS)
 
 eval: data $(MODEL_DIR)/model.safetensors
 	$(PY) -m eval.evaluate --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)

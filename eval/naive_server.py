@@ -1,8 +1,7 @@
 """The naive baseline the service is measured against: one `transformers` pipeline call per request.
 
-`python -m eval.naive_server --model DIR --port 3001` serves POST /predict with {"claim", "text"} on
-PyTorch, unbatched, with no length handling beyond the pipeline's own truncation: what a first
-attempt at serving this model looks like.
+`python -m eval.naive_server --model DIR --port 3001` serves POST /predict with {"claim", "text"}
+(eval/naive_pipeline.py says what is naive about it).
 """
 
 from __future__ import annotations
@@ -14,17 +13,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from transformers import pipeline
+
+from eval.naive_pipeline import classify_pair, load_classifier
 
 
 def build_app(model_dir: str) -> Starlette:
-    classify = pipeline("text-classification", model=model_dir, device="cpu", top_k=None)
+    classify = load_classifier(model_dir)
 
     async def predict(request: Request) -> JSONResponse:
         body = await request.json()
-        scores = classify({"text": body["claim"], "text_pair": body["text"]}, truncation="only_second")
-        best = max(scores, key=lambda s: s["score"])
-        return JSONResponse({"label": best["label"], "scores": {s["label"]: s["score"] for s in scores}})
+        return JSONResponse(classify_pair(classify, body["claim"], body["text"]))
 
     async def ready(_: Request) -> JSONResponse:
         return JSONResponse({"ready": True})

@@ -18,13 +18,13 @@ from models.labels import ID2LABEL, LABEL2ID, LABELS
 from models.model_config import (
     MAX_LENGTH_KEY,
     TEMPERATURE_KEY,
+    TRAINING_INFO_FILE,
     ModelLoadError,
     ModelSettings,
     check_labels,
 )
 
 CARD_FILE = "README.md"
-TRAINING_INFO_FILE = "training_info.json"
 
 
 @dataclass

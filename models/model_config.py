@@ -13,6 +13,7 @@ from models.labels import LABELS
 from models.settings import MAX_LENGTH
 
 CONFIG_FILE = "config.json"
+TRAINING_INFO_FILE = "training_info.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 TEMPERATURE_KEY = "stance_temperature"
 MAX_LENGTH_KEY = "stance_max_length"

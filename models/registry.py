@@ -8,7 +8,7 @@ from pathlib import Path
 
 import bentoml
 
-from models.checkpoint import TRAINING_INFO_FILE
+from models.model_config import TRAINING_INFO_FILE
 from models.settings import MODEL_NAME
 
 
@@ -28,12 +28,18 @@ def find(tag: str = f"{MODEL_NAME}:latest") -> tuple[Path, str]:
     return Path(stored.path), str(stored.tag)
 
 
-def resolve(model: str) -> Path:
-    """A model folder from either a path on disk or a model-store tag."""
+def locate(model: str) -> tuple[Path, str]:
+    """The folder of a model given as a path on disk or a model-store tag, and the name its answers carry:
+    the full tag (name:version) for a stored model, the folder path for one on disk."""
     path = Path(model)
     if path.is_dir():
-        return path
-    return find(model if ":" in model else f"{model}:latest")[0]
+        return path, str(path)
+    return find(model if ":" in model else f"{model}:latest")
+
+
+def resolve(model: str) -> Path:
+    """A model folder from either a path on disk or a model-store tag."""
+    return locate(model)[0]
 
 
 def main() -> None:

@@ -52,6 +52,16 @@ def preferred_runtime(model_dir: Path | str) -> Runtime:
     return Runtime(json.loads(choice_file.read_text()).get("default", Runtime.TORCH))
 
 
+def chosen_runtime(model_dir: Path | str, choice: str) -> Runtime:
+    """`auto` means what the model's build step chose; otherwise the named runtime."""
+    if choice == "auto":
+        return preferred_runtime(model_dir)
+    try:
+        return Runtime(choice)
+    except ValueError:
+        raise ValueError(f"runtime {choice!r}: use auto, {', '.join(Runtime)}") from None
+
+
 def load_backend(model_dir: Path | str, runtime: Runtime, num_threads: int | None = None) -> Backend:
     threads = num_threads or available_cores()
     if runtime is Runtime.ONNX:

@@ -10,6 +10,10 @@ MAX_LENGTH = 128
 MAX_CLAIM_TOKENS = 96
 """A claim longer than this leaves too little room for the text; it is refused, not cut."""
 
+MAX_CLAIM_CHARS = 2_000
+MAX_TEXT_CHARS = 50_000
+"""Input limits of the service and the batch job: past them a pair is refused with the field and the limit."""
+
 MODEL_NAME = "claimstance"
 """Name of the trained model in the BentoML model store."""
 

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse  # noqa: E402
 from models.encoding import claim_token_counts, claim_token_limit  # noqa: E402
 from models.model_config import load_tokenizer  # noqa: E402
 from models.predictor import Prediction, StancePredictor  # noqa: E402
-from models.runtime import Runtime, preferred_runtime  # noqa: E402
+from models.runtime import chosen_runtime  # noqa: E402
 from serving.batcher import MicroBatcher, Overloaded  # noqa: E402
 from serving.body_limit import BodySizeLimit  # noqa: E402
 from serving.errors import error_response  # noqa: E402
@@ -55,7 +55,7 @@ class Claimstance:
     def __init__(self) -> None:
         stored = self.stored_model  # `bentoml serve` has checked it exists, and names it if not
         self.model_tag = str(stored.tag)
-        runtime = preferred_runtime(stored.path) if SETTINGS.runtime == "auto" else Runtime(SETTINGS.runtime)
+        runtime = chosen_runtime(stored.path, SETTINGS.runtime)
         self.predictors = [
             StancePredictor.from_dir(
                 stored.path,

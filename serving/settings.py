@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, fields
 
 from models.runtime import available_cores
-from models.settings import MODEL_NAME
+from models.settings import MAX_CLAIM_CHARS, MAX_TEXT_CHARS, MODEL_NAME
 
 ENV_PREFIX = "CLAIMSTANCE_"
 
@@ -41,8 +41,8 @@ class ServiceSettings:
     """Requests in flight per service; more get 429."""
     max_pairs: int = 256
     """Most pairs in one /predict_batch call."""
-    max_claim_chars: int = 2_000
-    max_text_chars: int = 50_000
+    max_claim_chars: int = MAX_CLAIM_CHARS
+    max_text_chars: int = MAX_TEXT_CHARS
     max_body_bytes: int = 4 * 1024 * 1024
     access_log: bool = False
     """One log line per request costs ~5% of throughput on two cores; on for debugging."""

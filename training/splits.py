@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset
 
-from models.checkpoint import TRAINING_INFO_FILE
+from models.model_config import TRAINING_INFO_FILE
 from training.config import TrainConfig
 from training.data import load_corpus, merge, split_by_group
 from training.user_data import load_user_file

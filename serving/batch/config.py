@@ -1,0 +1,120 @@
+"""The batch job's arguments: one typed dataclass, every field a command-line flag (`--help` lists them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from models.settings import MAX_CLAIM_CHARS, MAX_TEXT_CHARS, MODEL_NAME
+
+
+class FileFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+class Engine(StrEnum):
+    LOCAL = "local"
+    SPARK = "spark"
+
+
+EXTENSIONS = {".jsonl": FileFormat.JSONL, ".json": FileFormat.JSONL, ".ndjson": FileFormat.JSONL}
+EXTENSIONS |= {".csv": FileFormat.CSV, ".parquet": FileFormat.PARQUET, ".pq": FileFormat.PARQUET}
+
+
+class BatchInputError(ValueError):
+    """The job cannot start or go on: a missing or unreadable file, a bad header, bad arguments."""
+
+
+def file_format(path: Path, flag: str | None, role: str) -> FileFormat:
+    """The format named by the flag, else the one the file name's extension says."""
+    if flag:
+        try:
+            return FileFormat(flag.lower())
+        except ValueError:
+            raise BatchInputError(f"--{role}_format {flag!r}: use one of {', '.join(FileFormat)}") from None
+    found = EXTENSIONS.get(path.suffix.lower())
+    if found is None:
+        raise BatchInputError(
+            f"{path}: cannot tell the {role} format from the extension {path.suffix!r}; "
+            f"use {', '.join(EXTENSIONS)} or pass --{role}_format ({', '.join(FileFormat)})"
+        )
+    return found
+
+
+@dataclass
+class BatchConfig:
+    input: str = field(
+        metadata={"help": "File of (claim, text) rows: .jsonl, .csv or .parquet (Spark: also a folder)."}
+    )
+    output: str = field(metadata={"help": "Where the scored rows go; written whole at the end, never half."})
+    input_format: str | None = field(default=None, metadata={"help": "jsonl, csv or parquet (default: by extension)."})
+    output_format: str | None = field(default=None, metadata={"help": "jsonl, csv or parquet (default: by extension)."})
+    claim_column: str = "claim"
+    text_column: str = "text"
+    model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag or saved model folder."})
+    runtime: str = field(default="auto", metadata={"help": "auto (the model's build-step choice), onnx or torch."})
+    engine: Engine = field(default=Engine.LOCAL, metadata={"help": "local (this machine) or spark."})
+    spark_master: str = field(default="local[*]", metadata={"help": "Spark master URL for --engine spark."})
+    spark_conf: list[str] = field(
+        default_factory=list, metadata={"help": "More Spark settings, as KEY=VALUE (e.g. spark.executor.memory=4g)."}
+    )
+    workers: int = field(default=0, metadata={"help": "Scoring processes, each one model copy (0: one per core)."})
+    threads: int = field(default=0, metadata={"help": "Inference threads per process (0: cores / workers)."})
+    batch_size: int = field(
+        default=0,
+        metadata={
+            "help": "Pairs per forward pass (0: the runtime's default, 1 for int8 so scores never depend on "
+            "neighbouring rows)."
+        },
+    )
+    chunk_rows: int = field(default=2048, metadata={"help": "Rows read, scored and committed together."})
+    rejects: str | None = field(default=None, metadata={"help": "Rejected rows file (default: OUTPUT.rejects.jsonl)."})
+    keep_claim_text: bool = field(default=True, metadata={"help": "Copy the claim and text columns to the output."})
+    overwrite: bool = field(default=False, metadata={"help": "Replace an existing output file."})
+    max_claim_chars: int = MAX_CLAIM_CHARS
+    max_text_chars: int = MAX_TEXT_CHARS
+    progress: bool = field(default=True, metadata={"help": "Show a progress bar (rows/s, ETA) on stderr."})
+
+    def __post_init__(self) -> None:
+        self.engine = Engine(self.engine)
+        for name in ("chunk_rows", "max_claim_chars", "max_text_chars"):
+            if getattr(self, name) < 1:
+                raise BatchInputError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("workers", "threads", "batch_size"):
+            if getattr(self, name) < 0:
+                raise BatchInputError(f"--{name} must be 0 (automatic) or more, got {getattr(self, name)}")
+        for setting in self.spark_conf:
+            if "=" not in setting:
+                raise BatchInputError(f"--spark_conf {setting!r}: write it as KEY=VALUE")
+        if self.claim_column == self.text_column:
+            raise BatchInputError(f"--claim_column and --text_column are both {self.claim_column!r}")
+
+    @property
+    def input_path(self) -> Path:
+        return Path(self.input)
+
+    @property
+    def output_path(self) -> Path:
+        return Path(self.output)
+
+    @property
+    def rejects_path(self) -> Path:
+        if self.rejects:
+            return Path(self.rejects)
+        out = self.output_path
+        return out.with_name(f"{out.stem if out.suffix else out.name}.rejects.jsonl")
+
+    def refuse_existing_outputs(self) -> None:
+        """An output or rejects file already there is replaced only with --overwrite."""
+        for path in (self.output_path, self.rejects_path):
+            if path.exists() and not self.overwrite:
+                raise BatchInputError(f"{path} exists; pass --overwrite to replace it")
+
+    def input_file_format(self) -> FileFormat:
+        return file_format(self.input_path, self.input_format, "input")
+
+    def output_file_format(self) -> FileFormat:
+        return file_format(self.output_path, self.output_format, "output")

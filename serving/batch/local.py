@@ -1,0 +1,175 @@
+"""The local engine: stream the file in chunks through scoring processes, commit each chunk, join at the end.
+
+One reader (this process) feeds a few chunks ahead to `workers` processes that each hold one model copy
+on `threads` threads; results come back in input order and are committed one by one. At most two
+chunks per worker are in flight, so memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+
+import numpy as np
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from models.registry import locate
+from models.runtime import available_cores, chosen_runtime
+from serving.batch.config import BatchConfig
+from serving.batch.readers import RawChunk, open_reader
+from serving.batch.scoring import ChunkScorer, ScoredChunk, ScorerSpec, check_column_names
+from serving.batch.summary import BatchSummary
+from serving.batch.workdir import Progress, WorkDir
+from serving.batch.writers import join_parts, join_text_parts
+
+log = logging.getLogger("claimstance.batch")
+
+CHUNKS_AHEAD_PER_WORKER = 2
+"""Enough that a worker never waits for the reader, few enough that memory stays a few chunks."""
+
+
+def scorer_spec(config: BatchConfig, workers: int) -> ScorerSpec:
+    model_dir, tag = locate(config.model)
+    return ScorerSpec(
+        model_dir=str(model_dir),
+        model_tag=tag,
+        runtime=chosen_runtime(model_dir, config.runtime),
+        threads=config.threads or max(1, available_cores() // workers),
+        batch_size=config.batch_size,
+        claim_column=config.claim_column,
+        text_column=config.text_column,
+        max_claim_chars=config.max_claim_chars,
+        max_text_chars=config.max_text_chars,
+        keep_claim_text=config.keep_claim_text,
+    )
+
+
+def job_identity(config: BatchConfig, spec: ScorerSpec) -> dict[str, object]:
+    """What must match for a rerun to continue an earlier run's work."""
+    stat = config.input_path.stat()
+    return {
+        "input": str(config.input_path.resolve()),
+        "input_size": stat.st_size,
+        "input_mtime_ns": stat.st_mtime_ns,
+        "input_format": str(config.input_file_format()),
+        "chunk_rows": config.chunk_rows,
+        "model": spec.model_tag,
+        "runtime": str(spec.runtime),
+        "batch_size": spec.batch_size,
+        "claim_column": spec.claim_column,
+        "text_column": spec.text_column,
+        "max_claim_chars": spec.max_claim_chars,
+        "max_text_chars": spec.max_text_chars,
+        "keep_claim_text": spec.keep_claim_text,
+    }
+
+
+_worker_scorer: ChunkScorer | None = None
+_worker_error: Exception | None = None
+
+
+def start_worker(spec: ScorerSpec) -> None:
+    """Runs once in each worker process: the model is loaded here, not per chunk. A model that fails to load
+    is reported by the first chunk, so the user sees its message rather than a broken pool."""
+    global _worker_scorer, _worker_error
+    try:
+        _worker_scorer = ChunkScorer(spec)
+    except Exception as error:  # re-raised, whole, in the parent by score_in_worker
+        _worker_error = error
+
+
+def score_in_worker(table: pa.Table, rows: np.ndarray) -> ScoredChunk:
+    if _worker_error is not None:
+        raise _worker_error
+    return _worker_scorer.score(table, rows)
+
+
+class InProcess:
+    """The executor for one worker: no second process, no copy of each chunk between processes."""
+
+    def __init__(self, spec: ScorerSpec) -> None:
+        self.scorer = ChunkScorer(spec)
+
+    def submit(self, function, table: pa.Table, rows: np.ndarray) -> Future:
+        future: Future = Future()
+        future.set_result(self.scorer.score(table, rows))
+        return future
+
+
+@contextmanager
+def scoring_pool(spec: ScorerSpec, workers: int) -> Iterator[InProcess | ProcessPoolExecutor]:
+    if workers == 1:
+        yield InProcess(spec)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(spec,)) as pool:
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def score_chunks(chunks: Iterator[RawChunk], spec: ScorerSpec, workers: int) -> Iterator[tuple[RawChunk, ScoredChunk]]:
+    """Each chunk with its scores, in input order, with a bounded number of chunks in flight."""
+    with scoring_pool(spec, workers) as pool:
+        pending: deque[tuple[RawChunk, Future]] = deque()
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(score_in_worker, chunk.table, chunk.rows)))
+            if len(pending) >= CHUNKS_AHEAD_PER_WORKER * workers:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
+def run_local(config: BatchConfig) -> BatchSummary:
+    started = time.perf_counter()
+    input_format, output_format = config.input_file_format(), config.output_file_format()
+    reader = open_reader(config.input_path, input_format, config.claim_column, config.text_column, config.chunk_rows)
+    workers = config.workers or available_cores()
+    spec = scorer_spec(config, workers)
+    check_column_names(reader.column_names, spec)
+    work = WorkDir(config.output_path, job_identity(config, spec))
+    if not work.exists():  # a resumed run may find its own rejects file, joined just before a kill
+        config.refuse_existing_outputs()
+    progress = work.start(discard_other=config.overwrite)
+    resumed_rows = progress.rows_read
+    if progress.chunks_done:
+        log.info("resuming after %d chunks (%d rows) of an earlier run", progress.chunks_done, progress.rows_read)
+    if not progress.complete:
+        log.info(
+            "scoring with %s (%s), %d worker(s) of %d thread(s)", spec.model_tag, spec.runtime, workers, spec.threads
+        )
+        commit_all(reader.chunks(progress.chunks_done), reader.total_rows(), spec, workers, work, progress, config)
+    join_text_parts(work.rejects_parts(progress.chunks_done), config.rejects_path)
+    join_parts(work.parts(progress.chunks_done), output_format, config.output_path)
+    work.remove()
+    return BatchSummary.of(progress, progress.rows_read - resumed_rows, time.perf_counter() - started, config)
+
+
+def commit_all(
+    chunks: Iterator[RawChunk],
+    total_rows: int | None,
+    spec: ScorerSpec,
+    workers: int,
+    work: WorkDir,
+    progress: Progress,
+    config: BatchConfig,
+) -> None:
+    bar = tqdm(total=total_rows, initial=progress.rows_read, unit=" rows", disable=not config.progress, smoothing=0.1)
+    with bar:
+        for chunk, scored in score_chunks(chunks, spec, workers):
+            rejects = sorted(chunk.rejects + scored.rejects, key=lambda reject: reject.row)
+            work.commit(chunk.index, scored.table, rejects, chunk.rows_read, progress)
+            bar.update(chunk.rows_read)
+            bar.set_postfix(rejected=progress.rows_rejected, refresh=False)
+    progress.complete = True
+    work.save(progress)

@@ -1,0 +1,90 @@
+"""Which rows can be scored, and why the others cannot: the rejects, each with its row number and reason.
+
+A bad row never stops the job and is never skipped silently: it goes to the rejects file. The same
+checks run in the local engine and in Spark, so both reject the same rows for the same reasons.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from transformers import PreTrainedTokenizerBase
+
+from models.encoding import claim_token_counts
+
+
+@dataclass(frozen=True)
+class Reject:
+    row: int
+    """1-based number of the data row in the input (a header line is not counted)."""
+    reason: str
+    input: object
+    """The row as read (its values), or the raw line where it could not be parsed."""
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"row": self.row, "reason": self.reason, "input": self.input}, default=str, ensure_ascii=False
+        )
+
+
+@dataclass(frozen=True)
+class RowLimits:
+    max_claim_chars: int
+    max_text_chars: int
+    max_claim_tokens: int
+
+
+def as_text(value: object) -> str | None:
+    """A value where only text can hold it (a column of mixed types, a nested value in CSV): strings as they
+    are, anything else as its JSON."""
+    return value if value is None or isinstance(value, str) else json.dumps(value, default=str)
+
+
+def wrong_type(column: str, value: object) -> str:
+    return f"{column}: expected a string, got {type(value).__name__}"
+
+
+def reason_for(column: str, value: object, max_chars: int) -> str | None:
+    """Why this claim or text value cannot be scored, or None if it can (token limits aside)."""
+    if value is None:
+        return f"{column}: missing"
+    if not isinstance(value, str):
+        return wrong_type(column, value)
+    if not value.strip():
+        return f"{column}: empty"
+    if len(value) > max_chars:
+        return f"{column}: {len(value):,} characters, over the limit of {max_chars:,}"
+    return None
+
+
+def check_rows(
+    table: pa.Table,
+    rows: Sequence[int],
+    claim_column: str,
+    text_column: str,
+    limits: RowLimits,
+    tokenizer: PreTrainedTokenizerBase,
+) -> tuple[np.ndarray, list[Reject]]:
+    """A mask of the scorable rows of `table`, and a Reject for each other row."""
+    claims = table.column(claim_column).to_pylist() if claim_column in table.column_names else [None] * len(table)
+    texts = table.column(text_column).to_pylist() if text_column in table.column_names else [None] * len(table)
+    reasons: list[str | None] = []
+    for claim, text in zip(claims, texts, strict=True):
+        reasons.append(
+            reason_for(claim_column, claim, limits.max_claim_chars)
+            or reason_for(text_column, text, limits.max_text_chars)
+        )
+    unchecked = [i for i, reason in enumerate(reasons) if reason is None]
+    counts = claim_token_counts(tokenizer, [claims[i] for i in unchecked]) if unchecked else []
+    for i, count in zip(unchecked, counts, strict=True):
+        if count > limits.max_claim_tokens:
+            reasons[i] = f"{claim_column}: {count} tokens, over the limit of {limits.max_claim_tokens}"
+    keep = np.array([reason is None for reason in reasons], dtype=bool)
+    rejected = [i for i, reason in enumerate(reasons) if reason is not None]
+    records = table.take(rejected).to_pylist() if rejected else []
+    rejects = [Reject(int(rows[i]), reasons[i], record) for i, record in zip(rejected, records, strict=True)]
+    return keep, rejects

@@ -1,0 +1,105 @@
+"""Score one chunk of rows: check them, run the shared predictor, add the prediction columns.
+
+The same `ChunkScorer` runs in the local engine's worker processes and in Spark's Python workers,
+built there from a `ScorerSpec` (small and picklable), so the model is loaded once per process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from models.encoding import claim_token_limit
+from models.labels import LABELS
+from models.predictor import StancePredictor, softmax
+from models.runtime import Runtime
+from serving.batch.config import BatchInputError
+from serving.batch.rows import Reject, RowLimits, check_rows
+
+LABEL_COLUMN = "label"
+SCORE_COLUMNS = tuple(f"score_{label}" for label in LABELS)
+REDUCED_COLUMN = "text_reduced"
+MODEL_COLUMN = "model"
+SCORE_DECIMALS = 6
+"""Digits kept in the score columns (labels come from the unrounded scores)."""
+PREDICTION_COLUMNS = (LABEL_COLUMN, *SCORE_COLUMNS, REDUCED_COLUMN, MODEL_COLUMN)
+PREDICTION_SCHEMA = pa.schema(
+    [(LABEL_COLUMN, pa.string()), *((name, pa.float64()) for name in SCORE_COLUMNS)]
+    + [(REDUCED_COLUMN, pa.bool_()), (MODEL_COLUMN, pa.string())]
+)
+
+
+@dataclass(frozen=True)
+class ScorerSpec:
+    """Everything a worker process needs to build its scorer."""
+
+    model_dir: str
+    model_tag: str
+    runtime: Runtime
+    threads: int
+    batch_size: int
+    """Pairs per forward pass; 0 for the runtime's default."""
+    claim_column: str
+    text_column: str
+    max_claim_chars: int
+    max_text_chars: int
+    keep_claim_text: bool
+
+
+@dataclass
+class ScoredChunk:
+    table: pa.Table
+    rows: np.ndarray
+    """Input row number of each row of `table`."""
+    rejects: list[Reject]
+
+
+def check_column_names(names: list[str], spec: ScorerSpec) -> None:
+    """An input column named like a prediction column would be overwritten: stop rather than lose it."""
+    clashes = [name for name in PREDICTION_COLUMNS if name in names]
+    if clashes:
+        raise BatchInputError(
+            f"input columns {', '.join(clashes)} have the names of prediction columns; rename them first"
+        )
+
+
+class ChunkScorer:
+    def __init__(self, spec: ScorerSpec) -> None:
+        self.spec = spec
+        self.predictor = StancePredictor.from_dir(
+            spec.model_dir, runtime=spec.runtime, num_threads=spec.threads, batch_size=spec.batch_size or None
+        )
+        self.limits = RowLimits(
+            spec.max_claim_chars,
+            spec.max_text_chars,
+            claim_token_limit(self.predictor.tokenizer, self.predictor.max_length),
+        )
+
+    def score(self, table: pa.Table, rows: np.ndarray) -> ScoredChunk:
+        """The scorable rows of `table` with their predictions, in input order, and the rejected ones."""
+        spec = self.spec
+        check_column_names(table.column_names, spec)
+        keep, rejects = check_rows(
+            table, rows, spec.claim_column, spec.text_column, self.limits, self.predictor.tokenizer
+        )
+        kept = table.filter(pa.array(keep)) if not keep.all() else table
+        claims = kept.column(spec.claim_column).to_pylist()
+        texts = kept.column(spec.text_column).to_pylist()
+        if claims:
+            logits, reduced = self.predictor.logits(claims, texts)
+            probabilities = softmax(logits.astype(np.float64), self.predictor.temperature)
+        else:
+            probabilities, reduced = np.zeros((0, len(LABELS))), []
+        if not spec.keep_claim_text:
+            kept = kept.drop_columns([spec.claim_column, spec.text_column])
+        predictions = [
+            pa.array([LABELS[i] for i in probabilities.argmax(axis=1)], pa.string()),
+            *(pa.array(probabilities[:, i].round(SCORE_DECIMALS)) for i in range(len(LABELS))),
+            pa.array(reduced, pa.bool_()),
+            pa.array([spec.model_tag] * len(claims), pa.string()),
+        ]
+        for column, values in zip(PREDICTION_SCHEMA, predictions, strict=True):
+            kept = kept.append_column(column, values)
+        return ScoredChunk(kept, rows[keep], rejects)

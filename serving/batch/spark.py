@@ -1,0 +1,249 @@
+"""The Spark engine: the same checks and the same `ChunkScorer`, run by Spark's Python workers via `mapInArrow`.
+
+Spark reads the input and writes the outputs (a folder of part files each, the Spark way), so the job
+scales with the cluster. The model folder and this project's code are shipped to the executors with
+`addFile`/`addPyFile`; each Python worker process loads the model once, on its first batch, and keeps
+it for every later batch and task (`spark.python.worker.reuse`, on by default).
+
+Row numbers: each row gets its 1-based position in the input (partition offsets counted first, then
+the position inside the partition), so rejects name the same rows as the local engine's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import replace
+from itertools import accumulate
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from models.registry import locate
+from models.runtime import chosen_runtime
+from serving.batch.config import BatchConfig, BatchInputError, FileFormat
+from serving.batch.rows import Reject
+from serving.batch.scoring import PREDICTION_SCHEMA, ChunkScorer, ScorerSpec, check_column_names
+from serving.batch.summary import BatchSummary
+from serving.batch.workdir import Progress
+
+log = logging.getLogger("claimstance.batch")
+
+ROW = "_claimstance_row"
+PARTITION = "_claimstance_partition"
+REJECT_REASON = "_claimstance_reject"
+REJECT_INPUT = "_claimstance_reject_input"
+BOOKKEEPING = (PARTITION, ROW, REJECT_REASON, REJECT_INPUT)
+"""Columns that travel with each scored row inside Spark and are dropped from the outputs."""
+CORRUPT = "_corrupt_record"
+"""Spark's column for a line its JSON or CSV reader could not parse."""
+SPARK_FORMATS = {FileFormat.JSONL: "json", FileFormat.CSV: "csv", FileFormat.PARQUET: "parquet"}
+PACKAGES = ("models", "serving")
+
+_scorers: dict[ScorerSpec, ChunkScorer] = {}
+
+
+def executor_scorer(spec: ScorerSpec) -> ChunkScorer:
+    """This Python worker's scorer, built on its first batch from the model folder Spark shipped to it."""
+    if spec not in _scorers:
+        from pyspark import SparkFiles
+
+        _scorers[spec] = ChunkScorer(replace(spec, model_dir=SparkFiles.get(spec.model_dir)))
+    return _scorers[spec]
+
+
+def with_bookkeeping(table: pa.Table, partition: int, rows: list[int], rejects: list[Reject] | None = None) -> pa.Table:
+    reasons = [r.reason for r in rejects] if rejects else [None] * len(rows)
+    inputs = [json.dumps(r.input, default=str) for r in rejects] if rejects else [None] * len(rows)
+    columns = {PARTITION: pa.array([partition] * len(rows), pa.int32()), ROW: pa.array(rows, pa.int64())}
+    columns |= {REJECT_REASON: pa.array(reasons, pa.string()), REJECT_INPUT: pa.array(inputs, pa.string())}
+    for name, values in columns.items():
+        table = table.append_column(name, values)
+    return table
+
+
+def score_batches(batches: Iterator[pa.RecordBatch], spec: ScorerSpec, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """mapInArrow's function: each Arrow batch checked and scored; rejects come out as rows with a reason."""
+    scorer = executor_scorer(spec)
+    data_fields = [field for field in schema if field.name not in BOOKKEEPING]
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        if not len(table):
+            continue
+        partition = table.column(PARTITION)[0].as_py()
+        rejects: list[Reject] = []
+        if CORRUPT in table.column_names:
+            corrupt = table.filter(table.column(CORRUPT).is_valid())
+            for row, line in zip(corrupt.column(ROW).to_pylist(), corrupt.column(CORRUPT).to_pylist(), strict=True):
+                rejects.append(Reject(row, "unparseable: Spark's reader could not parse this row", line))
+            table = table.filter(pc.invert(table.column(CORRUPT).is_valid())).drop_columns([CORRUPT])
+        scored = scorer.score(table.drop_columns([PARTITION, ROW]), table.column(ROW).to_numpy())
+        rejects += scored.rejects
+        good = with_bookkeeping(scored.table, partition, scored.rows.tolist())
+        nulls = pa.table({field.name: pa.nulls(len(rejects), field.type) for field in data_fields})
+        bad = with_bookkeeping(nulls, partition, [r.row for r in rejects], rejects)
+        yield from pa.concat_tables([good.cast(schema), bad.cast(schema)]).to_batches()
+
+
+def code_archive(folder: Path) -> Path:
+    """This project's `models` and `serving` packages as one zip, for the executors' Python path."""
+    root = Path(__file__).resolve().parents[2]
+    archive = folder / "claimstance_code.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for package in PACKAGES:
+            for source in (root / package).rglob("*.py"):
+                bundle.write(source, source.relative_to(root))
+    return archive
+
+
+def spark_session(config: BatchConfig):
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this environment's packages
+    builder = (
+        SparkSession.builder.master(config.spark_master)
+        .appName("claimstance-batch")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.chunk_rows))
+        .config("spark.python.worker.reuse", "true")
+    )
+    for setting in config.spark_conf:
+        key, value = setting.split("=", 1)
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+CSV_OPTIONS = {"header": True, "multiLine": True, "escape": '"'}
+"""RFC 4180 CSV, as the local engine and spreadsheets read and write it: quoted fields may hold line breaks
+and doubled quotes. (Spark's defaults, one row per line and backslash escapes, would split articles.)"""
+
+
+def read_input(spark, config: BatchConfig):
+    """The input as a DataFrame; CSV values stay text, and rows Spark cannot parse keep their raw text."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    fmt = config.input_file_format()
+    path = str(config.input_path)
+    if not config.input_path.exists():
+        raise BatchInputError(f"{path}: no such file or folder")
+    reader = spark.read.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT)
+    if fmt is FileFormat.CSV:
+        header = spark.read.options(**CSV_OPTIONS).csv(path).schema
+        schema = StructType([StructField(f.name, StringType()) for f in header] + [StructField(CORRUPT, StringType())])
+        return reader.options(**CSV_OPTIONS).schema(schema).csv(path)
+    return reader.format(SPARK_FORMATS[fmt]).load(path)
+
+
+def check_input_columns(frame, config: BatchConfig, spec: ScorerSpec) -> None:
+    from pyspark.sql.types import StringType
+
+    names = frame.columns
+    check_column_names(names, spec)
+    for column, flag in ((config.claim_column, "claim"), (config.text_column, "text")):
+        if column not in names:
+            found = ", ".join(name for name in names if name != CORRUPT)
+            raise BatchInputError(
+                f"{config.input}: no column {column!r} (found: {found}); name it with --{flag}_column"
+            )
+        kind = frame.schema[column].dataType
+        if not isinstance(kind, StringType):
+            raise BatchInputError(f"{config.input}: column {column!r} holds {kind.simpleString()}, not strings")
+
+
+def with_partition_rows(frame):
+    """Each row's partition and 1-based place inside it (computed in the same pass that reads the row)."""
+    from pyspark.sql import functions as F
+
+    inside = F.monotonically_increasing_id() - F.shiftleft(F.spark_partition_id().cast("long"), 33) + 1
+    return frame.withColumn(PARTITION, F.spark_partition_id()).withColumn(ROW, inside)
+
+
+def with_input_rows(scored):
+    """Places inside partitions turned into 1-based input row numbers. Every input row comes out of scoring once,
+    scored or rejected, so a partition's largest place is its row count, and the offsets follow from those."""
+    from pyspark.sql import functions as F
+
+    counts = dict(scored.groupBy(PARTITION).agg(F.max(ROW)).collect())
+    partitions = sorted(counts)
+    offsets = dict(zip(partitions, accumulate((counts[p] for p in partitions), initial=0), strict=False))
+    offset = F.create_map(*(F.lit(v) for p in partitions for v in (p, offsets[p]))) if partitions else F.lit(None)
+    return scored.withColumn(ROW, offset[F.col(PARTITION)] + F.col(ROW)) if partitions else scored
+
+
+def for_csv(frame):
+    """Spark's CSV writer takes flat columns only: nested ones are written as JSON text."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, MapType, StructType
+
+    nested = (ArrayType, MapType, StructType)
+    return frame.select(
+        *(F.to_json(f.name).alias(f.name) if isinstance(f.dataType, nested) else F.col(f.name) for f in frame.schema)
+    )
+
+
+def output_schema(frame, config: BatchConfig) -> pa.Schema:
+    """The input's columns (less claim and text if so asked), the predictions, and the bookkeeping columns."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    internal = (CORRUPT, ROW, PARTITION)
+    kept = [f for f in to_arrow_schema(frame.schema) if f.name not in internal]
+    if not config.keep_claim_text:
+        kept = [f for f in kept if f.name not in (config.claim_column, config.text_column)]
+    kinds = (pa.int32(), pa.int64(), pa.string(), pa.string())
+    return pa.schema([*kept, *PREDICTION_SCHEMA, *zip(BOOKKEEPING, kinds, strict=True)])
+
+
+def run_spark(config: BatchConfig) -> BatchSummary:
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    started = time.perf_counter()
+    config.refuse_existing_outputs()
+    output_format = config.output_file_format()
+    model_dir, tag = locate(config.model)
+    spec = ScorerSpec(
+        model_dir=model_dir.name,
+        model_tag=tag,
+        runtime=chosen_runtime(model_dir, config.runtime),
+        threads=config.threads or 1,
+        batch_size=config.batch_size,
+        claim_column=config.claim_column,
+        text_column=config.text_column,
+        max_claim_chars=config.max_claim_chars,
+        max_text_chars=config.max_text_chars,
+        keep_claim_text=config.keep_claim_text,
+    )
+    spark = spark_session(config)
+    with tempfile.TemporaryDirectory(prefix="claimstance-spark-") as scratch:
+        spark.sparkContext.addFile(str(model_dir), recursive=True)
+        spark.sparkContext.addPyFile(str(code_archive(Path(scratch))))
+        frame = read_input(spark, config)
+        check_input_columns(frame, config, spec)
+        schema = output_schema(frame, config)
+        scored = with_partition_rows(frame).mapInArrow(
+            lambda batches: score_batches(batches, spec, schema), from_arrow_schema(schema)
+        )
+        scored = with_input_rows(scored.persist(StorageLevel.DISK_ONLY))
+        counts = dict(scored.groupBy(F.col(REJECT_REASON).isNull()).count().collect())
+        mode = "overwrite" if config.overwrite else "errorifexists"
+        rejects = scored.filter(F.col(REJECT_REASON).isNotNull()).select(
+            F.col(ROW).alias("row"), F.col(REJECT_REASON).alias("reason"), F.col(REJECT_INPUT).alias("input")
+        )
+        rejects.orderBy("row").write.mode(mode).json(str(config.rejects_path))
+        good = scored.filter(F.col(REJECT_REASON).isNull()).drop(*BOOKKEEPING)
+        if output_format is FileFormat.CSV:
+            for_csv(good).write.mode(mode).options(**CSV_OPTIONS).csv(str(config.output_path))
+        else:
+            good.write.mode(mode).format(SPARK_FORMATS[output_format]).save(str(config.output_path))
+        scored.unpersist()
+    scored_rows, rejected_rows = counts.get(True, 0), counts.get(False, 0)
+    progress = Progress(rows_read=scored_rows + rejected_rows, rows_scored=scored_rows, rows_rejected=rejected_rows)
+    return BatchSummary.of(progress, progress.rows_read, time.perf_counter() - started, config)

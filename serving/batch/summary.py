@@ -1,0 +1,44 @@
+"""The end-of-job summary: rows read, scored and rejected, and the throughput of this run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from serving.batch.config import BatchConfig
+from serving.batch.workdir import Progress
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    rows_read: int
+    rows_scored: int
+    rows_rejected: int
+    rows_this_run: int
+    """Rows read by this run; fewer than rows_read where it resumed an earlier one."""
+    seconds: float
+    output: str
+    rejects: str
+
+    @classmethod
+    def of(cls, progress: Progress, rows_this_run: int, seconds: float, config: BatchConfig) -> BatchSummary:
+        return cls(
+            progress.rows_read,
+            progress.rows_scored,
+            progress.rows_rejected,
+            rows_this_run,
+            seconds,
+            str(config.output_path),
+            str(config.rejects_path),
+        )
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_this_run / self.seconds if self.seconds else 0.0
+
+    def describe(self) -> str:
+        resumed = f" ({self.rows_this_run:,} by this run)" if self.rows_this_run != self.rows_read else ""
+        return (
+            f"read {self.rows_read:,} rows{resumed}: {self.rows_scored:,} scored -> {self.output}, "
+            f"{self.rows_rejected:,} rejected -> {self.rejects}; "
+            f"{self.seconds:.1f} s, {self.rows_per_second:,.1f} rows/s"
+        )

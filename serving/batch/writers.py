@@ -1,0 +1,122 @@
+"""The final output: the committed chunk parts joined into one JSONL, CSV or Parquet file, atomically.
+
+Parts are read one at a time, so joining takes the memory of one chunk whatever the file's size. The
+file is written under a temporary name beside the destination and renamed over it once complete: a
+reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from serving.batch.config import FileFormat
+from serving.batch.rows import as_text
+
+
+@contextmanager
+def atomic_file(destination: Path) -> Iterator[Path]:
+    """A temporary path to write; renamed to `destination` (after fsync) only if the block succeeds."""
+    temporary = destination.with_name(f".{destination.name}.partial")
+    try:
+        yield temporary
+        with temporary.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def unified_schema(parts: Sequence[Path]) -> pa.Schema:
+    """One schema for all parts: a column null in early chunks takes its type from later ones (an int column
+    meeting floats becomes float), and one whose types cannot merge (a number here, an object there) is text."""
+    schemas = [pq.read_schema(part) for part in parts]
+    try:
+        return pa.unify_schemas(schemas, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    fields: dict[str, pa.Field] = {}
+    for schema in schemas:
+        for field in schema:
+            if field.name not in fields:
+                fields[field.name] = field
+            else:
+                try:
+                    fields[field.name] = pa.unify_schemas(
+                        [pa.schema([fields[field.name]]), pa.schema([field])], promote_options="permissive"
+                    ).field(0)
+                except (pa.ArrowInvalid, pa.ArrowTypeError):
+                    fields[field.name] = pa.field(field.name, pa.string())
+    return pa.schema(list(fields.values()))
+
+
+def aligned(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` with the columns of `schema`, in its order and types; columns it lacks are null."""
+    columns = []
+    for field in schema:
+        if field.name not in table.column_names:
+            columns.append(pa.nulls(len(table), field.type))
+            continue
+        column = table.column(field.name)
+        try:
+            columns.append(column.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            columns.append(pa.array([as_text(value) for value in column.to_pylist()], pa.string()))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def flat_schema(schema: pa.Schema) -> pa.Schema:
+    """CSV holds only flat values: categories as their values, nested columns (lists, objects) as JSON text."""
+    fields = []
+    for field in schema:
+        kind = field.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        fields.append(pa.field(field.name, pa.string() if pa.types.is_nested(kind) else kind))
+    return pa.schema(fields)
+
+
+def write_jsonl(parts: Sequence[Path], destination: Path) -> None:
+    with destination.open("w", encoding="utf-8") as handle:
+        for part in parts:
+            for row in pq.read_table(part).to_pylist():
+                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def write_csv(parts: Sequence[Path], destination: Path) -> None:
+    schema = flat_schema(unified_schema(parts))
+    with pa_csv.CSVWriter(destination, schema) as writer:
+        for part in parts:
+            writer.write_table(aligned(pq.read_table(part), schema))
+
+
+def write_parquet(parts: Sequence[Path], destination: Path) -> None:
+    schema = unified_schema(parts)
+    with pq.ParquetWriter(destination, schema) as writer:
+        for part in parts:
+            writer.write_table(aligned(pq.read_table(part), schema))
+
+
+WRITERS: dict[FileFormat, Callable[[Sequence[Path], Path], None]] = {
+    FileFormat.JSONL: write_jsonl,
+    FileFormat.CSV: write_csv,
+    FileFormat.PARQUET: write_parquet,
+}
+
+
+def join_parts(parts: Sequence[Path], fmt: FileFormat, destination: Path) -> None:
+    with atomic_file(destination) as temporary:
+        WRITERS[fmt](parts, temporary)
+
+
+def join_text_parts(parts: Sequence[Path], destination: Path) -> None:
+    with atomic_file(destination) as temporary, temporary.open("wb") as out:
+        for part in parts:
+            out.write(part.read_bytes())

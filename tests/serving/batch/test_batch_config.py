@@ -1,0 +1,42 @@
+from pathlib import Path
+
+import pytest
+
+from serving.batch.config import BatchConfig, BatchInputError, FileFormat, file_format
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("a.jsonl", FileFormat.JSONL), ("a.JSON", FileFormat.JSONL), ("a.csv", FileFormat.CSV), ("a.pq", "parquet")],
+)
+def test_format_comes_from_the_extension(name, expected):
+    assert file_format(Path(name), None, "input") == expected
+
+
+def test_flag_wins_over_the_extension():
+    assert file_format(Path("scores.txt"), "csv", "output") is FileFormat.CSV
+
+
+def test_unknown_extension_names_the_flag_to_use():
+    with pytest.raises(BatchInputError, match="--input_format"):
+        file_format(Path("pairs.tsv"), None, "input")
+    with pytest.raises(BatchInputError, match="use one of jsonl, csv, parquet"):
+        file_format(Path("pairs.csv"), "xlsx", "output")
+
+
+def test_rejects_file_sits_beside_the_output():
+    assert BatchConfig(input="in.csv", output="out/scored.parquet").rejects_path == Path("out/scored.rejects.jsonl")
+    assert BatchConfig(input="in.csv", output="o.csv", rejects="r.jsonl").rejects_path == Path("r.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"chunk_rows": 0}, "--chunk_rows must be at least 1"),
+        ({"workers": -1}, "--workers must be 0"),
+        ({"claim_column": "x", "text_column": "x"}, "both 'x'"),
+    ],
+)
+def test_bad_arguments_name_the_flag(flags, message):
+    with pytest.raises(BatchInputError, match=message):
+        BatchConfig(input="in.csv", output="out.csv", **flags)

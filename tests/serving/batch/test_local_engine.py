@@ -1,0 +1,221 @@
+"""The whole job on the local engine, through its command line, with the tiny model's int8 export."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+from batch_files import good_rows, write_rows
+
+from models.labels import LABELS
+from models.predictor import StancePredictor
+from models.runtime import Runtime
+from serving.batch.__main__ import main
+from serving.batch.scoring import PREDICTION_COLUMNS
+
+REPO = Path(__file__).resolve().parents[3]
+READ = {
+    ".jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
+    ".csv": lambda p: pa_csv.read_csv(p).to_pandas(),
+    ".parquet": pd.read_parquet,
+}
+
+
+def score(model: Path, source: Path, output: Path, *flags: str) -> int:
+    return main(
+        [
+            "--input",
+            str(source),
+            "--output",
+            str(output),
+            "--model",
+            str(model),
+            "--workers",
+            "1",
+            "--chunk_rows",
+            "8",
+            "--progress",
+            "false",
+            *flags,
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [(".jsonl", ".jsonl"), (".csv", ".csv"), (".parquet", ".parquet"), (".jsonl", ".parquet"), (".csv", ".jsonl")],
+)
+def test_each_format_round_trips_with_pass_through_columns_in_order(batch_model, tmp_path, source, target):
+    rows = good_rows(30)
+    output = tmp_path / f"out{target}"
+    assert score(batch_model, write_rows(rows, tmp_path / f"in{source}"), output) == 0
+    scored = READ[target](output)
+    assert list(scored.columns) == ["id", "n", "claim", "text", "note", *PREDICTION_COLUMNS]
+    expected = pd.DataFrame(rows)
+    for column in expected.columns:
+        assert scored[column].astype(str).tolist() == expected[column].tolist()
+    predictor = StancePredictor.from_dir(batch_model, runtime=Runtime.ONNX, num_threads=1)
+    predictions = predictor.predict([(row["claim"], row["text"]) for row in rows])
+    assert scored["label"].tolist() == [p.label for p in predictions]
+    for label in LABELS:
+        assert scored[f"score_{label}"].tolist() == pytest.approx([p.scores[label] for p in predictions], abs=1e-6)
+    assert scored["text_reduced"].tolist() == [p.text_reduced for p in predictions]
+    assert set(scored["model"]) == {str(batch_model)}
+    assert (tmp_path / "out.rejects.jsonl").read_text() == ""
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_bad_rows_go_to_the_rejects_file_with_their_reasons(batch_model, tmp_path, capsys):
+    rows = good_rows(6)
+    rows[1]["claim"] = ""
+    rows[2]["text"] = "x" * 101
+    rows[4]["claim"] = None
+    lines = [json.dumps(row) for row in rows]
+    lines.insert(3, "{broken")
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    assert score(batch_model, source, tmp_path / "out.jsonl", "--max_text_chars", "100") == 0
+    rejects = [json.loads(line) for line in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert [(r["row"], r["reason"].split(" at ")[0]) for r in rejects] == [
+        (2, "claim: empty"),
+        (3, "text: 101 characters, over the limit of 100"),
+        (4, "unparseable JSON: Expecting property name enclosed in double quotes"),
+        (6, "claim: missing"),
+    ]
+    scored = READ[".jsonl"](tmp_path / "out.jsonl")
+    assert scored["id"].tolist() == [rows[i]["id"] for i in (0, 3, 5)]
+    assert "read 7 rows: 3 scored" in capsys.readouterr().err
+
+
+def test_summary_counts_rows_read_scored_and_rejected(batch_model, tmp_path):
+    from serving.batch.__main__ import run
+    from serving.batch.config import BatchConfig
+
+    rows = good_rows(20)
+    rows[7]["text"] = " "
+    config = BatchConfig(
+        input=str(write_rows(rows, tmp_path / "in.csv")),
+        output=str(tmp_path / "o.csv"),
+        model=str(batch_model),
+        workers=1,
+        chunk_rows=6,
+        progress=False,
+    )
+    summary = run(config)
+    assert (summary.rows_read, summary.rows_scored, summary.rows_rejected) == (20, 19, 1)
+    assert summary.rows_per_second > 0 and "19 scored" in summary.describe()
+
+
+def test_an_existing_output_is_kept_without_overwrite(batch_model, tmp_path, capsys):
+    source = write_rows(good_rows(3), tmp_path / "in.csv")
+    output = tmp_path / "out.csv"
+    output.write_text("precious")
+    assert score(batch_model, source, output) == 2
+    assert "out.csv exists; pass --overwrite" in capsys.readouterr().err
+    assert output.read_text() == "precious"
+    assert score(batch_model, source, output, "--overwrite") == 0
+    assert len(READ[".csv"](output)) == 3
+
+
+def test_an_existing_rejects_file_is_kept_without_overwrite(batch_model, tmp_path, capsys):
+    (tmp_path / "out.rejects.jsonl").write_text("precious")
+    assert score(batch_model, write_rows(good_rows(3), tmp_path / "in.csv"), tmp_path / "out.csv") == 2
+    assert "out.rejects.jsonl exists; pass --overwrite" in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_model_that_cannot_load_in_the_workers_is_named(batch_model, tmp_path, capsys):
+    broken = tmp_path / "model"
+    shutil.copytree(batch_model, broken)
+    (broken / "model.int8.onnx").write_bytes(b"not onnx")
+    code = main(["--input", str(write_rows(good_rows(3), tmp_path / "in.csv")), "--output", str(tmp_path / "o.csv"),
+                 "--model", str(broken), "--workers", "2", "--progress", "false"])  # fmt: skip
+    assert code == 2
+    assert "cannot load the ONNX model" in capsys.readouterr().err
+
+
+def test_a_bad_header_stops_at_once_with_the_column_named(batch_model, tmp_path, capsys):
+    source = tmp_path / "in.csv"
+    source.write_text("id,claim,body\n1,a,b\n")
+    assert score(batch_model, source, tmp_path / "out.csv") == 2
+    assert "no column 'text'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_input_columns_named_like_predictions_stop_the_job(batch_model, tmp_path, capsys):
+    rows = [dict(row, label="x") for row in good_rows(2)]
+    assert score(batch_model, write_rows(rows, tmp_path / "in.csv"), tmp_path / "out.csv") == 2
+    assert "input columns label have the names of prediction columns" in capsys.readouterr().err
+
+
+def test_two_worker_processes_give_the_same_rows_as_one(batch_model, tmp_path):
+    source = write_rows(good_rows(40), tmp_path / "in.parquet")
+    assert score(batch_model, source, tmp_path / "one.parquet") == 0
+    assert score(batch_model, source, tmp_path / "two.parquet", "--workers", "2") == 0
+    assert pq.read_table(tmp_path / "one.parquet").equals(pq.read_table(tmp_path / "two.parquet"))
+
+
+def progress_of(output: Path) -> dict:
+    try:
+        return json.loads((output.parent / f".{output.name}.claimstance-work" / "progress.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def test_a_run_killed_part_way_resumes_to_exactly_the_uninterrupted_rows(batch_model, tmp_path):
+    rows = good_rows(3000)
+    for i in range(0, 3000, 97):
+        rows[i]["claim"] = ""
+    source = write_rows(rows, tmp_path / "in.jsonl")
+    command = [
+        sys.executable,
+        "-m",
+        "serving.batch",
+        "--input",
+        str(source),
+        "--model",
+        str(batch_model),
+        "--workers",
+        "1",
+        "--chunk_rows",
+        "10",
+        "--progress",
+        "false",
+    ]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    whole, resumed = tmp_path / "whole.jsonl", tmp_path / "resumed.jsonl"
+    subprocess.run([*command, "--output", str(whole)], env=env, check=True, cwd=REPO, capture_output=True)
+
+    job = subprocess.Popen(
+        [*command, "--output", str(resumed)],
+        env=env,
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while progress_of(resumed).get("chunks_done", 0) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    done = progress_of(resumed)
+    assert 5 <= done["chunks_done"] < 300 and not done["complete"], "killed too late to test resuming"
+    assert not resumed.exists()
+
+    finished = subprocess.run([*command, "--output", str(resumed)], env=env, cwd=REPO, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert f"resuming after {done['chunks_done']} chunks" in finished.stderr
+    assert resumed.read_bytes() == whole.read_bytes()
+    assert (tmp_path / "resumed.rejects.jsonl").read_text() == (tmp_path / "whole.rejects.jsonl").read_text()
+    assert (
+        len(resumed.read_text().splitlines()) + len((tmp_path / "whole.rejects.jsonl").read_text().splitlines()) == 3000
+    )

@@ -1,0 +1,38 @@
+import json
+
+import numpy as np
+import pyarrow as pa
+
+from serving.batch.rows import Reject, RowLimits, check_rows
+
+LIMITS = RowLimits(max_claim_chars=60, max_text_chars=100, max_claim_tokens=8)
+
+
+def test_each_bad_row_gets_its_reason(tokenizer):
+    table = pa.table(
+        {
+            "id": ["ok", "none", "blank", "long text", "many tokens", "no text"],
+            "claim": ["A cat", None, "  ", "A cat", "one two three four five six seven eight nine", "A cat"],
+            "text": ["A dog", "A dog", "A dog", "x" * 101, "A dog", None],
+        }
+    )
+    keep, rejects = check_rows(table, np.array([10, 11, 12, 13, 14, 15]), "claim", "text", LIMITS, tokenizer)
+    assert keep.tolist() == [True, False, False, False, False, False]
+    assert [(r.row, r.reason) for r in rejects] == [
+        (11, "claim: missing"),
+        (12, "claim: empty"),
+        (13, "text: 101 characters, over the limit of 100"),
+        (14, "claim: 9 tokens, over the limit of 8"),
+        (15, "text: missing"),
+    ]
+    assert rejects[0].input == {"id": "none", "claim": None, "text": "A dog"}
+
+
+def test_a_missing_column_rejects_every_row_as_missing(tokenizer):
+    keep, rejects = check_rows(pa.table({"claim": ["A cat"]}), np.array([1]), "claim", "body", LIMITS, tokenizer)
+    assert not keep.any() and rejects[0].reason == "body: missing"
+
+
+def test_reject_is_one_json_line():
+    line = Reject(3, "claim: empty", {"claim": "", "when": b"x"}).to_json()
+    assert json.loads(line) == {"row": 3, "reason": "claim: empty", "input": {"claim": "", "when": "b'x'"}}

@@ -1,0 +1,102 @@
+"""The Spark engine in local mode against the local engine, on one small file and the tiny model."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+from batch_files import good_rows, write_rows
+
+from serving.batch.__main__ import main
+
+pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (make setup installs it)")
+
+
+def spark_rows(folder: Path) -> list[dict]:
+    """A Spark output folder's rows, part files in order."""
+    return [row for part in sorted(folder.glob("part-*.parquet")) for row in pq.read_table(part).to_pylist()]
+
+
+def spark_rejects(folder: Path) -> list[dict]:
+    return [json.loads(line) for part in sorted(folder.glob("part-*.json")) for line in part.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def both_engines(batch_model, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("spark")
+    rows = good_rows(120)
+    rows[3]["claim"] = ""
+    rows[50]["text"] = None
+    lines = [json.dumps(row) for row in rows]
+    lines.insert(10, "{broken")
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    common = ["--input", str(source), "--model", str(batch_model), "--progress", "false", "--chunk_rows", "16"]
+    assert main([*common, "--output", str(tmp_path / "local.parquet"), "--workers", "1"]) == 0
+    assert main([*common, "--output", str(tmp_path / "spark.parquet"), "--engine", "spark",
+                 "--spark_master", "local[2]"]) == 0  # fmt: skip
+    return tmp_path
+
+
+def test_spark_gives_the_local_engines_labels_and_scores_in_input_order(both_engines):
+    local = pq.read_table(both_engines / "local.parquet").to_pylist()
+    spark = spark_rows(both_engines / "spark.parquet")
+    assert len(spark) == len(local) == 118
+    assert [row["id"] for row in spark] == [row["id"] for row in local]
+    assert [row["label"] for row in spark] == [row["label"] for row in local]
+    for key in ("score_asserting", "score_disputing", "score_reporting", "text_reduced", "model", "n", "note"):
+        assert [row[key] for row in spark] == [row[key] for row in local]
+
+
+def test_spark_rejects_the_same_rows_with_the_same_row_numbers(both_engines):
+    local = [json.loads(line) for line in (both_engines / "local.rejects.jsonl").read_text().splitlines()]
+    spark = spark_rejects(both_engines / "spark.rejects.jsonl")
+    assert [(r["row"], r["reason"]) for r in local] == [
+        (4, "claim: empty"),
+        (11, local[1]["reason"]),
+        (52, "text: missing"),
+    ]
+    assert [r["row"] for r in spark] == [4, 11, 52]
+    assert [spark[0]["reason"], spark[2]["reason"]] == ["claim: empty", "text: missing"]
+    assert spark[1]["reason"].startswith("unparseable")
+
+
+def test_spark_stops_at_once_on_a_missing_column(batch_model, tmp_path, capsys):
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"claim": ["a"], "body": ["b"]}), source)
+    code = main(["--input", str(source), "--output", str(tmp_path / "out.parquet"), "--model", str(batch_model),
+                 "--engine", "spark", "--spark_master", "local[1]"])  # fmt: skip
+    assert code == 2
+    assert "no column 'text' (found: claim, body)" in capsys.readouterr().err
+
+
+def test_many_partitions_keep_input_order_and_row_numbers(batch_model, both_engines):
+    """Small splits, so the file is read as several partitions and row numbers need their offsets."""
+    output = both_engines / "split.parquet"
+    small_splits = ["spark.sql.files.maxPartitionBytes=4096", "spark.sql.files.openCostInBytes=0"]
+    code = main(["--input", str(both_engines / "in.jsonl"), "--output", str(output), "--model", str(batch_model),
+                 "--engine", "spark", "--progress", "false", "--spark_conf", *small_splits])  # fmt: skip
+    assert code == 0
+    assert len(list(output.glob("part-*.parquet"))) > 3
+    local = pq.read_table(both_engines / "local.parquet").to_pylist()
+    assert [(r["id"], r["label"]) for r in spark_rows(output)] == [(r["id"], r["label"]) for r in local]
+    rejects = spark_rejects(Path(f"{output.parent}/split.rejects.jsonl"))
+    assert [r["row"] for r in rejects] == [4, 11, 52]
+
+
+def test_csv_with_line_breaks_inside_fields(batch_model, tmp_path):
+    rows = good_rows(12)
+    rows[2]["text"] = 'Officials said: "no".\nA second paragraph, with a comma.'
+    source = write_rows(rows, tmp_path / "in.csv")
+    common = ["--input", str(source), "--model", str(batch_model), "--progress", "false"]
+    assert main([*common, "--output", str(tmp_path / "local.csv"), "--workers", "1"]) == 0
+    assert main([*common, "--output", str(tmp_path / "spark.csv"), "--engine", "spark"]) == 0
+    local = pa_csv.read_csv(tmp_path / "local.csv").to_pylist()
+    spark = [
+        row for part in sorted((tmp_path / "spark.csv").glob("part-*.csv")) for row in pa_csv.read_csv(part).to_pylist()
+    ]
+    assert [(r["id"], r["text"], r["label"]) for r in spark] == [(r["id"], r["text"], r["label"]) for r in local]
+    assert spark[2]["text"] == rows[2]["text"]
