@@ -28,6 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore:GitWildMatchPattern:DeprecationWarning")
     # BentoML's io_models calls a pydantic hook deprecated in pydantic 2.11; not ours to fix either.
     config.addinivalue_line("filterwarnings", "ignore:The `__get_pydantic_core_schema__` method:DeprecationWarning")
+    # PySpark warns about pandas 3 on any Arrow use; the batch job hands it Arrow only, never pandas.
+    config.addinivalue_line("filterwarnings", "ignore:PySpark does not yet fully support pandas:FutureWarning")
 
 
 REAL_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -133,6 +135,22 @@ def saved_model_dir(tiny_model, tokenizer, tmp_path_factory) -> Path:
     )
     # A copy: save_model writes temperature/max_length into the config, and the session model stays clean.
     return save_model(copy.deepcopy(tiny_model), tokenizer, tmp_path_factory.mktemp("saved") / "model", card)
+
+
+@pytest.fixture(scope="session")
+def onnx_model_dir(saved_model_dir, tiny_model, tokenizer, tmp_path_factory) -> Path:
+    """The saved tiny model with its int8 export chosen as the runtime, as `make train` builds a model."""
+    import json
+    import shutil
+
+    from models.runtime import ONNX_FILE, RUNTIME_FILE
+    from training.export import export_onnx
+
+    model_dir = tmp_path_factory.mktemp("onnx") / "model"
+    shutil.copytree(saved_model_dir, model_dir)
+    export_onnx(tiny_model, tokenizer, model_dir / ONNX_FILE)
+    (model_dir / RUNTIME_FILE).write_text(json.dumps({"default": "onnx"}))
+    return model_dir
 
 
 # --- BentoML model store ------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -20,7 +22,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from models.registry import locate
-from models.runtime import available_cores, chosen_runtime
+from models.runtime import available_cores
 from serving.batch.config import BatchConfig
 from serving.batch.readers import RawChunk, open_reader
 from serving.batch.scoring import ChunkScorer, ScoredChunk, ScorerSpec, check_column_names
@@ -36,18 +38,7 @@ CHUNKS_AHEAD_PER_WORKER = 2
 
 def scorer_spec(config: BatchConfig, workers: int) -> ScorerSpec:
     model_dir, tag = locate(config.model)
-    return ScorerSpec(
-        model_dir=str(model_dir),
-        model_tag=tag,
-        runtime=chosen_runtime(model_dir, config.runtime),
-        threads=config.threads or max(1, available_cores() // workers),
-        batch_size=config.batch_size,
-        claim_column=config.claim_column,
-        text_column=config.text_column,
-        max_claim_chars=config.max_claim_chars,
-        max_text_chars=config.max_text_chars,
-        keep_claim_text=config.keep_claim_text,
-    )
+    return ScorerSpec.of(config, model_dir, tag, threads=config.threads or max(1, available_cores() // workers))
 
 
 def job_identity(config: BatchConfig, spec: ScorerSpec) -> dict[str, object]:
@@ -74,10 +65,23 @@ _worker_scorer: ChunkScorer | None = None
 _worker_error: Exception | None = None
 
 
+def exit_with_parent() -> None:
+    """A job killed outright (SIGKILL) cannot stop its pool: its workers notice and exit rather than linger."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def start_worker(spec: ScorerSpec) -> None:
     """Runs once in each worker process: the model is loaded here, not per chunk. A model that fails to load
     is reported by the first chunk, so the user sees its message rather than a broken pool."""
     global _worker_scorer, _worker_error
+    exit_with_parent()
     try:
         _worker_scorer = ChunkScorer(spec)
     except Exception as error:  # re-raised, whole, in the parent by score_in_worker

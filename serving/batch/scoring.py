@@ -7,6 +7,7 @@ built there from a `ScorerSpec` (small and picklable), so the model is loaded on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -14,8 +15,8 @@ import pyarrow as pa
 from models.encoding import claim_token_limit
 from models.labels import LABELS
 from models.predictor import StancePredictor, softmax
-from models.runtime import Runtime
-from serving.batch.config import BatchInputError
+from models.runtime import Runtime, chosen_runtime
+from serving.batch.config import BatchConfig, BatchInputError
 from serving.batch.rows import Reject, RowLimits, check_rows
 
 LABEL_COLUMN = "label"
@@ -46,6 +47,21 @@ class ScorerSpec:
     max_claim_chars: int
     max_text_chars: int
     keep_claim_text: bool
+
+    @classmethod
+    def of(cls, config: BatchConfig, model_dir: Path, model_tag: str, threads: int) -> ScorerSpec:
+        return cls(
+            model_dir=str(model_dir),
+            model_tag=model_tag,
+            runtime=chosen_runtime(model_dir, config.runtime),
+            threads=threads,
+            batch_size=config.batch_size,
+            claim_column=config.claim_column,
+            text_column=config.text_column,
+            max_claim_chars=config.max_claim_chars,
+            max_text_chars=config.max_text_chars,
+            keep_claim_text=config.keep_claim_text,
+        )
 
 
 @dataclass

@@ -5,8 +5,10 @@ scales with the cluster. The model folder and this project's code are shipped to
 `addFile`/`addPyFile`; each Python worker process loads the model once, on its first batch, and keeps
 it for every later batch and task (`spark.python.worker.reuse`, on by default).
 
-Row numbers: each row gets its 1-based position in the input (partition offsets counted first, then
-the position inside the partition), so rejects name the same rows as the local engine's.
+Row numbers and order: each row is numbered where it is read (its read partition and its place there);
+the rows are then dealt out evenly over the cores, scored, and written back in row order. Offsets of the
+read partitions come from the scored rows themselves, so rejects name the same 1-based rows as the local
+engine's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,7 +30,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.registry import locate
-from models.runtime import chosen_runtime
 from serving.batch.config import BatchConfig, BatchInputError, FileFormat
 from serving.batch.rows import Reject
 from serving.batch.scoring import PREDICTION_SCHEMA, ChunkScorer, ScorerSpec, check_column_names
@@ -37,13 +39,18 @@ from serving.batch.workdir import Progress
 log = logging.getLogger("claimstance.batch")
 
 ROW = "_claimstance_row"
-PARTITION = "_claimstance_partition"
+"""A row's key while in Spark, its 1-based input row number once the offsets are known."""
+PARTITION_SHIFT = 33
+"""monotonically_increasing_id() puts the partition in the bits above 33 and the place below."""
 REJECT_REASON = "_claimstance_reject"
 REJECT_INPUT = "_claimstance_reject_input"
-BOOKKEEPING = (PARTITION, ROW, REJECT_REASON, REJECT_INPUT)
+BOOKKEEPING = (ROW, REJECT_REASON, REJECT_INPUT)
 """Columns that travel with each scored row inside Spark and are dropped from the outputs."""
 CORRUPT = "_corrupt_record"
 """Spark's column for a line its JSON or CSV reader could not parse."""
+SLICES_PER_CORE = 4
+"""Rows are dealt out to this many slices per core before scoring, whatever the input's layout (a Parquet
+file of one row group, a CSV read whole): model time, not bytes, is what must be spread over the cores."""
 SPARK_FORMATS = {FileFormat.JSONL: "json", FileFormat.CSV: "csv", FileFormat.PARQUET: "parquet"}
 PACKAGES = ("models", "serving")
 
@@ -59,14 +66,12 @@ def executor_scorer(spec: ScorerSpec) -> ChunkScorer:
     return _scorers[spec]
 
 
-def with_bookkeeping(table: pa.Table, partition: int, rows: list[int], rejects: list[Reject] | None = None) -> pa.Table:
+def with_bookkeeping(table: pa.Table, rows: list[int], rejects: list[Reject] | None = None) -> pa.Table:
     reasons = [r.reason for r in rejects] if rejects else [None] * len(rows)
     inputs = [json.dumps(r.input, default=str) for r in rejects] if rejects else [None] * len(rows)
-    columns = {PARTITION: pa.array([partition] * len(rows), pa.int32()), ROW: pa.array(rows, pa.int64())}
-    columns |= {REJECT_REASON: pa.array(reasons, pa.string()), REJECT_INPUT: pa.array(inputs, pa.string())}
-    for name, values in columns.items():
-        table = table.append_column(name, values)
-    return table
+    table = table.append_column(ROW, pa.array(rows, pa.int64()))
+    table = table.append_column(REJECT_REASON, pa.array(reasons, pa.string()))
+    return table.append_column(REJECT_INPUT, pa.array(inputs, pa.string()))
 
 
 def score_batches(batches: Iterator[pa.RecordBatch], spec: ScorerSpec, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
@@ -75,20 +80,17 @@ def score_batches(batches: Iterator[pa.RecordBatch], spec: ScorerSpec, schema: p
     data_fields = [field for field in schema if field.name not in BOOKKEEPING]
     for batch in batches:
         table = pa.Table.from_batches([batch])
-        if not len(table):
-            continue
-        partition = table.column(PARTITION)[0].as_py()
         rejects: list[Reject] = []
         if CORRUPT in table.column_names:
             corrupt = table.filter(table.column(CORRUPT).is_valid())
             for row, line in zip(corrupt.column(ROW).to_pylist(), corrupt.column(CORRUPT).to_pylist(), strict=True):
                 rejects.append(Reject(row, "unparseable: Spark's reader could not parse this row", line))
             table = table.filter(pc.invert(table.column(CORRUPT).is_valid())).drop_columns([CORRUPT])
-        scored = scorer.score(table.drop_columns([PARTITION, ROW]), table.column(ROW).to_numpy())
+        scored = scorer.score(table.drop_columns([ROW]), table.column(ROW).to_numpy())
         rejects += scored.rejects
-        good = with_bookkeeping(scored.table, partition, scored.rows.tolist())
+        good = with_bookkeeping(scored.table, scored.rows.tolist())
         nulls = pa.table({field.name: pa.nulls(len(rejects), field.type) for field in data_fields})
-        bad = with_bookkeeping(nulls, partition, [r.row for r in rejects], rejects)
+        bad = with_bookkeeping(nulls, [r.row for r in rejects], rejects)
         yield from pa.concat_tables([good.cast(schema), bad.cast(schema)]).to_batches()
 
 
@@ -107,6 +109,8 @@ def spark_session(config: BatchConfig):
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this environment's packages
+    # PySpark warns about pandas 3 on any Arrow use; this job hands it Arrow batches only, never pandas.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     builder = (
         SparkSession.builder.master(config.spark_master)
         .appName("claimstance-batch")
@@ -157,24 +161,28 @@ def check_input_columns(frame, config: BatchConfig, spec: ScorerSpec) -> None:
             raise BatchInputError(f"{config.input}: column {column!r} holds {kind.simpleString()}, not strings")
 
 
-def with_partition_rows(frame):
-    """Each row's partition and 1-based place inside it (computed in the same pass that reads the row)."""
+def with_row_keys(frame):
+    """Each row's read partition and 1-based place there, as one number (partition << 33 | place), computed in
+    the same pass that reads the row: it survives the deal to the cores unchanged."""
     from pyspark.sql import functions as F
 
-    inside = F.monotonically_increasing_id() - F.shiftleft(F.spark_partition_id().cast("long"), 33) + 1
-    return frame.withColumn(PARTITION, F.spark_partition_id()).withColumn(ROW, inside)
+    return frame.withColumn(ROW, F.monotonically_increasing_id() + 1)
 
 
 def with_input_rows(scored):
-    """Places inside partitions turned into 1-based input row numbers. Every input row comes out of scoring once,
-    scored or rejected, so a partition's largest place is its row count, and the offsets follow from those."""
+    """Row keys turned into 1-based input row numbers. Every input row comes out of scoring once, scored or
+    rejected, so the largest place in a read partition is its row count, and the offsets follow from those."""
     from pyspark.sql import functions as F
 
-    counts = dict(scored.groupBy(PARTITION).agg(F.max(ROW)).collect())
+    partition = F.shiftright(F.col(ROW), PARTITION_SHIFT)
+    place = F.col(ROW) - F.shiftleft(partition, PARTITION_SHIFT)
+    counts = dict(scored.groupBy(partition.alias("partition")).agg(F.max(place)).collect())
+    if not counts:
+        return scored
     partitions = sorted(counts)
-    offsets = dict(zip(partitions, accumulate((counts[p] for p in partitions), initial=0), strict=False))
-    offset = F.create_map(*(F.lit(v) for p in partitions for v in (p, offsets[p]))) if partitions else F.lit(None)
-    return scored.withColumn(ROW, offset[F.col(PARTITION)] + F.col(ROW)) if partitions else scored
+    offsets = accumulate((counts[p] for p in partitions), initial=0)
+    offset = F.create_map(*(F.lit(v) for p, start in zip(partitions, offsets, strict=False) for v in (p, start)))
+    return scored.withColumn(ROW, offset[partition] + place)
 
 
 def for_csv(frame):
@@ -192,11 +200,11 @@ def output_schema(frame, config: BatchConfig) -> pa.Schema:
     """The input's columns (less claim and text if so asked), the predictions, and the bookkeeping columns."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    internal = (CORRUPT, ROW, PARTITION)
+    internal = (CORRUPT, ROW)
     kept = [f for f in to_arrow_schema(frame.schema) if f.name not in internal]
     if not config.keep_claim_text:
         kept = [f for f in kept if f.name not in (config.claim_column, config.text_column)]
-    kinds = (pa.int32(), pa.int64(), pa.string(), pa.string())
+    kinds = (pa.int64(), pa.string(), pa.string())
     return pa.schema([*kept, *PREDICTION_SCHEMA, *zip(BOOKKEEPING, kinds, strict=True)])
 
 
@@ -209,18 +217,8 @@ def run_spark(config: BatchConfig) -> BatchSummary:
     config.refuse_existing_outputs()
     output_format = config.output_file_format()
     model_dir, tag = locate(config.model)
-    spec = ScorerSpec(
-        model_dir=model_dir.name,
-        model_tag=tag,
-        runtime=chosen_runtime(model_dir, config.runtime),
-        threads=config.threads or 1,
-        batch_size=config.batch_size,
-        claim_column=config.claim_column,
-        text_column=config.text_column,
-        max_claim_chars=config.max_claim_chars,
-        max_text_chars=config.max_text_chars,
-        keep_claim_text=config.keep_claim_text,
-    )
+    # Executors find the shipped model folder by its name (SparkFiles); each task slot runs one thread.
+    spec = replace(ScorerSpec.of(config, model_dir, tag, threads=config.threads or 1), model_dir=model_dir.name)
     spark = spark_session(config)
     with tempfile.TemporaryDirectory(prefix="claimstance-spark-") as scratch:
         spark.sparkContext.addFile(str(model_dir), recursive=True)
@@ -228,7 +226,9 @@ def run_spark(config: BatchConfig) -> BatchSummary:
         frame = read_input(spark, config)
         check_input_columns(frame, config, spec)
         schema = output_schema(frame, config)
-        scored = with_partition_rows(frame).mapInArrow(
+        numbered = with_row_keys(frame)
+        slices = max(SLICES_PER_CORE * spark.sparkContext.defaultParallelism, numbered.rdd.getNumPartitions())
+        scored = numbered.repartition(slices).mapInArrow(
             lambda batches: score_batches(batches, spec, schema), from_arrow_schema(schema)
         )
         scored = with_input_rows(scored.persist(StorageLevel.DISK_ONLY))
@@ -238,7 +238,7 @@ def run_spark(config: BatchConfig) -> BatchSummary:
             F.col(ROW).alias("row"), F.col(REJECT_REASON).alias("reason"), F.col(REJECT_INPUT).alias("input")
         )
         rejects.orderBy("row").write.mode(mode).json(str(config.rejects_path))
-        good = scored.filter(F.col(REJECT_REASON).isNull()).drop(*BOOKKEEPING)
+        good = scored.filter(F.col(REJECT_REASON).isNull()).orderBy(ROW).drop(*BOOKKEEPING)
         if output_format is FileFormat.CSV:
             for_csv(good).write.mode(mode).options(**CSV_OPTIONS).csv(str(config.output_path))
         else:

@@ -1,19 +1,11 @@
 import json
-import shutil
 
 from eval.bench_model import BenchModelConfig, run
-from models.runtime import ONNX_FILE
-from training.export import export_onnx
 
 
-def test_throughput_table_covers_each_runtime_and_batch_size(
-    saved_model_dir, tiny_model, tokenizer, synthetic_corpus, tmp_path
-):
-    model_dir = tmp_path / "model"
-    shutil.copytree(saved_model_dir, model_dir)
-    export_onnx(tiny_model, tokenizer, model_dir / ONNX_FILE)
+def test_throughput_table_covers_each_runtime_and_batch_size(onnx_model_dir, synthetic_corpus, tmp_path):
     config = BenchModelConfig(
-        model=str(model_dir),
+        model=str(onnx_model_dir),
         data_dir=str(synthetic_corpus.path),
         batch_sizes=[1, 4],
         threads=[1],

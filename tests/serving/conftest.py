@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import socket
 import sys
 from collections.abc import Iterator
@@ -52,20 +50,14 @@ class ServedModel:
 
 
 @pytest.fixture(scope="session")
-def served_model(saved_model_dir, tiny_model, tokenizer, tmp_path_factory, model_store_at) -> ServedModel:
+def served_model(onnx_model_dir, tmp_path_factory, model_store_at) -> ServedModel:
     """The tiny model with its int8 export as the chosen runtime, registered in a BentoML home of its own."""
     from models.registry import register
-    from models.runtime import ONNX_FILE, RUNTIME_FILE
-    from training.export import export_onnx
 
-    model_dir = tmp_path_factory.mktemp("served") / "model"
-    shutil.copytree(saved_model_dir, model_dir)
-    export_onnx(tiny_model, tokenizer, model_dir / ONNX_FILE)
-    (model_dir / RUNTIME_FILE).write_text(json.dumps({"default": "onnx"}))
     home = tmp_path_factory.mktemp("bentoml-home")
     with model_store_at(home / "models"):
-        tag = register(model_dir)
-    return ServedModel(home, tag, model_dir)
+        tag = register(onnx_model_dir)
+    return ServedModel(home, tag, onnx_model_dir)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,6 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def batch_model(served_model) -> Path:
+def batch_model(onnx_model_dir) -> Path:
     """The tiny model's folder, with its int8 export chosen as the runtime (as `make train` builds it)."""
-    return served_model.model_dir
+    return onnx_model_dir

@@ -219,3 +219,22 @@ def test_a_run_killed_part_way_resumes_to_exactly_the_uninterrupted_rows(batch_m
     assert (
         len(resumed.read_text().splitlines()) + len((tmp_path / "whole.rejects.jsonl").read_text().splitlines()) == 3000
     )
+
+
+def test_worker_processes_exit_when_the_job_is_killed(batch_model, tmp_path):
+    import psutil
+
+    source = write_rows(good_rows(3000), tmp_path / "in.jsonl")
+    output = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "serving.batch", "--input", str(source), "--output", str(output), "--model",
+               str(batch_model), "--workers", "2", "--chunk_rows", "10", "--progress", "false"]  # fmt: skip
+    job = subprocess.Popen(command, env=dict(os.environ, PYTHONPATH=str(REPO)), cwd=REPO, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while progress_of(output).get("chunks_done", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers = psutil.Process(job.pid).children(recursive=True)
+    assert len(workers) >= 2
+    job.kill()
+    job.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == [], f"{len(alive)} worker(s) still running after the job was killed"
