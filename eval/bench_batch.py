@@ -29,8 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eval.cli import run_from_cli
+from eval.machine import this_machine
 from models.registry import locate
-from models.runtime import available_cores
 from models.settings import MODEL_NAME
 from training.config import default_data_dir
 from training.data import FNC1_FILES, read_emergent, read_fnc_format
@@ -49,7 +49,8 @@ class BenchBatchConfig:
     long_rows: int = 10_000
     naive_rows: int = field(default=100_000, metadata={"help": "Short rows through the naive loop (0: skip)."})
     memory_rows: list[int] = field(
-        default_factory=lambda: [10_000], metadata={"help": "More local runs on this many short rows, for peak memory."}
+        default_factory=lambda: [1_000_000],
+        metadata={"help": "More local runs on this many short rows: peak memory against the file's size."},
     )
     engines: list[str] = field(default_factory=lambda: ["local", "spark"])
     output_dir: str = "reports/batch"
@@ -156,11 +157,14 @@ def write_report(phases: list[Phase], tag: str, config: BenchBatchConfig) -> Non
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = [asdict(phase) | {"pairs_per_s": round(phase.pairs_per_second, 1)} for phase in phases]
+    machine = this_machine()
     (out / "bench_batch.json").write_text(
-        json.dumps({"model": tag, "cores": available_cores(), "phases": rows}, indent=1)
+        json.dumps({"model": tag, "machine": machine.to_json(), "phases": rows}, indent=1)
     )
     lines = [
-        f"# Batch scoring benchmark ({tag}, {available_cores()} cores)",
+        f"# Batch scoring benchmark ({tag})",
+        "",
+        f"On {machine.describe()}.",
         "",
         "Wall time from launch to exit (model loading, and Spark's JVM, included); peak resident memory of the whole",
         "process tree. Short: Emergent test pairs cycled; long: FNC-1 headline + article body.",
@@ -173,6 +177,10 @@ def write_report(phases: list[Phase], tag: str, config: BenchBatchConfig) -> Non
             f"| {phase.name} | {phase.pairs} | {phase.rows:,} | {phase.seconds:.1f} | {phase.pairs_per_second:.1f} "
             f"| {phase.peak_rss_mb:.0f} |"
         )
+    by_size = sorted((p.rows, p.peak_rss_mb) for p in phases if p.engine == "local" and p.pairs == "short")
+    if len(by_size) > 1:
+        sizes = ", ".join(f"{rows:,} rows {peak:.0f} MB" for rows, peak in by_size)
+        lines += ["", f"Peak memory of the local engine against the file's size (short pairs): {sizes}."]
     (out / "bench_batch.md").write_text("\n".join(lines) + "\n")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.cli import run_from_cli
+from eval.machine import this_machine
 from models.predictor import StancePredictor
 from models.registry import resolve
 from models.runtime import ONNX_FILE, Runtime
@@ -56,7 +57,12 @@ def run(config: BenchModelConfig) -> dict:
                 rate = pairs_per_second(predictor, claims, texts)
                 rows.append({"runtime": str(runtime), "threads": threads, "batch": batch_size, "pairs_per_s": rate})
                 log.info("%s", json.dumps(rows[-1]))
-    results: dict = {"model": str(model_dir), "pairs": len(claims), "throughput": rows}
+    results: dict = {
+        "model": str(model_dir),
+        "machine": this_machine().to_json(),
+        "pairs": len(claims),
+        "throughput": rows,
+    }
     if Runtime.ONNX in runtimes:
         predictor = StancePredictor.from_dir(model_dir, runtime=Runtime.ONNX, num_threads=max(config.threads))
         alone = predictor.probabilities(claims, texts)
@@ -76,7 +82,8 @@ def run(config: BenchModelConfig) -> dict:
 
 def render(results: dict) -> str:
     lines = [
-        f"{results['pairs']} Emergent test pairs, scored length-sorted, model only (no HTTP).",
+        f"{results['pairs']} Emergent test pairs, scored length-sorted, model only (no HTTP), on "
+        f"{results['machine']['description']}.",
         "",
         "| runtime | threads | pairs per forward pass | pairs/s |",
         "|---|---|---|---|",

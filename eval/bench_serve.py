@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from eval.cli import run_from_cli
 from eval.load import LoadResult, run_load
+from eval.machine import this_machine
 from eval.server_process import start_server
 from models.registry import find
 from models.settings import MODEL_NAME
@@ -84,7 +84,7 @@ def run(config: BenchServeConfig) -> dict:
     pairs = emergent_pairs(config.data_dir)
     model_dir, tag = find(config.model)
     url = f"http://127.0.0.1:{config.port}"
-    results: dict = {"model": tag, "pairs": len(pairs), "config": asdict(config), "cores": os.cpu_count()}
+    results: dict = {"model": tag, "pairs": len(pairs), "config": asdict(config), "machine": this_machine().to_json()}
 
     with start_server(service_command(config.port), url, service_env(config), out / "service.log"):
         results["service"] = [measure(f"{url}/predict", pairs, c, config) for c in config.concurrency]
@@ -133,7 +133,7 @@ def render(results: dict) -> str:
             f"| {r['errors']} |"
         )
     lines = [
-        f"Model {results['model']}, {results['pairs']} Emergent test pairs, {results['cores']} cores.",
+        f"Model {results['model']}, {results['pairs']} Emergent test pairs, on {results['machine']['description']}.",
         "",
         head,
         *rows,

@@ -36,7 +36,7 @@ def test_report_has_a_row_per_phase(onnx_model_dir, synthetic_corpus, tmp_path):
     assert all(p.pairs_per_second > 0 and p.peak_rss_mb > 50 for p in phases)
     saved = json.loads((tmp_path / "report" / "bench_batch.json").read_text())
     assert [row["rows"] for row in saved["phases"]] == [40, 8, 20, 6]
-    assert (
-        "| naive transformers pipeline, one call per row | short | 6 |"
-        in (tmp_path / "report" / "bench_batch.md").read_text()
-    )
+    report = (tmp_path / "report" / "bench_batch.md").read_text()
+    assert "| naive transformers pipeline, one call per row | short | 6 |" in report
+    assert "against the file's size (short pairs): 20 rows " in report and ", 40 rows " in report
+    assert saved["machine"]["cores"] >= 1 and saved["machine"]["description"] in report
