@@ -7,6 +7,7 @@ chunks per worker are in flight, so memory does not grow with the file.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -16,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -23,9 +25,10 @@ from tqdm.auto import tqdm
 
 from models.registry import locate
 from models.runtime import available_cores
+from serving.batch.columns import check_column_names
 from serving.batch.config import BatchConfig
 from serving.batch.readers import RawChunk, open_reader
-from serving.batch.scoring import ChunkScorer, ScoredChunk, ScorerSpec, check_column_names
+from serving.batch.scoring import ChunkScorer, ScoredChunk, ScorerSpec
 from serving.batch.summary import BatchSummary
 from serving.batch.workdir import Progress, WorkDir
 from serving.batch.writers import join_parts, join_text_parts
@@ -41,6 +44,16 @@ def scorer_spec(config: BatchConfig, workers: int) -> ScorerSpec:
     return ScorerSpec.of(config, model_dir, tag, threads=config.threads or max(1, available_cores() // workers))
 
 
+def files_fingerprint(folder: Path) -> str:
+    """A hash of the names, sizes and modification times of a folder's files: a model retrained into the same
+    folder changes it, so a rerun never mixes rows of two models under one name."""
+    digest = hashlib.sha256()
+    for path in sorted(path for path in folder.rglob("*") if path.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
 def job_identity(config: BatchConfig, spec: ScorerSpec) -> dict[str, object]:
     """What must match for a rerun to continue an earlier run's work."""
     stat = config.input_path.stat()
@@ -51,6 +64,7 @@ def job_identity(config: BatchConfig, spec: ScorerSpec) -> dict[str, object]:
         "input_format": str(config.input_file_format()),
         "chunk_rows": config.chunk_rows,
         "model": spec.model_tag,
+        "model_files": files_fingerprint(Path(spec.model_dir)),
         "runtime": str(spec.runtime),
         "batch_size": spec.batch_size,
         "claim_column": spec.claim_column,
@@ -140,7 +154,7 @@ def run_local(config: BatchConfig) -> BatchSummary:
     reader = open_reader(config.input_path, input_format, config.claim_column, config.text_column, config.chunk_rows)
     workers = config.workers or available_cores()
     spec = scorer_spec(config, workers)
-    check_column_names(reader.column_names, spec)
+    check_column_names(reader.column_names)
     work = WorkDir(config.output_path, job_identity(config, spec))
     if not work.exists():  # a resumed run may find its own rejects file, joined just before a kill
         config.refuse_existing_outputs()

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from serving.batch.columns import missing_column, prediction_clashes
 from serving.batch.config import BatchInputError, FileFormat
 from serving.batch.rows import Reject, as_text, wrong_type
 
@@ -29,6 +30,9 @@ HEADER_SAMPLE_LINES = 1000
 
 NOT_UTF8 = re.compile("[\udc80-\udcff]")
 """What `errors="surrogateescape"` leaves where a byte was not UTF-8."""
+
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""A JSON escape of half a UTF-16 pair: valid JSON, but alone it is no character and cannot be written out."""
 
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 """Python's csv module refuses fields over 128 KiB by default; whole articles can be longer."""
@@ -49,10 +53,11 @@ class RawChunk:
 
 class InputReader(Protocol):
     column_names: list[str]
-    """The header (CSV, Parquet), or the fields of the first lines (JSONL)."""
+    """The header (CSV, Parquet), or the fields of the first lines (JSONL), the claim and text columns among them."""
 
     def total_rows(self) -> int | None:
-        """Rows in the file (for the progress bar's ETA), or None where counting would cost a pass."""
+        """Rows in the file, for the progress bar's ETA (JSONL, CSV: its lines, counted in one fast pass over the
+        bytes; a CSV field holding line breaks makes that an overestimate)."""
 
     def chunks(self, start: int = 0) -> Iterator[RawChunk]:
         """Chunks from chunk number `start` on."""
@@ -85,14 +90,14 @@ def count_lines(path: Path) -> int:
     return lines + (last != b"\n")
 
 
-def records_to_table(records: list[dict], required: tuple[str, ...]) -> pa.Table:
-    """Columns in order of first appearance, then any `required` one no record has; a field missing from a
-    record is null there.
+def records_to_table(records: list[dict], header: list[str]) -> pa.Table:
+    """The `header` columns first, in its order, then any other field in order of first appearance; a field
+    missing from a record is null there. Every chunk so has the header's columns in the header's order.
 
     A pass-through column whose values Arrow cannot hold in one type (an id that is a number in one
     row and a string in another) is kept as text (numbers and objects as their JSON) rather than lost.
     """
-    names = list(dict.fromkeys([*(name for record in records for name in record), *required]))
+    names = list(dict.fromkeys([*header, *(name for record in records for name in record)]))
     columns = {}
     for name in names:
         values = [record.get(name) for record in records]
@@ -110,32 +115,49 @@ def open_failure(path: Path, error: Exception) -> BatchInputError:
     return BatchInputError(f"{path}: cannot read the file: {error}")
 
 
+def writable_text(value: str) -> str:
+    """Text as it can be written to the rejects file: bytes that were not UTF-8 become U+FFFD."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def writes_as_utf8(record: dict) -> bool:
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class JsonlReader:
     def __init__(self, path: Path, claim_column: str, text_column: str, chunk_rows: int) -> None:
         self.path, self.claim_column, self.text_column, self.chunk_rows = path, claim_column, text_column, chunk_rows
         self.check_header()
 
     def check_header(self) -> None:
-        """Stop at once where the first lines hold no JSON object, or none with the claim and text fields."""
+        """Stop at once where the first lines hold no JSON object, or none with the claim and text fields.
+
+        An empty file (or one of blank lines) is no error: its output is empty, as for a CSV with only a header.
+        """
         try:
             with self.path.open("rb") as handle:
-                sample = list(islice(handle, HEADER_SAMPLE_LINES))
+                sample = [line for line in islice(handle, HEADER_SAMPLE_LINES) if line.strip()]
         except OSError as error:
             raise open_failure(self.path, error) from error
-        objects = [record for record, _ in map(self.parse, sample) if record is not None]
+        if not sample:
+            self.column_names = [self.claim_column, self.text_column]
+            return
+        objects = [record for record, _ in map(self.decode, sample) if record is not None]
         if not objects:
             raise BatchInputError(f"{self.path}: no JSON object in the first {len(sample)} lines; is it JSONL?")
         found = list(dict.fromkeys(name for record in objects for name in record))
         self.column_names = found
-        for column in (self.claim_column, self.text_column):
+        for column, flag in ((self.claim_column, "claim"), (self.text_column, "text")):
             if column not in found:
-                raise BatchInputError(
-                    f"{self.path}: no field {column!r} in the first {len(sample)} lines (found: {', '.join(found)}); "
-                    f"name the field with --{'claim' if column == self.claim_column else 'text'}_column"
-                )
+                raise missing_column(self.path, column, flag, found, where=f" in the first {len(sample)} lines")
 
-    def parse(self, line: bytes) -> tuple[dict | None, str | None]:
-        """The line's object, or None and why it cannot be used."""
+    @staticmethod
+    def decode(line: bytes) -> tuple[dict | None, str | None]:
+        """The line's JSON object, or None and why there is none."""
         if not line.strip():
             return None, "blank line"
         try:
@@ -144,8 +166,25 @@ class JsonlReader:
             return None, "unparseable: not UTF-8 text"
         except json.JSONDecodeError as error:
             return None, f"unparseable JSON: {error.msg} at column {error.colno}"
+        except RecursionError:
+            return None, "unparseable JSON: nested too deeply"
         if not isinstance(record, dict):
             return None, f"unparseable: expected a JSON object, got {type(record).__name__}"
+        if SURROGATE_ESCAPE.search(line) and not writes_as_utf8(record):
+            return None, "unparseable: a \\u escape of half a character (a lone surrogate)"
+        return record, None
+
+    def parse(self, line: bytes) -> tuple[dict | None, str | None]:
+        """The line's object, or None and why it cannot be scored.
+
+        A field named like a prediction column, first seen after the lines the header check read, would be
+        overwritten: that row is rejected, not the job stopped after it has begun.
+        """
+        record, reason = self.decode(line)
+        if record is None:
+            return None, reason
+        if clashes := prediction_clashes(record):
+            return None, f"field {clashes[0]!r} has the name of a prediction column"
         for column in (self.claim_column, self.text_column):
             value = record.get(column)
             if value is not None and not isinstance(value, str):
@@ -158,7 +197,7 @@ class JsonlReader:
     def chunks(self, start: int = 0) -> Iterator[RawChunk]:
         with self.path.open("rb") as handle:
             lines = islice(handle, start * self.chunk_rows, None)
-            for index, batch in enumerate(batched(lines, self.chunk_rows), start=start):
+            for index, batch in enumerate(with_one_chunk(batched(lines, self.chunk_rows), start), start=start):
                 first_row = index * self.chunk_rows + 1
                 records, rows, rejects = [], [], []
                 for row, line in enumerate(batch, start=first_row):
@@ -172,7 +211,7 @@ class JsonlReader:
                     index,
                     first_row,
                     len(batch),
-                    records_to_table(records, (self.claim_column, self.text_column)),
+                    records_to_table(records, self.column_names),
                     np.array(rows, dtype=np.int64),
                     rejects,
                 )
@@ -189,10 +228,7 @@ class CsvReader:
         self.column_names = self.header
         for column, flag in ((claim_column, "claim"), (text_column, "text")):
             if column not in self.header:
-                raise BatchInputError(
-                    f"{path}: the header has no column {column!r} (found: {', '.join(self.header)}); "
-                    f"name the column with --{flag}_column"
-                )
+                raise missing_column(path, column, flag, self.header)
 
     def open(self):
         """UTF-8, with or without the BOM spreadsheets write; a byte that is not UTF-8 spoils its row only."""
@@ -218,8 +254,8 @@ class CsvReader:
     def total_rows(self) -> int:
         return max(0, count_lines(self.path) - 1)
 
-    def records(self, handle) -> Iterator[list[str] | str]:
-        """Each data record as its fields, or the reason it could not be parsed."""
+    def records(self, handle) -> Iterator[tuple[list[str] | None, str | None]]:
+        """Each data record as its fields and None, or as what was read of it and why it cannot be used."""
         reader = csv.reader(handle)
         next(reader)
         while True:
@@ -228,14 +264,14 @@ class CsvReader:
             except StopIteration:
                 return
             except csv.Error as error:
-                yield f"unparseable CSV: {error}"
+                yield None, f"unparseable CSV: {error}"
                 continue
             if any(NOT_UTF8.search(value) for value in record):
-                yield "unparseable: not UTF-8 text"
+                yield [writable_text(value) for value in record], "unparseable: not UTF-8 text"
             elif len(record) != len(self.header):
-                yield f"unparseable CSV: {len(record)} fields where the header has {len(self.header)}"
+                yield record, f"unparseable CSV: {len(record)} fields where the header has {len(self.header)}"
             else:
-                yield record
+                yield record, None
 
     def chunks(self, start: int = 0) -> Iterator[RawChunk]:
         with self.open() as handle:
@@ -243,9 +279,9 @@ class CsvReader:
             for index, batch in enumerate(with_one_chunk(batched(records, self.chunk_rows), start), start=start):
                 first_row = index * self.chunk_rows + 1
                 good, rows, rejects = [], [], []
-                for row, record in enumerate(batch, start=first_row):
-                    if isinstance(record, str):
-                        rejects.append(Reject(row, record, None))
+                for row, (record, reason) in enumerate(batch, start=first_row):
+                    if reason is not None:
+                        rejects.append(Reject(row, reason, record))
                     else:
                         good.append(record)
                         rows.append(row)
@@ -266,9 +302,7 @@ class ParquetReader:
         schema = self.file.schema_arrow
         for column, flag in ((claim_column, "claim"), (text_column, "text")):
             if column not in schema.names:
-                raise BatchInputError(
-                    f"{path}: no column {column!r} (found: {', '.join(schema.names)}); name it with --{flag}_column"
-                )
+                raise missing_column(path, column, flag, schema.names)
             kind = schema.field(column).type
             if pa.types.is_dictionary(kind):
                 kind = kind.value_type
@@ -280,11 +314,32 @@ class ParquetReader:
     def total_rows(self) -> int:
         return self.file.metadata.num_rows
 
-    def exact_batches(self) -> Iterator[pa.Table]:
-        """Parquet hands out batches cut at row-group ends; these are exactly chunk_rows long (the last aside)."""
+    def batches_from(self, first_row: int) -> Iterator[pa.RecordBatch]:
+        """Record batches from 0-based row `first_row` on, decoding only the row groups from the one that holds it
+        (a resumed run does not read again what it has scored)."""
+        metadata = self.file.metadata
+        group_start = 0
+        for group in range(metadata.num_row_groups):
+            rows = metadata.row_group(group).num_rows
+            if group_start + rows > first_row:
+                break
+            group_start += rows
+        else:
+            return
+        skip = first_row - group_start
+        for batch in self.file.iter_batches(self.chunk_rows, row_groups=range(group, metadata.num_row_groups)):
+            if skip >= batch.num_rows:
+                skip -= batch.num_rows
+                continue
+            yield batch.slice(skip)
+            skip = 0
+
+    def exact_batches(self, start: int) -> Iterator[pa.Table]:
+        """Chunks from chunk `start` on. Parquet hands out batches cut at row-group ends; these are exactly
+        chunk_rows long (the last aside)."""
         pending: list[pa.RecordBatch] = []
         held = 0
-        for batch in self.file.iter_batches(batch_size=self.chunk_rows):
+        for batch in self.batches_from(start * self.chunk_rows):
             pending.append(batch)
             held += batch.num_rows
             while held >= self.chunk_rows:
@@ -296,7 +351,7 @@ class ParquetReader:
             yield pa.Table.from_batches(pending, schema=self.file.schema_arrow)
 
     def chunks(self, start: int = 0) -> Iterator[RawChunk]:
-        tables = with_one_chunk(islice(self.exact_batches(), start, None), start, self.file.schema_arrow.empty_table())
+        tables = with_one_chunk(self.exact_batches(start), start, self.file.schema_arrow.empty_table())
         for index, table in enumerate(tables, start=start):
             for column in self.text_columns:
                 position = table.schema.get_field_index(column)

@@ -16,20 +16,12 @@ from models.encoding import claim_token_limit
 from models.labels import LABELS
 from models.predictor import StancePredictor, softmax
 from models.runtime import Runtime, chosen_runtime
-from serving.batch.config import BatchConfig, BatchInputError
+from serving.batch.columns import PREDICTION_SCHEMA, check_column_names
+from serving.batch.config import BatchConfig
 from serving.batch.rows import Reject, RowLimits, check_rows
 
-LABEL_COLUMN = "label"
-SCORE_COLUMNS = tuple(f"score_{label}" for label in LABELS)
-REDUCED_COLUMN = "text_reduced"
-MODEL_COLUMN = "model"
 SCORE_DECIMALS = 6
 """Digits kept in the score columns (labels come from the unrounded scores)."""
-PREDICTION_COLUMNS = (LABEL_COLUMN, *SCORE_COLUMNS, REDUCED_COLUMN, MODEL_COLUMN)
-PREDICTION_SCHEMA = pa.schema(
-    [(LABEL_COLUMN, pa.string()), *((name, pa.float64()) for name in SCORE_COLUMNS)]
-    + [(REDUCED_COLUMN, pa.bool_()), (MODEL_COLUMN, pa.string())]
-)
 
 
 @dataclass(frozen=True)
@@ -72,15 +64,6 @@ class ScoredChunk:
     rejects: list[Reject]
 
 
-def check_column_names(names: list[str], spec: ScorerSpec) -> None:
-    """An input column named like a prediction column would be overwritten: stop rather than lose it."""
-    clashes = [name for name in PREDICTION_COLUMNS if name in names]
-    if clashes:
-        raise BatchInputError(
-            f"input columns {', '.join(clashes)} have the names of prediction columns; rename them first"
-        )
-
-
 class ChunkScorer:
     def __init__(self, spec: ScorerSpec) -> None:
         self.spec = spec
@@ -96,7 +79,7 @@ class ChunkScorer:
     def score(self, table: pa.Table, rows: np.ndarray) -> ScoredChunk:
         """The scorable rows of `table` with their predictions, in input order, and the rejected ones."""
         spec = self.spec
-        check_column_names(table.column_names, spec)
+        check_column_names(table.column_names)
         keep, rejects = check_rows(
             table, rows, spec.claim_column, spec.text_column, self.limits, self.predictor.tokenizer
         )

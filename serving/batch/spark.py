@@ -30,9 +30,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.registry import locate
+from serving.batch.columns import PREDICTION_SCHEMA, check_column_names, missing_column
 from serving.batch.config import BatchConfig, BatchInputError, FileFormat
 from serving.batch.rows import Reject
-from serving.batch.scoring import PREDICTION_SCHEMA, ChunkScorer, ScorerSpec, check_column_names
+from serving.batch.scoring import ChunkScorer, ScorerSpec
 from serving.batch.summary import BatchSummary
 from serving.batch.workdir import Progress
 
@@ -124,9 +125,19 @@ def spark_session(config: BatchConfig):
     return builder.getOrCreate()
 
 
-CSV_OPTIONS = {"header": True, "multiLine": True, "escape": '"'}
+CSV_OPTIONS = {
+    "header": True,
+    "multiLine": True,
+    "escape": '"',
+    "ignoreLeadingWhiteSpace": False,
+    "ignoreTrailingWhiteSpace": False,
+}
 """RFC 4180 CSV, as the local engine and spreadsheets read and write it: quoted fields may hold line breaks
-and doubled quotes. (Spark's defaults, one row per line and backslash escapes, would split articles.)"""
+and doubled quotes, and values keep their spaces. (Spark's defaults, one row per line, backslash escapes and
+trimmed values on write, would split articles and change texts.)"""
+
+JSON_WRITE_OPTIONS = {"ignoreNullFields": False}
+"""A null value is written as null, as the local engine writes it, not left out of its row."""
 
 
 def read_input(spark, config: BatchConfig):
@@ -145,17 +156,14 @@ def read_input(spark, config: BatchConfig):
     return reader.format(SPARK_FORMATS[fmt]).load(path)
 
 
-def check_input_columns(frame, config: BatchConfig, spec: ScorerSpec) -> None:
+def check_input_columns(frame, config: BatchConfig) -> None:
     from pyspark.sql.types import StringType
 
     names = frame.columns
-    check_column_names(names, spec)
+    check_column_names(names)
     for column, flag in ((config.claim_column, "claim"), (config.text_column, "text")):
         if column not in names:
-            found = ", ".join(name for name in names if name != CORRUPT)
-            raise BatchInputError(
-                f"{config.input}: no column {column!r} (found: {found}); name it with --{flag}_column"
-            )
+            raise missing_column(config.input, column, flag, [name for name in names if name != CORRUPT])
         kind = frame.schema[column].dataType
         if not isinstance(kind, StringType):
             raise BatchInputError(f"{config.input}: column {column!r} holds {kind.simpleString()}, not strings")
@@ -208,23 +216,50 @@ def output_schema(frame, config: BatchConfig) -> pa.Schema:
     return pa.schema([*kept, *PREDICTION_SCHEMA, *zip(BOOKKEEPING, kinds, strict=True)])
 
 
+def spark_failure(error: Exception) -> BatchInputError:
+    """A Spark failure as one line (the whole trace stays in Spark's log): what a Python worker raised (the last
+    line of its traceback), or what Spark itself says, past py4j's "An error occurred while calling o12.save"."""
+    from pyspark.errors import PythonException
+
+    lines = [line.strip().lstrip(": ") for line in str(error).splitlines() if line.strip()]
+    if lines and lines[0].startswith("An error occurred while calling"):
+        lines = lines[1:]
+    if not lines:
+        return BatchInputError(f"Spark failed: {type(error).__name__}")
+    return BatchInputError(f"Spark failed: {lines[-1] if isinstance(error, PythonException) else lines[0]}")
+
+
 def run_spark(config: BatchConfig) -> BatchSummary:
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-    from pyspark.sql.pandas.types import from_arrow_schema
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
 
     started = time.perf_counter()
     config.refuse_existing_outputs()
-    output_format = config.output_file_format()
     model_dir, tag = locate(config.model)
     # Executors find the shipped model folder by its name (SparkFiles); each task slot runs one thread.
     spec = replace(ScorerSpec.of(config, model_dir, tag, threads=config.threads or 1), model_dir=model_dir.name)
     spark = spark_session(config)
+    try:
+        counts = score_on_spark(spark, config, spec, model_dir)
+    except (PySparkException, Py4JJavaError) as error:
+        raise spark_failure(error) from error
+    scored_rows, rejected_rows = counts.get(True, 0), counts.get(False, 0)
+    progress = Progress(rows_read=scored_rows + rejected_rows, rows_scored=scored_rows, rows_rejected=rejected_rows)
+    return BatchSummary.of(progress, progress.rows_read, time.perf_counter() - started, config)
+
+
+def score_on_spark(spark, config: BatchConfig, spec: ScorerSpec, model_dir: Path) -> dict[bool, int]:
+    """Read, check, score and write the outputs; the count of rows scored (True) and rejected (False)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    output_format = config.output_file_format()
     with tempfile.TemporaryDirectory(prefix="claimstance-spark-") as scratch:
         spark.sparkContext.addFile(str(model_dir), recursive=True)
         spark.sparkContext.addPyFile(str(code_archive(Path(scratch))))
         frame = read_input(spark, config)
-        check_input_columns(frame, config, spec)
+        check_input_columns(frame, config)
         schema = output_schema(frame, config)
         numbered = with_row_keys(frame)
         slices = max(SLICES_PER_CORE * spark.sparkContext.defaultParallelism, numbered.rdd.getNumPartitions())
@@ -242,8 +277,9 @@ def run_spark(config: BatchConfig) -> BatchSummary:
         if output_format is FileFormat.CSV:
             for_csv(good).write.mode(mode).options(**CSV_OPTIONS).csv(str(config.output_path))
         else:
-            good.write.mode(mode).format(SPARK_FORMATS[output_format]).save(str(config.output_path))
+            writer = good.write.mode(mode).format(SPARK_FORMATS[output_format])
+            if output_format is FileFormat.JSONL:
+                writer = writer.options(**JSON_WRITE_OPTIONS)
+            writer.save(str(config.output_path))
         scored.unpersist()
-    scored_rows, rejected_rows = counts.get(True, 0), counts.get(False, 0)
-    progress = Progress(rows_read=scored_rows + rejected_rows, rows_scored=scored_rows, rows_rejected=rejected_rows)
-    return BatchSummary.of(progress, progress.rows_read, time.perf_counter() - started, config)
+    return counts

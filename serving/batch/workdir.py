@@ -36,7 +36,7 @@ class Progress:
 
 def write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
 
 
@@ -67,7 +67,7 @@ class WorkDir:
         """A fresh work folder, or the progress of the same job left by an earlier run; an earlier run of
         another job is discarded only when `discard_other` (--overwrite) says so."""
         if self.exists():
-            earlier = json.loads((self.path / JOB_FILE).read_text())
+            earlier = json.loads((self.path / JOB_FILE).read_text(encoding="utf-8"))
             changed = sorted(key for key in self.job.keys() | earlier.keys() if self.job.get(key) != earlier.get(key))
             if changed and not discard_other:
                 raise BatchInputError(
@@ -117,4 +117,6 @@ class WorkDir:
         return [self.rejects_part(index) for index in range(chunks)]
 
     def remove(self) -> None:
+        """The job file goes first: a kill part way through leaves a folder no rerun takes for a job to resume."""
+        (self.path / JOB_FILE).unlink(missing_ok=True)
         shutil.rmtree(self.path, ignore_errors=True)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from serving.batch.columns import PREDICTION_COLUMNS
 from serving.batch.config import FileFormat
 from serving.batch.rows import as_text
 
@@ -34,12 +35,19 @@ def atomic_file(destination: Path) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
+def predictions_last(schema: pa.Schema) -> pa.Schema:
+    """The input's columns first, in the order they appeared, then the prediction columns: a field first seen
+    in a later chunk of a JSONL file still comes before them."""
+    inputs = [field for field in schema if field.name not in PREDICTION_COLUMNS]
+    return pa.schema(inputs + [schema.field(name) for name in PREDICTION_COLUMNS if name in schema.names])
+
+
 def unified_schema(parts: Sequence[Path]) -> pa.Schema:
     """One schema for all parts: a column null in early chunks takes its type from later ones (an int column
     meeting floats becomes float), and one whose types cannot merge (a number here, an object there) is text."""
     schemas = [pq.read_schema(part) for part in parts]
     try:
-        return pa.unify_schemas(schemas, promote_options="permissive")
+        return predictions_last(pa.unify_schemas(schemas, promote_options="permissive"))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     fields: dict[str, pa.Field] = {}
@@ -54,7 +62,7 @@ def unified_schema(parts: Sequence[Path]) -> pa.Schema:
                     ).field(0)
                 except (pa.ArrowInvalid, pa.ArrowTypeError):
                     fields[field.name] = pa.field(field.name, pa.string())
-    return pa.schema(list(fields.values()))
+    return predictions_last(pa.schema(list(fields.values())))
 
 
 def aligned(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -23,12 +23,12 @@ TEXTS = (
 
 
 def good_rows(count: int) -> list[dict]:
-    """Rows with an id, a number and a note column to pass through, cycling claims and text shapes."""
+    """Rows with an id, a zero-padded number and a note column to pass through, cycling claims and text shapes."""
     rows = []
     for i in range(count):
         claim = CLAIMS[i % len(CLAIMS)]
         text = TEXTS[(i // len(CLAIMS)) % len(TEXTS)].format(claim=claim.lower())
-        rows.append({"id": f"row-{i:05d}", "n": str(i), "claim": claim, "text": text, "note": f"note {i}"})
+        rows.append({"id": f"row-{i:05d}", "n": f"{i:03d}", "claim": claim, "text": text, "note": f"note {i}"})
     return rows
 
 

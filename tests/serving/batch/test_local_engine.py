@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 from batch_files import good_rows, write_rows
@@ -19,14 +18,16 @@ from models.labels import LABELS
 from models.predictor import StancePredictor
 from models.runtime import Runtime
 from serving.batch.__main__ import main
-from serving.batch.scoring import PREDICTION_COLUMNS
+from serving.batch.columns import PREDICTION_COLUMNS
 
 REPO = Path(__file__).resolve().parents[3]
+PASSED_THROUGH = ("id", "n", "claim", "text", "note")
 READ = {
     ".jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
-    ".csv": lambda p: pa_csv.read_csv(p).to_pandas(),
+    ".csv": lambda p: pd.read_csv(p, dtype=dict.fromkeys(PASSED_THROUGH, str), keep_default_na=False),
     ".parquet": pd.read_parquet,
 }
+"""Each output as written: the CSV's pass-through columns as text, so an id such as 007 must come back as 007."""
 
 
 def score(model: Path, source: Path, output: Path, *flags: str) -> int:
@@ -58,10 +59,11 @@ def test_each_format_round_trips_with_pass_through_columns_in_order(batch_model,
     output = tmp_path / f"out{target}"
     assert score(batch_model, write_rows(rows, tmp_path / f"in{source}"), output) == 0
     scored = READ[target](output)
-    assert list(scored.columns) == ["id", "n", "claim", "text", "note", *PREDICTION_COLUMNS]
+    assert list(scored.columns) == [*PASSED_THROUGH, *PREDICTION_COLUMNS]
     expected = pd.DataFrame(rows)
     for column in expected.columns:
-        assert scored[column].astype(str).tolist() == expected[column].tolist()
+        assert scored[column].tolist() == expected[column].tolist()
+    assert scored["n"].tolist()[7] == "007"
     predictor = StancePredictor.from_dir(batch_model, runtime=Runtime.ONNX, num_threads=1)
     predictions = predictor.predict([(row["claim"], row["text"]) for row in rows])
     assert scored["label"].tolist() == [p.label for p in predictions]
@@ -140,6 +142,35 @@ def test_a_model_that_cannot_load_in_the_workers_is_named(batch_model, tmp_path,
                  "--model", str(broken), "--workers", "2", "--progress", "false"])  # fmt: skip
     assert code == 2
     assert "cannot load the ONNX model" in capsys.readouterr().err
+
+
+def test_prediction_columns_come_last_when_a_jsonl_column_first_appears_in_a_later_chunk(batch_model, tmp_path):
+    rows = good_rows(6)
+    lines = ["{broken", "{broken", *(json.dumps(row) for row in rows)]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    for target in (".parquet", ".csv"):
+        assert score(batch_model, source, tmp_path / f"out{target}", "--chunk_rows", "2", "--overwrite") == 0
+        assert list(READ[target](tmp_path / f"out{target}").columns) == [*PASSED_THROUGH, *PREDICTION_COLUMNS]
+
+
+def test_an_empty_jsonl_file_gives_an_empty_output(batch_model, tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text("")
+    assert score(batch_model, source, tmp_path / "out.jsonl") == 0
+    assert (tmp_path / "out.jsonl").read_text() == ""
+    assert "read 0 rows: 0 scored" in capsys.readouterr().err
+
+
+def test_a_model_retrained_into_the_same_folder_is_another_job(batch_model, tmp_path):
+    from serving.batch.local import files_fingerprint
+
+    model = tmp_path / "model"
+    shutil.copytree(batch_model, model)
+    before = files_fingerprint(model)
+    assert files_fingerprint(model) == before
+    (model / "config.json").write_text((model / "config.json").read_text() + " ")
+    assert files_fingerprint(model) != before
 
 
 def test_a_bad_header_stops_at_once_with_the_column_named(batch_model, tmp_path, capsys):
@@ -232,8 +263,9 @@ def test_worker_processes_exit_when_the_job_is_killed(batch_model, tmp_path):
     deadline = time.monotonic() + 120
     while progress_of(output).get("chunks_done", 0) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
-    workers = psutil.Process(job.pid).children(recursive=True)
-    assert len(workers) >= 2
+    children = psutil.Process(job.pid).children(recursive=True)
+    workers = [child for child in children if "spawn_main" in " ".join(child.cmdline())]
+    assert len(workers) == 2, [child.cmdline() for child in children]
     job.kill()
     job.wait()
     gone, alive = psutil.wait_procs(workers, timeout=10)

@@ -53,6 +53,40 @@ def test_jsonl_rows_that_cannot_be_parsed_become_rejects(tmp_path):
     assert chunk.rejects[1].input == "{not json"
 
 
+def test_jsonl_lines_that_cannot_be_written_out_become_rejects_not_a_crash(tmp_path):
+    lines = [
+        json.dumps({"claim": "c", "text": "t"}),
+        '{"claim": "c", "text": ' + "[" * 100_000,
+        '{"claim": "\\ud800 half a character", "text": "t"}',
+        '{"claim": "a whole one \\ud83d\\ude00", "text": "t"}',
+        json.dumps({"claim": "c", "text": "t", "label": "mine"}),
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    (chunk,) = read_all(path, FileFormat.JSONL, chunk_rows=10)
+    assert chunk.rows.tolist() == [1, 4]
+    assert chunk.table.column("claim").to_pylist()[1] == "a whole one \U0001f600"
+    assert [(r.row, r.reason) for r in chunk.rejects] == [
+        (2, "unparseable JSON: nested too deeply"),
+        (3, "unparseable: a \\u escape of half a character (a lone surrogate)"),
+        (5, "field 'label' has the name of a prediction column"),
+    ]
+
+
+def test_jsonl_header_check_accepts_rows_it_will_reject_and_an_empty_file(tmp_path):
+    numbers = tmp_path / "numbers.jsonl"
+    numbers.write_text(json.dumps({"id": 1, "claim": 7, "text": "t"}) + "\n")
+    (chunk,) = read_all(numbers, FileFormat.JSONL)
+    assert [r.reason for r in chunk.rejects] == ["claim: expected a string, got int"]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    (chunk,) = read_all(empty, FileFormat.JSONL)
+    assert chunk.rows_read == 1 and chunk.table.num_rows == 0 and chunk.table.column_names == ["claim", "text"]
+    (tmp_path / "nothing.jsonl").write_text("")
+    (chunk,) = read_all(tmp_path / "nothing.jsonl", FileFormat.JSONL)
+    assert chunk.rows_read == 0 and chunk.table.column_names == ["claim", "text"]
+
+
 def test_jsonl_ids_of_mixed_types_are_kept_as_text(tmp_path):
     path = write_rows(
         [{"id": 1, "claim": "c", "text": "t"}, {"id": "b", "claim": "c", "text": "t"}], tmp_path / "i.jsonl"
@@ -73,7 +107,9 @@ def test_csv_with_a_byte_order_mark_and_a_row_that_is_not_utf8(tmp_path):
     (chunk,) = read_all(path, FileFormat.CSV)
     assert chunk.table.column_names == ["id", "claim", "text"]
     assert chunk.table.column("text").to_pylist() == ["t", "two\nlines"]
-    assert [(r.row, r.reason) for r in chunk.rejects] == [(2, "unparseable: not UTF-8 text")]
+    assert [(r.row, r.reason, r.input) for r in chunk.rejects] == [
+        (2, "unparseable: not UTF-8 text", ["2", "caf\ufffd", "t"])
+    ]
 
 
 def test_csv_rows_with_the_wrong_number_of_fields_become_rejects(tmp_path):
@@ -82,9 +118,9 @@ def test_csv_rows_with_the_wrong_number_of_fields_become_rejects(tmp_path):
     (chunk,) = read_all(path, FileFormat.CSV)
     assert chunk.rows.tolist() == [1, 3]
     assert chunk.table.column("text").to_pylist() == ["t", "t, with comma"]
-    assert [(r.row, r.reason) for r in chunk.rejects] == [
-        (2, "unparseable CSV: 2 fields where the header has 3"),
-        (4, "unparseable CSV: 4 fields where the header has 3"),
+    assert [(r.row, r.reason, r.input) for r in chunk.rejects] == [
+        (2, "unparseable CSV: 2 fields where the header has 3", ["2", "c"]),
+        (4, "unparseable CSV: 4 fields where the header has 3", ["4", "c", "t", "extra"]),
     ]
 
 
@@ -108,7 +144,7 @@ def test_a_header_only_file_gives_one_empty_chunk(tmp_path):
         ("in.csv", "id,claim,body\n1,c,t\n", "no column 'text' \\(found: id, claim, body\\).*--text_column"),
         ("in.csv", "", "empty file, no CSV header"),
         ("in.csv", "claim,text,claim\n", "duplicate column names in the header: claim"),
-        ("in.jsonl", '{"claim": "c", "body": "t"}\n', "no field 'text' in the first 1 lines"),
+        ("in.jsonl", '{"claim": "c", "body": "t"}\n', "no column 'text' in the first 1 lines.*--text_column"),
         ("in.jsonl", "not json\n", "no JSON object in the first 1 lines"),
         ("in.parquet", "not parquet at all", "cannot read it as Parquet"),
     ],
@@ -126,6 +162,25 @@ def test_a_parquet_claim_column_that_is_not_text_stops_the_job(tmp_path):
     pq.write_table(pa.table({"claim": [1, 2], "text": ["a", "b"]}), path)
     with pytest.raises(BatchInputError, match="column 'claim' holds int64, not strings"):
         open_reader(path, FileFormat.PARQUET, "claim", "text", 4)
+
+
+def test_parquet_resumes_from_the_row_group_that_holds_its_first_row(tmp_path, monkeypatch):
+    path = write_rows(good_rows(40), tmp_path / "in.parquet")  # row groups of 7 rows
+    every = read_all(path, FileFormat.PARQUET, chunk_rows=6)
+    decoded = []
+    original = pq.ParquetFile.iter_batches
+
+    def counting(self, *args, **kwargs):
+        for batch in original(self, *args, **kwargs):
+            decoded.append(batch.num_rows)
+            yield batch
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", counting)
+    later = read_all(path, FileFormat.PARQUET, chunk_rows=6, start=4)
+    assert [c.table.to_pylist() for c in later] == [c.table.to_pylist() for c in every[4:]]
+    assert [c.rows.tolist() for c in later] == [c.rows.tolist() for c in every[4:]]
+    assert sum(decoded) == 40 - 21, "rows 1-21 (three whole row groups) before chunk 4 were decoded again"
+    assert read_all(path, FileFormat.PARQUET, chunk_rows=6, start=7) == []
 
 
 def test_a_missing_file_is_named(tmp_path):

@@ -3,8 +3,9 @@ import pyarrow as pa
 import pytest
 
 from models.runtime import Runtime
+from serving.batch.columns import PREDICTION_COLUMNS
 from serving.batch.config import BatchInputError
-from serving.batch.scoring import PREDICTION_COLUMNS, ChunkScorer, ScorerSpec
+from serving.batch.scoring import ChunkScorer, ScorerSpec
 
 
 def spec(model_dir, **changes) -> ScorerSpec:

@@ -90,9 +90,10 @@ def test_many_partitions_keep_input_order_and_row_numbers(batch_model, both_engi
     assert [r["row"] for r in rejects] == [4, 11, 52]
 
 
-def test_csv_with_line_breaks_inside_fields(batch_model, tmp_path):
+def test_csv_with_line_breaks_inside_fields_and_spaces_around_values(batch_model, tmp_path):
     rows = good_rows(12)
     rows[2]["text"] = 'Officials said: "no".\nA second paragraph, with a comma.'
+    rows[4]["note"] = "  kept as written  "
     source = write_rows(rows, tmp_path / "in.csv")
     common = ["--input", str(source), "--model", str(batch_model), "--progress", "false"]
     assert main([*common, "--output", str(tmp_path / "local.csv"), "--workers", "1"]) == 0
@@ -103,3 +104,28 @@ def test_csv_with_line_breaks_inside_fields(batch_model, tmp_path):
     ]
     assert [(r["id"], r["text"], r["label"]) for r in spark] == [(r["id"], r["text"], r["label"]) for r in local]
     assert spark[2]["text"] == rows[2]["text"]
+    assert spark[4]["note"] == local[4]["note"] == "  kept as written  "
+
+
+def test_jsonl_output_keeps_null_values(batch_model, tmp_path):
+    rows = good_rows(4)
+    rows[1]["note"] = None
+    source = write_rows(rows, tmp_path / "in.jsonl")
+    code = main(["--input", str(source), "--output", str(tmp_path / "out.jsonl"), "--model", str(batch_model),
+                 "--engine", "spark", "--progress", "false"])  # fmt: skip
+    assert code == 0
+    lines = [json.loads(line) for part in sorted((tmp_path / "out.jsonl").glob("part-*.json")) for line in
+             part.read_text().splitlines()]  # fmt: skip
+    assert [row["id"] for row in lines] == [row["id"] for row in rows]
+    assert "note" in lines[1] and lines[1]["note"] is None
+
+
+def test_a_file_spark_cannot_read_stops_with_one_line(batch_model, tmp_path, capsys):
+    source = tmp_path / "in.parquet"
+    source.write_bytes(b"not parquet at all")
+    code = main(["--input", str(source), "--output", str(tmp_path / "out.parquet"), "--model", str(batch_model),
+                 "--engine", "spark", "--progress", "false"])  # fmt: skip
+    assert code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("claimstance batch: error: Spark failed: ") and "Traceback" not in error
+    assert "in.parquet" in error

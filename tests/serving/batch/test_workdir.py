@@ -46,3 +46,19 @@ def test_work_folder_is_hidden_beside_the_output(tmp_path):
     assert work.path == tmp_path / ".scored.parquet.claimstance-work"
     work.remove()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_kill_while_the_work_folder_is_removed_leaves_nothing_to_resume(tmp_path, monkeypatch):
+    work = WorkDir(tmp_path / "out.csv", JOB)
+    progress = work.start()
+    work.commit(0, pa.table({"id": [1]}), [], 1, progress)
+
+    def killed(path, ignore_errors=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("shutil.rmtree", killed)
+    with pytest.raises(KeyboardInterrupt):
+        work.remove()
+    assert work.path.exists() and not work.exists()
+    monkeypatch.undo()
+    assert WorkDir(tmp_path / "out.csv", JOB).start().chunks_done == 0
