@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -55,23 +56,18 @@ def files_fingerprint(folder: Path) -> str:
 
 
 def job_identity(config: BatchConfig, spec: ScorerSpec) -> dict[str, object]:
-    """What must match for a rerun to continue an earlier run's work."""
+    """What must match for a rerun to continue an earlier run's work: the input file as it is now, the chunking,
+    the model's files, and every setting of the scorer that changes a row's output (its thread count does not)."""
     stat = config.input_path.stat()
+    scorer = {key: value for key, value in asdict(spec).items() if key not in ("model_dir", "threads")}
     return {
         "input": str(config.input_path.resolve()),
         "input_size": stat.st_size,
         "input_mtime_ns": stat.st_mtime_ns,
         "input_format": str(config.input_file_format()),
         "chunk_rows": config.chunk_rows,
-        "model": spec.model_tag,
         "model_files": files_fingerprint(Path(spec.model_dir)),
-        "runtime": str(spec.runtime),
-        "batch_size": spec.batch_size,
-        "claim_column": spec.claim_column,
-        "text_column": spec.text_column,
-        "max_claim_chars": spec.max_claim_chars,
-        "max_text_chars": spec.max_text_chars,
-        "keep_claim_text": spec.keep_claim_text,
+        **scorer,
     }
 
 

@@ -270,3 +270,21 @@ def test_worker_processes_exit_when_the_job_is_killed(batch_model, tmp_path):
     job.wait()
     gone, alive = psutil.wait_procs(workers, timeout=10)
     assert alive == [], f"{len(alive)} worker(s) still running after the job was killed"
+
+
+def test_a_rerun_with_other_settings_is_refused_with_the_keys_named(batch_model, tmp_path, capsys):
+    import pyarrow as pa
+
+    from serving.batch.config import BatchConfig
+    from serving.batch.local import job_identity, scorer_spec
+    from serving.batch.workdir import WorkDir
+
+    source = write_rows(good_rows(20), tmp_path / "in.jsonl")
+    output = tmp_path / "out.jsonl"
+    config = BatchConfig(input=str(source), output=str(output), model=str(batch_model), chunk_rows=8)
+    work = WorkDir(output, job_identity(config, scorer_spec(config, workers=1)))
+    work.commit(0, pa.table({"id": ["row-00000"]}), [], 8, work.start())
+    assert score(batch_model, source, output, "--max_claim_chars", "1999") == 2
+    assert "(max_claim_chars differ)" in capsys.readouterr().err
+    assert score(batch_model, source, output, "--max_claim_chars", "1999", "--overwrite") == 0
+    assert len(READ[".jsonl"](output)) == 20
