@@ -11,7 +11,7 @@ MODEL ?= claimstance:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java data train export model serve score bench-serve bench-model bench-batch eval ablation test lint format clean
+.PHONY: setup java data train export model serve score bench-serve bench-model bench-batch eval eval-validation ablation test lint format clean
 
 setup: $(VENV)/.installed java
 
@@ -56,16 +56,20 @@ score: model
 	$(PY) -m serving.batch --input $(IN) --output $(OUT) --model $(MODEL) $(ARGS)
 
 bench-serve: model
-	$(PY) -m eval.bench_serve --model $(MODEL)
+	$(PY) -m eval.speed.bench_serve --model $(MODEL)
 
 bench-model: model
-	$(PY) -m eval.bench_model --model $(MODEL)
+	$(PY) -m eval.speed.bench_model --model $(MODEL)
 
 bench-batch: model
-	$(PY) -m eval.bench_batch --model $(MODEL) $(ARGS)
+	$(PY) -m eval.speed.bench_batch --model $(MODEL) $(ARGS)
 
 eval: data $(MODEL_DIR)/model.safetensors
 	$(PY) -m eval.evaluate --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)
+
+# The same on each source's validation claims, with the relevance designs compared: what recipes are chosen on.
+eval-validation: data $(MODEL_DIR)/model.safetensors
+	$(PY) -m eval.evaluate --split validation --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)_validation
 
 ablation: data
 	$(PY) -m eval.ablation --data_dir $(DATA_DIR) --seeds $(SEEDS)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.cli import run_from_cli
-from eval.evaluate import evaluate_model
+from eval.evaluate import RELATED_SUFFIX, model_system, system_figures
 from models.encoding import LongTextStrategy
 from models.predictor import StancePredictor
 from training.config import default_data_dir, parse_config
@@ -24,8 +24,9 @@ from training.train import train
 log = logging.getLogger("claimstance.ablation")
 
 STEPS: dict[str, list[str]] = {
-    "Emergent only": ["--sources", "emergent"],
-    "+ FNC-1 and ARC related pairs (default recipe)": [],
+    "Emergent only, three stances": ["--sources", "emergent", "--relevance", "false"],
+    "+ FNC-1 and ARC related pairs, three stances": ["--relevance", "false"],
+    "+ unrelated pairs, four labels (default recipe)": [],
 }
 """Each step's flags on top of the default recipe."""
 
@@ -42,6 +43,24 @@ def mean_spread(values: list[float]) -> str:
     return f"{np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0.0:.3f}"
 
 
+def model_figures(predictor: StancePredictor, corpus) -> dict[str, float]:
+    """One trained model's row: Emergent test stance figures, FNC-1 held-out figures on its own terms and on its
+    related pairs, the last also with plain truncation. F1 per label, for whatever labels model and sets have."""
+    sets = {"emergent_test": corpus.emergent_test, "fnc1_test": corpus.fnc1_test}
+    figures, _ = system_figures(sets, model_system(predictor))
+    related = "fnc1_test" + RELATED_SUFFIX
+    row = {}
+    for name in ("emergent_test", "fnc1_test", related):
+        scores = figures[name].scores
+        row |= {f"{name} acc": scores.accuracy, f"{name} macro-F1": scores.macro_f1}
+        row |= {f"{name} {label} F1": c.f1 for label, c in scores.per_class.items() if c.support}
+    row["fnc1_test relative score"] = figures["fnc1_test"].fnc["fnc_relative_score"]
+    predictor.long_text = LongTextStrategy.TRUNCATE
+    truncated, _ = system_figures({"fnc1_test": corpus.fnc1_test}, model_system(predictor))
+    row[f"{related} macro-F1, plain truncation"] = truncated[related].scores.macro_f1
+    return row
+
+
 def run(config: AblationConfig) -> dict:
     corpus = load_corpus(config.data_dir)
     results: dict[str, dict[str, list[float]]] = {}
@@ -53,14 +72,7 @@ def run(config: AblationConfig) -> dict:
             if not (out / "model.safetensors").exists():
                 args = [*flags, "--seed", str(seed), "--data_dir", config.data_dir]
                 train(parse_config([*args, "--output_dir", str(out), "--register", "false"]))
-            predictor = StancePredictor.from_dir(out)
-            figures = {}
-            for name, dataset in (("emergent_test", corpus.emergent_test), ("fnc1_test", corpus.fnc1_test)):
-                scores, _ = evaluate_model(predictor, dataset)
-                figures |= {f"{name} acc": scores.accuracy, f"{name} macro-F1": scores.macro_f1}
-                figures[f"{name} disputing F1"] = scores.per_class["disputing"].f1
-            predictor.long_text = LongTextStrategy.TRUNCATE
-            figures["fnc1_test macro-F1, plain truncation"] = evaluate_model(predictor, corpus.fnc1_test)[0].macro_f1
+            figures = model_figures(StancePredictor.from_dir(out), corpus)
             log.info("%s seed %d: %s", step, seed, figures)
             for key, value in figures.items():
                 results[step].setdefault(key, []).append(value)
@@ -72,14 +84,17 @@ def write(results: dict[str, dict[str, list[float]]], config: AblationConfig) ->
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "ablation.json").write_text(json.dumps({"seeds": config.seeds, "results": results}, indent=2))
-    columns = list(next(iter(results.values())))
+    columns = list(dict.fromkeys(column for figures in results.values() for column in figures))
     lines = [
         f"Mean ± sample standard deviation over seeds {', '.join(map(str, config.seeds))}.",
         "",
         "| step | " + " | ".join(columns) + " |",
         "|---" * (len(columns) + 1) + "|",
     ]
-    lines += [f"| {step} | " + " | ".join(mean_spread(v[c]) for c in columns) + " |" for step, v in results.items()]
+    lines += [
+        f"| {step} | " + " | ".join(mean_spread(v[c]) if c in v else "–" for c in columns) + " |"
+        for step, v in results.items()
+    ]
     (out / "ablation.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

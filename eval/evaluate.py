@@ -1,37 +1,62 @@
 """Evaluate a saved model and the baselines: `python -m eval.evaluate [--model PATH|TAG] [--output_dir DIR]`.
 
-Test sets: the published Emergent test split, and the FNC-1 pairs of the Emergent test claims (held
-out of training by headline and body). The baselines train on the same training split as the
-model (same claims held out for validation, same seed) and pick their settings on validation.
+Test sets:
+- `emergent_test`: the published Emergent test split (every pair is about its claim);
+- `emergent_test_mismatched`: each Emergent test claim beside headlines of other test claims (every pair is
+  unrelated): whether the model tells that a short text is not about the claim;
+- `fnc1_test`: the FNC-1 pairs of the Emergent test claims, related and unrelated, held out of training by
+  headline and body, scored on FNC-1's own terms (relative score, F1 per class, F1m over the four classes);
+  `fnc1_test_related` is its related pairs alone, the stance figures earlier reports gave.
+The baselines train on the model's own training split and choose their settings on its validation split.
+`--split validation` scores each source's validation claims instead, and compares relevance designs there.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from datasets import Dataset
 
-from eval.baselines import PUBLISHED_EMERGENT, MajorityBaseline, TfidfBaseline
+from eval.baselines import (
+    PUBLISHED_EMERGENT,
+    PUBLISHED_FNC1,
+    EmbeddingRelevance,
+    MajorityBaseline,
+    TfidfBaseline,
+    TfidfRelevance,
+    TwoStageBaseline,
+    is_related,
+)
 from eval.cli import run_from_cli
-from eval.metrics import Scores, score
 from eval.report import confusion_text, per_class_text, plot_confusion, plot_reliability, write_json
+from eval.tables import results_markdown
 from models.encoding import LongTextStrategy
+from models.labels import UNRELATED, label_set
+from models.metrics import CalibrationCurve, Scores, calibration_curve, fnc_relative_score, label_calibration, score
 from models.predictor import StancePredictor
 from models.registry import resolve
+from models.result import RELEVANCE_THRESHOLD, ScoredPairs
 from models.runtime import ONNX_FILE, Runtime
 from models.settings import MODEL_NAME
 from training.config import TrainConfig, default_data_dir
-from training.data import StanceCorpus, load_corpus, split_by_group
-from training.splits import model_splits
+from training.data import StanceCorpus, load_corpus, mismatched_pairs, split_by_group
+from training.splits import build_splits, saved_config, subsample
 
 log = logging.getLogger("claimstance.eval")
 MODEL_SYSTEM = "claimstance"
 TRUNCATION_SYSTEM = "claimstance, plain truncation"
 ONNX_SYSTEM = "claimstance, int8 ONNX runtime (served)"
 SPLITS = ("test", "validation")
+RELATED_SUFFIX = "_related"
+MISMATCHED_SUFFIX = "_mismatched"
+
+Predict = Callable[[Dataset], tuple[np.ndarray, ScoredPairs | None]]
+"""A system: predicted labels of a set, with the model's scored pairs where there are some."""
 
 
 @dataclass
@@ -39,46 +64,205 @@ class EvalConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Saved model folder or model-store tag."})
     data_dir: str = field(default_factory=default_data_dir)
     output_dir: str = field(default="reports/latest", metadata={"help": "Report folder to write."})
-    seed: int = field(default=TrainConfig.seed, metadata={"help": "Seed of the train/validation claim split."})
-    validation_fraction: float = TrainConfig.validation_fraction
+    seed: int | None = field(
+        default=None, metadata={"help": "Seed of the train/validation claim split (default: the model's own)."}
+    )
+    validation_fraction: float | None = field(
+        default=None, metadata={"help": "Share of claims held out for validation (default: the model's own)."}
+    )
+    mismatched_per_claim: int = field(
+        default=4,
+        metadata={"help": "Headlines of other claims set beside each Emergent claim (the *_mismatched sets)."},
+    )
     baselines: bool = field(default=True, metadata={"help": "Also train and score the baselines."})
+    relevance_sample: int = field(
+        default=2000, metadata={"help": "Training pairs the relevance designs choose their thresholds on (validation)."}
+    )
     split: str = field(
         default="test",
         metadata={"help": "test: the test sets; validation: each source's validation claims (for choosing recipes)."},
     )
 
 
-def evaluation_sets(corpus: StanceCorpus, config: EvalConfig) -> dict[str, Dataset]:
+def with_split_flags(trained: TrainConfig, config: EvalConfig) -> TrainConfig:
+    """The model's own training config, with the seed or validation fraction the flags give instead."""
+    seed = trained.seed if config.seed is None else config.seed
+    fraction = trained.validation_fraction if config.validation_fraction is None else config.validation_fraction
+    return replace(trained, seed=seed, validation_fraction=fraction)
+
+
+def evaluation_sets(corpus: StanceCorpus, config: EvalConfig, trained: TrainConfig) -> dict[str, Dataset]:
+    """The test sets, or each source's validation claims as the model's training split held them out (`trained`:
+    its seed and fraction): never a claim it trained on."""
+    seed = trained.seed
     if config.split == "test":
-        return {"emergent_test": corpus.emergent_test, "fnc1_test": corpus.fnc1_test}
-    _, validation = split_by_group(corpus.train_pool, config.validation_fraction, config.seed)
-    return {
+        mismatched = mismatched_pairs(corpus.emergent_test, config.mismatched_per_claim, seed)
+        return {
+            "emergent_test": corpus.emergent_test,
+            f"emergent_test{MISMATCHED_SUFFIX}": mismatched,
+            "fnc1_test": corpus.fnc1_test,
+        }
+    _, validation = split_by_group(corpus.train_pool, trained.validation_fraction, seed)
+    sets = {
         f"{source}_validation": validation.filter(lambda row, s=source: row["source"] == s)
         for source in sorted(set(validation["source"]))
     }
+    if "emergent_validation" in sets:
+        mismatched = mismatched_pairs(sets["emergent_validation"], config.mismatched_per_claim, seed)
+        sets[f"emergent_validation{MISMATCHED_SUFFIX}"] = mismatched
+    return {name: dataset for name, dataset in sets.items() if len(dataset)}
 
 
-def evaluate_model(predictor: StancePredictor, dataset: Dataset) -> tuple[Scores, np.ndarray]:
-    probabilities = predictor.probabilities(dataset["claim"], dataset["text"])
-    return score(dataset["label"], probabilities.argmax(axis=1), probabilities), probabilities
+@dataclass
+class SetFigures:
+    """Every figure of one system on one set: accuracy, per-class scores and the confusion over the labels of the
+    set and the system; calibration where there are probabilities; FNC-1's figures where the set mixes related
+    and unrelated pairs; the calibration of relevance where the model has it."""
+
+    scores: Scores
+    fnc: dict[str, float] = field(default_factory=dict)
+    relevance: tuple[float, CalibrationCurve] | None = None
+
+    @classmethod
+    def of(cls, dataset: Dataset, predicted: np.ndarray, scored: ScoredPairs | None) -> SetFigures:
+        truth = np.asarray(dataset["label"])
+        scores = score(truth, predicted, label_set([*truth, *predicted, *(scored.labels if scored else ())]))
+        figures = cls(scores)
+        if scored is not None:
+            scores.ece, scores.calibration = label_calibration(truth, scored)
+        related = truth != UNRELATED
+        if related.any() and not related.all():
+            figures.fnc = {
+                "fnc_relative_score": fnc_relative_score(truth, predicted),
+                "f1m": scores.macro_f1,
+                "relatedness_accuracy": float(np.mean(related == (predicted != UNRELATED))),
+            }
+        if scored is not None and scored.relevance is not None and not related.all():
+            figures.relevance = calibration_curve(scored.relevance, related)
+        return figures
+
+    def to_dict(self) -> dict:
+        figures = self.scores.to_dict() | self.fnc
+        if self.relevance is not None:
+            figures |= {"relevance_ece": self.relevance[0], "relevance_calibration": asdict(self.relevance[1])}
+        return figures
 
 
-def results_table(figures: dict[str, dict[str, dict]]) -> str:
-    """Markdown: one row per system, accuracy and macro-F1 per test set, and disputing F1."""
-    datasets = sorted({d for by_set in figures.values() for d in by_set})
-    header = "| system | " + " | ".join(f"{d} acc | {d} macro-F1 | {d} disputing F1" for d in datasets) + " |"
-    lines = [header, "|---" * (1 + 3 * len(datasets)) + "|"]
-    for system, by_set in figures.items():
-        cells = []
-        for d in datasets:
-            s = by_set.get(d)
-            if s is None:
-                cells += ["–"] * 3
-                continue
-            disputing = s.get("per_class", {}).get("disputing", {}).get("f1")
-            cells += [f"{s['accuracy']:.2%}", f"{s['macro_f1']:.3f}", "–" if disputing is None else f"{disputing:.3f}"]
-        lines.append(f"| {system} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def subset(scored: ScoredPairs | None, mask: np.ndarray) -> ScoredPairs | None:
+    if scored is None:
+        return None
+    return ScoredPairs(scored.labels, scored.probabilities[mask], list(np.asarray(scored.text_reduced)[mask]))
+
+
+def system_figures(sets: dict[str, Dataset], predict: Predict) -> tuple[dict[str, SetFigures], dict[str, ScoredPairs]]:
+    """A system's figures on each set, and on the related pairs alone of a set that mixes in unrelated ones
+    (scored once, figured twice); with the model's scored pairs of each set."""
+    figures, scored_sets = {}, {}
+    for name, dataset in sets.items():
+        predicted, scored = predict(dataset)
+        figures[name] = SetFigures.of(dataset, predicted, scored)
+        if scored is not None:
+            scored_sets[name] = scored
+        related = is_related(dataset)
+        if related.any() and not related.all():
+            related_pairs = dataset.select(np.flatnonzero(related))
+            figures[name + RELATED_SUFFIX] = SetFigures.of(related_pairs, predicted[related], subset(scored, related))
+    return figures, scored_sets
+
+
+def as_dicts(figures: dict[str, SetFigures]) -> dict[str, dict]:
+    return {name: set_figures.to_dict() for name, set_figures in figures.items()}
+
+
+def model_system(predictor: StancePredictor) -> Predict:
+    def predict(dataset: Dataset) -> tuple[np.ndarray, ScoredPairs]:
+        scored = predictor.score(dataset["claim"], dataset["text"])
+        return np.asarray(scored.predicted_labels, dtype=object), scored
+
+    return predict
+
+
+def baseline_system(baseline) -> Predict:
+    return lambda dataset: (np.asarray(baseline.predict(dataset), dtype=object), None)
+
+
+def write_plots(name: str, figures: SetFigures, out: Path) -> None:
+    """Confusion matrix (text and PNG) and reliability of the top label; reliability of relevance where the set
+    holds unrelated pairs."""
+    scores, title = figures.scores, f"{MODEL_SYSTEM} on {name}"
+    (out / f"{name}_confusion.txt").write_text(confusion_text(scores) + "\n\n" + per_class_text(scores) + "\n")
+    plot_confusion(scores, title, out / f"{name}_confusion.png")
+    plot_reliability(scores.ece, scores.calibration, title, out / f"{name}_reliability.png")
+    if figures.relevance is not None:
+        plot_reliability(*figures.relevance, title, out / f"{name}_relevance_reliability.png", "relevance")
+    log.info("%s\n%s", title, per_class_text(scores))
+
+
+def baseline_figures(trained: TrainConfig, sets: dict[str, Dataset]) -> dict[str, dict[str, dict]]:
+    """The baselines, trained on the model's training split (with unrelated pairs, for the relatedness stage) and
+    tuned on its validation split."""
+    train, validation = build_splits(replace(trained, relevance=True))
+    related_train, related_validation = (d.filter(lambda row: row["label"] != UNRELATED) for d in (train, validation))
+    stance = TfidfBaseline().fit(related_train, related_validation)
+    relevance = TfidfRelevance(train).fit(validation)
+    two_stage = f"TF-IDF cosine relatedness (>= {relevance.threshold:.3f}) + TF-IDF + LR stance (C={stance.c})"
+    baselines = {"majority class": MajorityBaseline().fit(train), two_stage: TwoStageBaseline(relevance, stance)}
+    emergent_train, emergent_validation = (
+        d.filter(lambda row: row["source"] == "emergent") for d in (related_train, related_validation)
+    )
+    if len(emergent_train) and len(emergent_validation):
+        emergent = TfidfBaseline().fit(emergent_train, emergent_validation)
+        baselines[f"TF-IDF + LR, Emergent training data only (C={emergent.c})"] = emergent
+    return {system: as_dicts(system_figures(sets, baseline_system(b))[0]) for system, b in baselines.items()}
+
+
+def relevance_designs(
+    trained: TrainConfig, config: EvalConfig, sets: dict[str, Dataset], scored: dict[str, ScoredPairs]
+) -> dict[str, dict]:
+    """Relevance from the model's own `unrelated` output against two relevance stages that would sit in front of a
+    three-stance model (TF-IDF cosine, and the base model's sentence-embedding cosine), each stage's threshold
+    chosen on a sample of training pairs, all measured on the validation sets."""
+    train, _ = build_splits(replace(trained, relevance=True))
+    sample = subsample(train, config.relevance_sample, trained.seed)
+    stages = {
+        "TF-IDF cosine": TfidfRelevance(train).fit(sample),
+        "sentence-embedding cosine (base model)": EmbeddingRelevance(trained.base_model).fit(sample),
+    }
+    results: dict[str, dict[str, dict]] = {}
+    for name, dataset in sets.items():
+        truth = np.where(is_related(dataset), "related", UNRELATED)
+        related = {design: stage.related(dataset) for design, stage in stages.items()}
+        if name in scored and scored[name].relevance is not None:
+            related = {"the model's own unrelated label": scored[name].relevance >= RELEVANCE_THRESHOLD} | related
+        for design, guess in related.items():
+            figures = score(truth, np.where(guess, "related", UNRELATED), ["related", UNRELATED])
+            results.setdefault(design, {})[name] = {
+                "accuracy": figures.accuracy,
+                "unrelated_f1": figures.per_class[UNRELATED].f1,
+                "mixed": len(set(truth)) == 2,
+            }
+    return {"thresholds": {design: stage.threshold for design, stage in stages.items()}, "results": results}
+
+
+def recipe_score(figures: dict[str, dict]) -> dict[str, float]:
+    """What recipes are chosen on: each source's validation macro-F1 over all its labels, an Emergent claim's
+    mismatched pairs counted with its related ones (as training's own epoch choice counts them), and the mean
+    over sources, so that the small Emergent set weighs as much as FNC-1."""
+    by_source: dict[str, Counter] = {}
+    for name, set_figures in figures.items():
+        source = name.removesuffix(MISMATCHED_SUFFIX).removesuffix("_validation")
+        if not name.endswith(("_validation", f"_validation{MISMATCHED_SUFFIX}")):
+            continue
+        labels = set_figures["labels"]
+        counts = by_source.setdefault(source, Counter())
+        for i, row in enumerate(set_figures["confusion"]):
+            counts.update({(labels[i], labels[j]): n for j, n in enumerate(row)})
+    scores = {}
+    for source, counts in by_source.items():
+        pairs = [(truth, guess) for (truth, guess), n in counts.items() for _ in range(n)]
+        truth, guess = zip(*pairs, strict=True)
+        scores[source] = score(truth, guess, label_set([*truth, *guess])).macro_f1
+    return scores | {"mean": float(np.mean(list(scores.values())))}
 
 
 def run(config: EvalConfig) -> dict:
@@ -86,51 +270,36 @@ def run(config: EvalConfig) -> dict:
         raise SystemExit(f"--split must be one of {', '.join(SPLITS)}, not {config.split!r}")
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    corpus = load_corpus(config.data_dir)
-    test_sets = evaluation_sets(corpus, config)
     path = resolve(config.model)
+    trained = with_split_flags(saved_config(path, config.data_dir), config)
+    sets = evaluation_sets(load_corpus(config.data_dir), config, trained)
     log.info("evaluating %s", path)
     predictor = StancePredictor.from_dir(path)
-    figures: dict[str, dict[str, dict]] = {MODEL_SYSTEM: {}, TRUNCATION_SYSTEM: {}}
-    for name, dataset in test_sets.items():
-        scores, _ = evaluate_model(predictor, dataset)
-        figures[MODEL_SYSTEM][name] = scores.to_dict()
-        title = f"{MODEL_SYSTEM} on {name}"
-        (out / f"{name}_confusion.txt").write_text(confusion_text(scores) + "\n\n" + per_class_text(scores) + "\n")
-        plot_confusion(scores, title, out / f"{name}_confusion.png")
-        plot_reliability(scores, title, out / f"{name}_reliability.png")
-        log.info("%s\n%s", title, per_class_text(scores))
+    model_figures, scored = system_figures(sets, model_system(predictor))
+    for name in sets:
+        write_plots(name, model_figures[name], out)
+    figures = {MODEL_SYSTEM: as_dicts(model_figures)}
     predictor.long_text = LongTextStrategy.TRUNCATE
-    for name in [n for n in test_sets if not n.startswith("emergent_")]:
-        figures[TRUNCATION_SYSTEM][name] = evaluate_model(predictor, test_sets[name])[0].to_dict()
+    long_sets = {name: dataset for name, dataset in sets.items() if not name.startswith("emergent_")}
+    figures[TRUNCATION_SYSTEM] = as_dicts(system_figures(long_sets, model_system(predictor))[0])
     if (path / ONNX_FILE).is_file():
         onnx_predictor = StancePredictor.from_dir(path, runtime=Runtime.ONNX)
-        figures[ONNX_SYSTEM] = {name: evaluate_model(onnx_predictor, d)[0].to_dict() for name, d in test_sets.items()}
-
+        figures[ONNX_SYSTEM] = as_dicts(system_figures(sets, model_system(onnx_predictor))[0])
+    report: dict = {"model": str(path), "labels": list(predictor.labels), "results": figures}
     if config.baselines and config.split == "test":
-        train, validation = model_splits(path, config.data_dir)
-        emergent_train, emergent_validation = (
-            d.filter(lambda row: row["source"] == "emergent") for d in (train, validation)
-        )
-        majority = MajorityBaseline().fit(train)
-        tfidf = TfidfBaseline().fit(train, validation)
-        baselines = [("majority class", majority), (f"TF-IDF + LR, the model's training data (C={tfidf.c})", tfidf)]
-        if len(emergent_train) and len(emergent_validation):
-            tfidf_emergent = TfidfBaseline().fit(emergent_train, emergent_validation)
-            baselines.append((f"TF-IDF + LR, Emergent training data only (C={tfidf_emergent.c})", tfidf_emergent))
-        for system, baseline in baselines:
-            figures[system] = {
-                name: score(dataset["label"], baseline.predict(dataset)).to_dict()
-                for name, dataset in test_sets.items()
-            }
+        figures |= baseline_figures(trained, sets)
         figures[PUBLISHED_EMERGENT.system + " [published]"] = {
             "emergent_test": {"accuracy": PUBLISHED_EMERGENT.accuracy, "macro_f1": PUBLISHED_EMERGENT.macro_f1}
         }
-    write_json({"model": str(path), "results": figures}, out / "report.json")
-    table = results_table(figures)
-    (out / "results.md").write_text(table + "\n")
-    log.info("results\n%s", table)
-    return figures
+        report["published_fnc1_competition_test"] = {p.system: p.relative_score for p in PUBLISHED_FNC1}
+    if config.split == "validation":
+        report["recipe_score"] = recipe_score(figures[MODEL_SYSTEM])
+        report["relevance_designs"] = relevance_designs(trained, config, sets, scored)
+    write_json(report, out / "report.json")
+    markdown = results_markdown(report)
+    (out / "results.md").write_text(markdown + "\n")
+    log.info("results\n%s", markdown)
+    return report
 
 
 def main() -> None:

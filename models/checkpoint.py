@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from huggingface_hub import ModelCard, ModelCardData
 from transformers import (
     AutoConfig,
     AutoModelForSequenceClassification,
@@ -14,22 +16,23 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from models.labels import ID2LABEL, LABEL2ID, LABELS
+from models.labels import UNRELATED
 from models.model_config import (
-    MAX_LENGTH_KEY,
-    TEMPERATURE_KEY,
+    CONFIG_NAMESPACE,
     TRAINING_INFO_FILE,
+    InferenceSettings,
     ModelLoadError,
     ModelSettings,
-    check_labels,
 )
 
 CARD_FILE = "README.md"
+CARD_TEMPLATE = Path(__file__).with_name("templates") / "model_card.md"
 
 
 @dataclass
-class ModelCard:
-    """What a user of the saved folder needs to know: where it came from and how good it was."""
+class TrainingRecord:
+    """What a user of the saved folder needs to know: where it came from and how good it was. Saved as
+    training_info.json (which rebuilds the model's splits) and rendered into the model card."""
 
     base_model: str
     recipe: str
@@ -40,55 +43,48 @@ class ModelCard:
     training_config: dict[str, object] = field(default_factory=dict)
     """Every training flag, so the model can be rebuilt."""
 
-    def render(self) -> str:
-        data = "\n".join(f"| {name} | {n} |" for name, n in self.training_data.items())
-        metrics = "\n".join(f"| {name} | {value:.4f} |" for name, value in self.validation_metrics.items())
-        return f"""---
-library_name: transformers
-pipeline_tag: text-classification
-base_model: {self.base_model}
----
-# claimstance stance model
-
-Tells whether a text is **asserting**, **disputing** or **reporting** a claim. Input: the claim as
-the first sequence, the text as the second (only the text is shortened to fit {self.max_length} tokens).
-Outputs, in order: {", ".join(LABELS)}. Divide the logits by the fitted temperature
-({self.temperature:.4f}, stored as `{TEMPERATURE_KEY}` in config.json) before the softmax for calibrated
-probabilities.
-
-Recipe: `{self.recipe}`; base model: `{self.base_model}`.
-
-| training source | pairs |
-|---|---|
-{data}
-
-| validation metric | value |
-|---|---|
-{metrics}
-"""
+    def card(self, labels: Sequence[str]) -> ModelCard:
+        """The model card, from models/templates/model_card.md, with its labels from the model itself."""
+        data = ModelCardData(
+            library_name="transformers", pipeline_tag="text-classification", base_model=self.base_model
+        )
+        return ModelCard.from_template(
+            data,
+            template_path=str(CARD_TEMPLATE),
+            labels=list(labels),
+            has_relevance=UNRELATED in labels,
+            unrelated=UNRELATED,
+            namespace=CONFIG_NAMESPACE,
+            **asdict(self),
+        )
 
 
-def new_classifier(base_model: str) -> PreTrainedModel:
-    """A fresh 3-way head on `base_model`, with our label maps saved into its config."""
+def new_classifier(base_model: str, labels: Sequence[str]) -> PreTrainedModel:
+    """A fresh head with one output per label on `base_model`, the label maps saved into its config."""
     return AutoModelForSequenceClassification.from_pretrained(
-        base_model, num_labels=len(LABELS), id2label=ID2LABEL, label2id=LABEL2ID
+        base_model,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
     )
 
 
-def save_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out_dir: Path, card: ModelCard) -> Path:
+def save_model(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out_dir: Path, record: TrainingRecord
+) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    setattr(model.config, TEMPERATURE_KEY, card.temperature)
-    setattr(model.config, MAX_LENGTH_KEY, card.max_length)
+    inference = InferenceSettings(max_length=record.max_length, temperature=record.temperature)
+    setattr(model.config, CONFIG_NAMESPACE, inference.to_config())
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
-    (out_dir / CARD_FILE).write_text(card.render())
-    (out_dir / TRAINING_INFO_FILE).write_text(json.dumps(card.__dict__, indent=2))
+    record.card(model_settings(model).labels).save(out_dir / CARD_FILE)
+    (out_dir / TRAINING_INFO_FILE).write_text(json.dumps(asdict(record), indent=2))
     return out_dir
 
 
 def load_model(model_dir: Path | str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load a saved model for inference; refuse anything but safetensors weights and our labels."""
+    """Load a saved model for inference; refuse anything but safetensors weights and claimstance labels."""
     model_dir = Path(model_dir)
     if not (model_dir / "model.safetensors").is_file():
         raise ModelLoadError(f"{model_dir}: no model.safetensors (train one with `make train`)")
@@ -98,9 +94,9 @@ def load_model(model_dir: Path | str) -> tuple[PreTrainedModel, PreTrainedTokeni
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"{model_dir}: cannot load model: {error}") from error
-    check_labels(model_dir, config.id2label)
+    ModelSettings.from_config(config.to_dict(), model_dir)
     return model.eval(), tokenizer
 
 
 def model_settings(model: PreTrainedModel) -> ModelSettings:
-    return ModelSettings.from_config(model.config.to_dict())
+    return ModelSettings.from_config(model.config.to_dict(), type(model).__name__)

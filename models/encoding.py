@@ -23,19 +23,35 @@ MIN_TEXT_TOKENS = 16
 
 
 class ClaimTooLongError(ValueError):
-    def __init__(self, tokens: int, limit: int) -> None:
-        super().__init__(f"claim has {tokens} tokens, over the limit of {limit}")
+    def __init__(self, tokens: int, limit: int, field: str = "claim") -> None:
+        super().__init__(f"{field}: {tokens} tokens, over the limit of {limit} tokens")
         self.tokens = tokens
         self.limit = limit
 
 
-def claim_token_limit(tokenizer: PreTrainedTokenizerBase, max_length: int) -> int:
-    """MAX_CLAIM_TOKENS, or less where the window is so short that the text would have no room."""
-    return min(MAX_CLAIM_TOKENS, max_length - tokenizer.num_special_tokens_to_add(pair=True) - MIN_TEXT_TOKENS)
+class ClaimLimit:
+    """The one check of a claim's length, shared by the predictor, the service and the batch job.
 
+    A claim is never cut (that would change what is asked): one over the limit is refused. The limit is
+    MAX_CLAIM_TOKENS, or less where the window is so short that the text would have no room.
+    """
 
-def claim_token_counts(tokenizer: PreTrainedTokenizerBase, claims: Sequence[str]) -> list[int]:
-    return [len(ids) for ids in tokenizer(list(claims), add_special_tokens=False)["input_ids"]]
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, max_length: int) -> None:
+        self.tokenizer = tokenizer
+        self.tokens = min(
+            MAX_CLAIM_TOKENS, max_length - tokenizer.num_special_tokens_to_add(pair=True) - MIN_TEXT_TOKENS
+        )
+
+    def token_counts(self, claims: Sequence[str]) -> list[int]:
+        return [len(ids) for ids in self.tokenizer(list(claims), add_special_tokens=False)["input_ids"]]
+
+    def error(self, tokens: int, field: str = "claim") -> ClaimTooLongError | None:
+        return ClaimTooLongError(tokens, self.tokens, field) if tokens > self.tokens else None
+
+    def errors(self, claims: Sequence[str], field: str = "claim") -> dict[int, ClaimTooLongError]:
+        """The claims over the limit, by their index in `claims`."""
+        counts = self.token_counts(claims) if claims else []
+        return {i: error for i, count in enumerate(counts) if (error := self.error(count, field))}
 
 
 def fit_texts(
@@ -47,14 +63,14 @@ def fit_texts(
 ) -> tuple[list[str], list[bool]]:
     """Shorten each text to what fits beside its claim; also say which texts were shortened.
 
-    Raises ClaimTooLongError for a claim over `claim_token_limit`: cutting a claim changes what is asked.
+    Raises ClaimTooLongError for a claim over the ClaimLimit.
     """
     special = tokenizer.num_special_tokens_to_add(pair=True)
-    limit = claim_token_limit(tokenizer, max_length)
+    limit = ClaimLimit(tokenizer, max_length)
     fitted, reduced = [], []
-    for claim, text, claim_tokens in zip(claims, texts, claim_token_counts(tokenizer, claims), strict=True):
-        if claim_tokens > limit:
-            raise ClaimTooLongError(claim_tokens, limit)
+    for claim, text, claim_tokens in zip(claims, texts, limit.token_counts(claims), strict=True):
+        if error := limit.error(claim_tokens):
+            raise error
         budget = max_length - special - claim_tokens
         if strategy is LongTextStrategy.PASSAGES:
             text, was_reduced = select_passages(claim, text, tokenizer, budget)

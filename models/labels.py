@@ -1,12 +1,22 @@
-"""The one home of the stance label schema and of the dataset label names that map onto it."""
+"""The one home of the label names this project trains with, and of the dataset names that map onto them.
+
+A trained model owns its label list (`id2label` in its config.json, see models/model_config.py): everything
+that scores, serves or evaluates reads the labels from the model, never from here. This module says which
+names exist, in which order a new model lists them, and which one means "not about the claim".
+"""
 
 from __future__ import annotations
 
-LABELS: tuple[str, ...] = ("asserting", "disputing", "reporting")
-"""Our stances, in the fixed order of the classifier's output units."""
+from collections.abc import Iterable
 
-LABEL2ID: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
-ID2LABEL: dict[int, str] = dict(enumerate(LABELS))
+STANCES: tuple[str, ...] = ("asserting", "disputing", "reporting")
+"""The three ways a text that is about the claim can stand toward it."""
+
+UNRELATED = "unrelated"
+"""The outcome for a text that is not about the claim (FNC-1/ARC `unrelated` pairs)."""
+
+LABELS: tuple[str, ...] = (*STANCES, UNRELATED)
+"""Every label a claimstance model may have, in the order a new model lists those it is trained on."""
 
 LABEL_ALIASES: dict[str, str] = {
     **{label: label for label in LABELS},
@@ -21,9 +31,6 @@ LABEL_ALIASES: dict[str, str] = {
 }
 """Every label name a data file may use, mapped per ../shared/data/README.md."""
 
-UNRELATED = "unrelated"
-"""FNC-1/ARC pairs whose text is not about the claim: not part of the 3-way task."""
-
 
 def normalize_label(name: str) -> str:
     """Map a dataset's label name onto our schema; raise ValueError for anything else."""
@@ -32,3 +39,12 @@ def normalize_label(name: str) -> str:
         known = ", ".join(sorted(LABEL_ALIASES))
         raise ValueError(f"unknown label {name!r} (expected one of: {known})")
     return LABEL_ALIASES[key]
+
+
+def label_set(names: Iterable[str]) -> tuple[str, ...]:
+    """The labels a model trained on `names` gets, in the canonical order: a model trained without unrelated
+    pairs has the three stances, one trained with them has four."""
+    present = set(names)
+    if unknown := present - set(LABELS):
+        raise ValueError(f"unknown labels {sorted(unknown)} (expected some of: {', '.join(LABELS)})")
+    return tuple(label for label in LABELS if label in present)

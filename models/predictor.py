@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
-from models.encoding import LongTextStrategy, encode_pairs, fit_texts
-from models.labels import LABELS
+from models.encoding import ClaimLimit, LongTextStrategy, encode_pairs, fit_texts
 from models.model_config import ModelSettings, load_tokenizer, read_model_settings
+from models.result import ScoredPairs, StanceResult
 from models.runtime import Backend, Runtime, available_cores, default_batch_size, load_backend
 
 if TYPE_CHECKING:  # importing it loads torch, which the ONNX serving path never needs
     from transformers import PreTrainedModel
-
-
-@dataclass(frozen=True)
-class Prediction:
-    label: str
-    scores: dict[str, float]
-    text_reduced: bool
-    """True when the text did not fit the window and only its claim-bearing passages were read."""
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -53,8 +44,11 @@ class StancePredictor:
     ) -> None:
         self.backend = backend
         self.tokenizer = tokenizer
+        self.settings = settings
+        self.labels = settings.labels
         self.max_length = settings.max_length
         self.temperature = settings.temperature
+        self.claim_limit = ClaimLimit(tokenizer, settings.max_length)
         self.batch_size = batch_size
         self.long_text = long_text
         self.runtime = runtime
@@ -90,11 +84,13 @@ class StancePredictor:
 
     def logits(self, claims: Sequence[str], texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
         """Uncalibrated logits in input order, and which texts had to be reduced to fit."""
+        if not claims:
+            return np.zeros((0, len(self.labels)), dtype=np.float32), []
         fitted, reduced = fit_texts(self.tokenizer, claims, texts, self.max_length, self.long_text)
         encoded = encode_pairs(self.tokenizer, claims, fitted, self.max_length)
         ids = encoded["input_ids"]
         order = np.argsort([len(x) for x in ids], kind="stable")
-        out = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
+        out = np.zeros((len(ids), len(self.labels)), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
             batch = self.tokenizer.pad(
@@ -103,20 +99,11 @@ class StancePredictor:
             out[index] = self.backend({key: np.asarray(value, dtype=np.int64) for key, value in batch.items()})
         return out, reduced
 
-    def probabilities(self, claims: Sequence[str], texts: Sequence[str]) -> np.ndarray:
-        return softmax(self.logits(claims, texts)[0], self.temperature)
-
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> list[Prediction]:
-        if not pairs:
-            return []
-        claims, texts = zip(*pairs, strict=True)
+    def score(self, claims: Sequence[str], texts: Sequence[str]) -> ScoredPairs:
+        """Calibrated probabilities of each pair, in input order, and what follows from them."""
         logits, reduced = self.logits(claims, texts)
-        probabilities = softmax(logits, self.temperature)
-        return [
-            Prediction(
-                label=LABELS[int(p.argmax())],
-                scores={label: float(v) for label, v in zip(LABELS, p, strict=True)},
-                text_reduced=r,
-            )
-            for p, r in zip(probabilities, reduced, strict=True)
-        ]
+        return ScoredPairs(self.labels, softmax(logits.astype(np.float64), self.temperature), reduced)
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceResult]:
+        claims, texts = zip(*pairs, strict=True) if pairs else ((), ())
+        return self.score(claims, texts).results()

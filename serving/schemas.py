@@ -1,16 +1,20 @@
 """Request and response bodies of the HTTP API, with every limit checked by pydantic.
 
 A bad request is answered 400 with the field and the limit in pydantic's error list; the limits
-come from the service settings (CLAIMSTANCE_* variables).
+come from the service settings (CLAIMSTANCE_* variables). The response body is built for the served
+model's labels (`result_schema`), so the OpenAPI document lists exactly the labels the model answers with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+import numpy as np
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
-from models.labels import LABELS
+from models.labels import STANCES, UNRELATED
+from models.result import ScoredPairs
 from serving.settings import SETTINGS
 
 
@@ -20,18 +24,23 @@ def not_blank(value: str) -> str:
     return value
 
 
+CLAIM_EXAMPLE = "Russia's airstrikes in Syria are targeting the Islamic State group"
 EXAMPLE_PAIR = {
-    "claim": "Russia's airstrikes in Syria are targeting the Islamic State group",
+    "claim": CLAIM_EXAMPLE,
     "text": "US officials say most Russian strikes hit rebels, not Islamic State fighters.",
     "id": "article-17",
 }
-EXAMPLE_RESULT = {
-    "id": "article-17",
-    "label": "disputing",
-    "scores": {"asserting": 0.08, "disputing": 0.81, "reporting": 0.11},
-    "text_reduced": False,
-    "model": "claimstance:3neckkhftsxzkax4",
+UNRELATED_PAIR = {
+    "claim": CLAIM_EXAMPLE,
+    "text": "The city council approved a new bicycle lane along the river on Tuesday.",
+    "id": "article-18",
 }
+EXAMPLE_SCORES = {
+    "article-17": dict(zip((*STANCES, UNRELATED), (0.06, 0.83, 0.09, 0.02), strict=True)),
+    "article-18": dict(zip((*STANCES, UNRELATED), (0.01, 0.01, 0.02, 0.96), strict=True)),
+}
+"""Made-up probabilities of the two example pairs: the first text disputes the claim, the second is off it."""
+EXAMPLE_MODEL = "claimstance:3neckkhftsxzkax4"
 
 
 class StancePair(BaseModel):
@@ -44,17 +53,52 @@ class StancePair(BaseModel):
     id: str | int | None = None
 
 
-PairList = Annotated[list[StancePair], Field(min_length=1, max_length=SETTINGS.max_pairs)]
+PairList = Annotated[
+    list[StancePair],
+    Field(min_length=1, max_length=SETTINGS.max_pairs, json_schema_extra={"example": [EXAMPLE_PAIR, UNRELATED_PAIR]}),
+]
 
 
-class StanceResult(BaseModel):
-    id: str | int | None = None
-    label: Literal[LABELS]
-    scores: dict[str, float] = Field(description="Calibrated probability of each label; they sum to 1.")
-    text_reduced: bool = Field(
-        description="The text was longer than the model's window: only its passages nearest the claim were read."
+def example_result(labels: Sequence[str], pair_id: str) -> dict:
+    """A made-up answer in the shape the model gives (its labels, scores that sum to 1, relevance if it has one),
+    labelled by the same rule as real answers."""
+    probabilities = np.array([[EXAMPLE_SCORES[pair_id][label] for label in labels]])
+    [result] = ScoredPairs(tuple(labels), probabilities / probabilities.sum(), [False]).results()
+    rounded = {label: round(value, 2) for label, value in result.scores.items()}
+    relevance = None if result.relevance is None else round(result.relevance, 2)
+    return {"id": pair_id, "label": result.label, "scores": rounded, "relevance": relevance, "text_reduced": False,
+            "model": EXAMPLE_MODEL}  # fmt: skip
+
+
+def result_schema(labels: Sequence[str]) -> type[BaseModel]:
+    """The answer for one pair under a model with these labels: `label` is one of them, and `scores` has one
+    probability per label, in the model's order."""
+    scores = create_model(
+        "Scores",
+        __config__=ConfigDict(extra="forbid"),
+        **{label: (float, Field(ge=0.0, le=1.0)) for label in labels},
     )
-    model: str = Field(description="Model-store tag (name:version) of the model that answered.")
-
-    # BentoML's OpenAPI schema takes one `example`, not pydantic's `examples` list.
-    model_config = ConfigDict(json_schema_extra={"example": EXAMPLE_RESULT})
+    example = example_result(labels, UNRELATED_PAIR["id"] if UNRELATED in labels else EXAMPLE_PAIR["id"])
+    relevance_help = (
+        "Probability that the text is about the claim (1 - the probability of `unrelated`); a text under 0.5 is "
+        "`unrelated`."
+        if UNRELATED in labels
+        else "Always null: this model has no `unrelated` label, so it cannot tell whether a text is about the claim."
+    )
+    return create_model(
+        "StanceResult",
+        # BentoML's OpenAPI schema takes one `example`, not pydantic's `examples` list.
+        __config__=ConfigDict(json_schema_extra={"example": example}),
+        id=(str | int | None, None),
+        label=(Literal[tuple(labels)], Field(description=f"One of the model's labels: {', '.join(labels)}.")),
+        scores=(scores, Field(description="Calibrated probability of each label; they sum to 1.")),
+        relevance=(float | None, Field(ge=0.0, le=1.0, description=relevance_help)),
+        text_reduced=(
+            bool,
+            Field(
+                description="The text was longer than the model's window: only its passages nearest the claim "
+                "were read."
+            ),
+        ),
+        model=(str, Field(description="Model-store tag (name:version) of the model that answered.")),
+    )

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import asdict
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # workers are forked; threads come from settings
 
@@ -17,15 +18,17 @@ import bentoml  # noqa: E402
 from prometheus_client import Counter, Histogram  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
 
-from models.encoding import claim_token_counts, claim_token_limit  # noqa: E402
-from models.model_config import load_tokenizer  # noqa: E402
-from models.predictor import Prediction, StancePredictor  # noqa: E402
+from models.encoding import ClaimLimit  # noqa: E402
+from models.labels import LABELS  # noqa: E402
+from models.model_config import ModelLoadError, load_tokenizer, read_model_settings  # noqa: E402
+from models.predictor import StancePredictor  # noqa: E402
+from models.result import StanceResult  # noqa: E402
 from models.runtime import chosen_runtime  # noqa: E402
 from serving.batcher import MicroBatcher, Overloaded  # noqa: E402
 from serving.body_limit import BodySizeLimit  # noqa: E402
 from serving.errors import error_response  # noqa: E402
 from serving.json_only import JsonOnly  # noqa: E402
-from serving.schemas import PairList, StancePair, StanceResult  # noqa: E402
+from serving.schemas import PairList, StancePair, result_schema  # noqa: E402
 from serving.settings import SETTINGS  # noqa: E402
 
 log = logging.getLogger("bentoml.claimstance")
@@ -37,6 +40,26 @@ BATCH_SECONDS = Histogram(
     "Model time per batch, tokenization included.",
     buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0),
 )
+STORED_MODEL = bentoml.models.BentoModel(SETTINGS.model)
+
+
+def served_labels(stored_model: bentoml.models.BentoModel) -> tuple[str, ...]:
+    """The labels of the model this service will load, read when the module is imported: BentoML builds the
+    routes' schemas then. A model that is not in the store yet gets every label in the schema; `bentoml serve`
+    then stops, naming the missing model, before any answer is given."""
+    stored = stored_model.stored
+    if stored is None:
+        return LABELS
+    try:
+        return read_model_settings(stored.path).labels
+    except ModelLoadError:
+        return LABELS  # start-up then stops with the load error itself
+
+
+LABELS_SERVED = served_labels(STORED_MODEL)
+StanceAnswer = result_schema(LABELS_SERVED)
+"""The response body of one pair, for the served model's labels."""
+
 WARM_UP_PAIRS = [
     ("A meteorite crashed near the airport", "Officials denied that a meteorite crashed near the airport."),
     ("A meteorite crashed near the airport", "A long report about the airport. " * 60),
@@ -50,7 +73,7 @@ WARM_UP_PAIRS = [
     logging={"access": {"enabled": SETTINGS.access_log}},
 )
 class Claimstance:
-    stored_model = bentoml.models.BentoModel(SETTINGS.model)
+    stored_model = STORED_MODEL
 
     def __init__(self) -> None:
         stored = self.stored_model  # `bentoml serve` has checked it exists, and names it if not
@@ -65,11 +88,14 @@ class Claimstance:
             )
             for _ in range(SETTINGS.lanes)
         ]
+        if self.predictors[0].labels != LABELS_SERVED:
+            raise ModelLoadError(
+                f"{self.model_tag} has labels {self.predictors[0].labels}, not the {LABELS_SERVED} of the schema"
+            )
         # Validation counts claim tokens on the event loop while the model thread tokenizes batches:
         # a tokenizer of its own keeps the two from sharing one Rust tokenizer across threads.
-        self.request_tokenizer = load_tokenizer(stored.path)
-        self.claim_limit = claim_token_limit(self.request_tokenizer, self.predictors[0].max_length)
-        self.batcher: MicroBatcher[tuple[str, str], Prediction] = MicroBatcher(
+        self.claim_limit = ClaimLimit(load_tokenizer(stored.path), self.predictors[0].max_length)
+        self.batcher: MicroBatcher[tuple[str, str], StanceResult] = MicroBatcher(
             [self.scorer(predictor) for predictor in self.predictors],
             SETTINGS.max_batch_size,
             SETTINGS.batch_wait_ms,
@@ -91,8 +117,8 @@ class Claimstance:
         return self.ready
 
     @staticmethod
-    def scorer(predictor: StancePredictor) -> Callable[[list[tuple[str, str]]], list[Prediction]]:
-        def score(pairs: list[tuple[str, str]]) -> list[Prediction]:
+    def scorer(predictor: StancePredictor) -> Callable[[list[tuple[str, str]]], list[StanceResult]]:
+        def score(pairs: list[tuple[str, str]]) -> list[StanceResult]:
             BATCH_SIZE.observe(len(pairs))
             with BATCH_SECONDS.time():
                 return predictor.predict(pairs)
@@ -100,45 +126,36 @@ class Claimstance:
         return score
 
     def claim_errors(self, pairs: list[StancePair], list_field: str | None) -> JSONResponse | None:
-        counts = claim_token_counts(self.request_tokenizer, [pair.claim for pair in pairs])
-        for index, count in enumerate(counts):
-            if count > self.claim_limit:
-                loc = [list_field, index, "claim"] if list_field else ["claim"]
-                message = f"claim has {count} tokens, over the limit of {self.claim_limit} tokens"
-                return error_response(400, message, loc, "too_long", limit=self.claim_limit)
-        return None
+        errors = self.claim_limit.errors([pair.claim for pair in pairs])
+        if not errors:
+            return None
+        index, error = min(errors.items())
+        loc = [list_field, index, "claim"] if list_field else ["claim"]
+        return error_response(400, str(error), loc, "too_long", limit=error.limit)
 
-    async def answer(self, pairs: list[StancePair]) -> list[StanceResult] | JSONResponse:
+    async def answer(self, pairs: list[StancePair]) -> list[StanceAnswer] | JSONResponse:
         try:
-            predictions = await self.batcher.submit([(pair.claim, pair.text) for pair in pairs])
+            results = await self.batcher.submit([(pair.claim, pair.text) for pair in pairs])
         except Overloaded as error:
             response = error_response(503, f"service overloaded: {error}", ["service"], "overloaded")
             response.headers["Retry-After"] = "1"
             return response
-        results = []
-        for pair, prediction in zip(pairs, predictions, strict=True):
-            PREDICTIONS.labels(prediction.label).inc()
-            results.append(
-                StanceResult(
-                    id=pair.id,
-                    label=prediction.label,
-                    scores=prediction.scores,
-                    text_reduced=prediction.text_reduced,
-                    model=self.model_tag,
-                )
-            )
-        return results
+        answers = []
+        for pair, result in zip(pairs, results, strict=True):
+            PREDICTIONS.labels(result.label).inc()
+            answers.append(StanceAnswer(id=pair.id, model=self.model_tag, **asdict(result)))
+        return answers
 
     @bentoml.api(route="/predict")
-    async def predict(self, pair: StancePair, /) -> StanceResult:
-        """Stance of one text toward one claim: asserting, disputing or reporting."""
+    async def predict(self, pair: StancePair, /) -> StanceAnswer:
+        """Stance of one text toward one claim, as one of the model's labels, with the text's relevance."""
         if error := self.claim_errors([pair], None):
             return error
         results = await self.answer([pair])
         return results if isinstance(results, JSONResponse) else results[0]
 
     @bentoml.api(route="/predict_batch")
-    async def predict_batch(self, pairs: PairList) -> list[StanceResult]:
+    async def predict_batch(self, pairs: PairList) -> list[StanceAnswer]:
         """Stances of many pairs in one call, answered in the order given."""
         if error := self.claim_errors(pairs, "pairs"):
             return error

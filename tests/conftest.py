@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from models.labels import ID2LABEL, LABEL2ID  # noqa: E402
+from models.labels import LABELS, STANCES  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,7 +78,7 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(base)
 
 
-def tiny_bert_config(vocab_size: int):
+def tiny_bert_config(vocab_size: int, labels: tuple[str, ...] = LABELS):
     from transformers import BertConfig
 
     return BertConfig(
@@ -88,20 +88,30 @@ def tiny_bert_config(vocab_size: int):
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=512,
-        num_labels=3,
+        num_labels=len(labels),
         initializer_range=0.5,  # wide weights: outputs differ clearly between inputs, so mix-ups show
-        id2label=dict(ID2LABEL),
-        label2id=dict(LABEL2ID),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
     )
+
+
+def new_tiny_model(tokenizer, labels: tuple[str, ...]):
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(0)
+    return BertForSequenceClassification(tiny_bert_config(len(tokenizer), labels)).eval()
 
 
 @pytest.fixture(scope="session")
 def tiny_model(tokenizer):
-    """A randomly initialised 2-layer, 32-wide BERT classifier with our labels (never trained)."""
-    from transformers import BertForSequenceClassification
+    """A randomly initialised 2-layer, 32-wide BERT classifier with all four labels (never trained)."""
+    return new_tiny_model(tokenizer, LABELS)
 
-    torch.manual_seed(0)
-    return BertForSequenceClassification(tiny_bert_config(len(tokenizer))).eval()
+
+@pytest.fixture(scope="session")
+def tiny_three_label_model(tokenizer):
+    """The same, with the three stances only: a model trained before relevance existed, or without it."""
+    return new_tiny_model(tokenizer, STANCES)
 
 
 @pytest.fixture(scope="session")
@@ -120,12 +130,11 @@ SAVED_TEMPERATURE = 1.5
 SAVED_MAX_LENGTH = 128
 
 
-@pytest.fixture(scope="session")
-def saved_model_dir(tiny_model, tokenizer, tmp_path_factory) -> Path:
-    """The tiny model saved the way training saves, with temperature 1.5 and max_length 128."""
-    from models.checkpoint import ModelCard, save_model
+def save_tiny(model, tokenizer, out_dir: Path) -> Path:
+    """`model` saved the way training saves, with temperature 1.5 and max_length 128."""
+    from models.checkpoint import TrainingRecord, save_model
 
-    card = ModelCard(
+    record = TrainingRecord(
         base_model="tiny-bert",
         recipe="test",
         temperature=SAVED_TEMPERATURE,
@@ -133,24 +142,47 @@ def saved_model_dir(tiny_model, tokenizer, tmp_path_factory) -> Path:
         training_data={"emergent": 10, "fnc1": 5},
         validation_metrics={"accuracy": 0.5, "macro_f1": 0.25},
     )
-    # A copy: save_model writes temperature/max_length into the config, and the session model stays clean.
-    return save_model(copy.deepcopy(tiny_model), tokenizer, tmp_path_factory.mktemp("saved") / "model", card)
+    # A copy: save_model writes its settings into the config, and the session model stays clean.
+    return save_model(copy.deepcopy(model), tokenizer, out_dir, record)
 
 
-@pytest.fixture(scope="session")
-def onnx_model_dir(saved_model_dir, tiny_model, tokenizer, tmp_path_factory) -> Path:
-    """The saved tiny model with its int8 export chosen as the runtime, as `make train` builds a model."""
+def with_int8_export(model_dir: Path, model, tokenizer, out_dir: Path) -> Path:
+    """A copy of a saved model folder with its int8 export chosen as the runtime, as `make train` builds one."""
     import json
     import shutil
 
     from models.runtime import ONNX_FILE, RUNTIME_FILE
     from training.export import export_onnx
 
-    model_dir = tmp_path_factory.mktemp("onnx") / "model"
-    shutil.copytree(saved_model_dir, model_dir)
-    export_onnx(tiny_model, tokenizer, model_dir / ONNX_FILE)
-    (model_dir / RUNTIME_FILE).write_text(json.dumps({"default": "onnx"}))
-    return model_dir
+    shutil.copytree(model_dir, out_dir)
+    export_onnx(model, tokenizer, out_dir / ONNX_FILE)
+    (out_dir / RUNTIME_FILE).write_text(json.dumps({"default": "onnx"}))
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def saved_model_dir(tiny_model, tokenizer, tmp_path_factory) -> Path:
+    """The tiny four-label model saved the way training saves."""
+    return save_tiny(tiny_model, tokenizer, tmp_path_factory.mktemp("saved") / "model")
+
+
+@pytest.fixture(scope="session")
+def saved_three_label_model_dir(tiny_three_label_model, tokenizer, tmp_path_factory) -> Path:
+    """The tiny three-stance model saved the way training saves."""
+    return save_tiny(tiny_three_label_model, tokenizer, tmp_path_factory.mktemp("saved3") / "model")
+
+
+@pytest.fixture(scope="session")
+def onnx_model_dir(saved_model_dir, tiny_model, tokenizer, tmp_path_factory) -> Path:
+    """The saved tiny four-label model with its int8 export chosen as the runtime."""
+    return with_int8_export(saved_model_dir, tiny_model, tokenizer, tmp_path_factory.mktemp("onnx") / "model")
+
+
+@pytest.fixture(scope="session")
+def onnx_three_label_model_dir(saved_three_label_model_dir, tiny_three_label_model, tokenizer, tmp_path_factory):
+    """The saved tiny three-stance model with its int8 export chosen as the runtime."""
+    out = tmp_path_factory.mktemp("onnx3") / "model"
+    return with_int8_export(saved_three_label_model_dir, tiny_three_label_model, tokenizer, out)
 
 
 # --- BentoML model store ------------------------------------------------------------------------
@@ -195,6 +227,9 @@ class SyntheticCorpus:
     fnc1_test_body_texts: frozenset[str]
     fnc1_case_variant: tuple[str, str]
     """(FNC-1 headline differing from an Emergent train article headline only by case/spacing, its claimId)."""
+    fnc1_unrelated: dict[str, tuple[str, str]]
+    """FNC-1 unrelated pairs (headline, body text) by where they belong: `test` (both sides of test claims),
+    `pool` (both sides of training claims), `dropped_*` (one side each: in neither)."""
 
 
 SUBJECTS = (
@@ -261,13 +296,18 @@ def write_synthetic_corpus(root: Path) -> SyntheticCorpus:
     variant = "  " + headline_of[0, 2].upper().replace(" ", "  ")
     bodies[150] = _body(SUBJECTS[0], "agree", 150)
     stances.append((variant, 150, "agree"))
-    # Pairs about no Emergent claim, and 'unrelated' pairs that cross train and test (they must be dropped).
+    # Pairs about no Emergent claim; 'unrelated' pairs within one side of the test split, and across it (dropped).
     for m in range(4):
         body_id = 200 + m
         bodies[body_id] = _body(f"the river festival number {m} drew a record crowd", FNC_STANCES[m % 3], body_id)
         stances.append((f"River festival {m} breaks record", body_id, FNC_STANCES[m % 3]))
-    stances.append((headline_of[0, 0], 100 + 2 * TEST_CLAIMS[1], "unrelated"))
-    stances.append((headline_of[TEST_CLAIMS[0], 0], 200, "unrelated"))
+    unrelated = {
+        "dropped_train_headline": (headline_of[0, 0], 100 + 2 * TEST_CLAIMS[1]),
+        "dropped_test_headline": (headline_of[TEST_CLAIMS[0], 0], 200),
+        "test": (headline_of[TEST_CLAIMS[1], 1], 100 + 2 * TEST_CLAIMS[0]),
+        "pool": (headline_of[1, 0], 100 + 2 * 2),
+    }
+    stances += [(headline, body_id, "unrelated") for headline, body_id in unrelated.values()]
     pd.DataFrame(stances, columns=["Headline", "Body ID", "Stance"]).to_csv(
         root / "fnc1/train_stances.csv", index=False
     )
@@ -282,7 +322,8 @@ def write_synthetic_corpus(root: Path) -> SyntheticCorpus:
             stance = FNC_STANCES[(m + p) % 3]
             arc_bodies[body_id] = _body(f"reader topic {m} is worth debating", stance, body_id)
             arc_stances.append((f"Reader topic {m} is worth debating", body_id, stance))
-    arc_stances.append(("Reader topic 0 is worth debating", 9011, "unrelated"))
+    # Each topic's headline beside a post on the next topic: unrelated pairs that splits keep or drop.
+    arc_stances += [(f"Reader topic {m} is worth debating", 9000 + 10 * ((m + 1) % 4), "unrelated") for m in range(4)]
     pd.DataFrame(arc_stances, columns=["Headline", "Body ID", "Stance"]).to_csv(
         root / "arc/arc_stances_train.csv", index=False
     )
@@ -301,6 +342,7 @@ def write_synthetic_corpus(root: Path) -> SyntheticCorpus:
         fnc1_test_headlines=frozenset(fnc1_test_headlines),
         fnc1_test_body_texts=frozenset(fnc1_test_bodies),
         fnc1_case_variant=(variant, "claim-0000-uuid"),
+        fnc1_unrelated={where: (headline, bodies[body_id]) for where, (headline, body_id) in unrelated.items()},
     )
 
 

@@ -1,13 +1,18 @@
 """Loading the stance corpora (Emergent, FNC-1, ARC, a user's file) as `datasets.Dataset`s.
 
-Every example has the same columns: `claim`, `text`, `label` (an index into models.labels.LABELS),
-`source` (corpus name) and `group` (the claim it belongs to). Splits are made by `group`, so no
-claim is ever on both sides of a split.
+Every example has the same columns: `claim`, `text`, `label` (a label name of models.labels), `source`
+(corpus name), `group` (the claim it belongs to) and `text_group` (the claim its text belongs to). Splits
+are made by group, so no claim is ever on both sides of a split.
 
 FNC-1 was built from Emergent: its headlines are Emergent article headlines and its bodies are the
 articles. So an FNC-1 pair is grouped under the Emergent claim its headline belongs to, and the
 FNC-1 pairs of Emergent *test* claims are held out of training entirely: they become our FNC-1
 test split. Training on them would leak the Emergent test set.
+
+Related pairs join a headline and a body of the same claim, so their two groups are one. An `unrelated`
+pair joins a headline of one claim with a body of another: it belongs to a side of a split only when both
+its groups do, and is dropped when they fall on different sides (its body would otherwise be seen in
+training beside another headline, or its headline beside another body).
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, concatenate_datasets
 
-from models.labels import LABEL2ID, UNRELATED, normalize_label
+from models.labels import UNRELATED, normalize_label
 
-COLUMNS = ("claim", "text", "label", "source", "group")
+COLUMNS = ("claim", "text", "label", "source", "group", "text_group")
 EMERGENT_CSV = "emergent/url-versions-2015-06-14-clean.csv"
 EMERGENT_TEST_IDS = "emergent/test_article_ids.txt"
 FNC1_FILES = ("fnc1/train_stances.csv", "fnc1/train_bodies.csv")
@@ -46,21 +51,22 @@ class StanceCorpus:
     emergent_test: Dataset
     """The published Emergent test split (Ferreira & Vlachos 2016)."""
     fnc1_test: Dataset
-    """FNC-1 related pairs of the Emergent test claims: held out by headline and body."""
+    """FNC-1 pairs of the Emergent test claims, related and unrelated: held out by headline and body."""
 
 
 def _norm(headline: str) -> str:
     return " ".join(headline.lower().split())
 
 
-def _frame(claim, text, labels, source: str, group) -> pd.DataFrame:
+def _frame(claim, text, labels, source: str, group, text_group=None) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "claim": list(claim),
             "text": list(text),
-            "label": [LABEL2ID[normalize_label(x)] for x in labels],
+            "label": [normalize_label(x) for x in labels],
             "source": source,
             "group": list(group),
+            "text_group": list(group if text_group is None else text_group),
         }
     )
 
@@ -92,17 +98,23 @@ def headline_components(headlines: pd.Series, body_ids: pd.Series) -> list[int]:
 
 
 def read_fnc_format(data_dir: Path, files: tuple[str, str], source: str) -> pd.DataFrame:
-    """Related pairs of an FNC-1-format corpus (headline = claim, body = text), grouped by component."""
+    """Pairs of an FNC-1-format corpus (headline = claim, body = text). Headlines and bodies are grouped by the
+    components of their related pairs; one that has none (only unrelated pairs) is a group of its own."""
     stances = pd.read_csv(data_dir / files[0])
     bodies = pd.read_csv(data_dir / files[1]).set_index("Body ID")["articleBody"]
-    related = stances[stances.Stance.str.lower() != UNRELATED].reset_index(drop=True)
+    related = stances[stances.Stance.str.lower() != UNRELATED]
     components = headline_components(related.Headline, related["Body ID"])
-    groups = [f"{source}:{c}" for c in components]
-    return _frame(related.Headline, bodies.loc[related["Body ID"]].to_numpy(), related.Stance, source, groups)
+    headline_group = {h: f"{source}:{c}" for h, c in zip(related.Headline, components, strict=True)}
+    body_group = {b: f"{source}:{c}" for b, c in zip(related["Body ID"], components, strict=True)}
+    groups = [headline_group.get(h, f"{source}:h:{h}") for h in stances.Headline]
+    text_groups = [body_group.get(b, f"{source}:b:{b}") for b in stances["Body ID"]]
+    texts = bodies.loc[stances["Body ID"]].to_numpy()
+    return _frame(stances.Headline, texts, stances.Stance, source, groups, text_groups)
 
 
 def link_to_emergent(fnc: pd.DataFrame, emergent: pd.DataFrame, test_claims: set[str]) -> pd.DataFrame:
-    """Regroup FNC-1 components under the Emergent claim their headlines come from (test claims first)."""
+    """Regroup FNC-1 components under the Emergent claim their headlines come from (test claims first); a body's
+    group follows the component it shares with its related headlines."""
     claim_of_headline: dict[str, str] = {}
     for row in emergent.itertuples():
         for headline in (row.claim, row.text):
@@ -113,7 +125,17 @@ def link_to_emergent(fnc: pd.DataFrame, emergent: pd.DataFrame, test_claims: set
     for component, claim in zip(fnc.group, fnc.claim.map(_norm).map(claim_of_headline), strict=True):
         if isinstance(claim, str) and linked.get(component) not in test_claims:
             linked[component] = claim
-    return fnc.assign(group=fnc.group.map(lambda g: linked.get(g, g)))
+    return fnc.assign(
+        group=fnc.group.map(lambda g: linked.get(g, g)), text_group=fnc.text_group.map(lambda g: linked.get(g, g))
+    )
+
+
+def sides(frame: pd.DataFrame, held_out: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows are wholly on the held-out side (both groups held out) and which wholly off it (neither);
+    rows in neither mask straddle the split and belong to no side."""
+    claim_side = frame.group.isin(held_out).to_numpy()
+    text_side = frame.text_group.isin(held_out).to_numpy()
+    return claim_side & text_side, ~claim_side & ~text_side
 
 
 def load_corpus(data_dir: Path | str, sources: tuple[str, ...] = ("emergent", "fnc1", "arc")) -> StanceCorpus:
@@ -123,12 +145,12 @@ def load_corpus(data_dir: Path | str, sources: tuple[str, ...] = ("emergent", "f
     fnc = link_to_emergent(
         read_fnc_format(data_dir, FNC1_FILES, "fnc1"), pd.concat([emergent_train, emergent_test]), test_claims
     )
-    is_fnc_test = fnc.group.isin(test_claims)
+    is_fnc_test, is_fnc_train = sides(fnc, test_claims)
     pool = []
     if "emergent" in sources:
         pool.append(emergent_train)
     if "fnc1" in sources:
-        pool.append(fnc[~is_fnc_test])
+        pool.append(fnc[is_fnc_train])
     if "arc" in sources:
         pool.append(read_fnc_format(data_dir, ARC_FILES, "arc"))
     return StanceCorpus(
@@ -147,21 +169,41 @@ def split_by_group(dataset: Dataset, validation_fraction: float, seed: int) -> t
 
     Each source draws with its own generator, Emergent first, and a group an earlier source already
     placed keeps its place: so Emergent's validation claims are the same whatever else is trained on,
-    and scores on them compare across recipes.
+    and scores on them compare across recipes. An unrelated pair whose two groups land on different
+    sides is in neither split.
     """
-    group_column, source_column = dataset["group"], dataset["source"]
+    frame = dataset.select_columns(["source", "group", "text_group"]).to_pandas()
     held_out: set[str] = set()
     placed: set[str] = set()
-    for source in sorted(set(source_column), key=lambda s: (s != "emergent", s)):
-        groups = sorted({g for g, s in zip(group_column, source_column, strict=True) if s == source} - placed)
+    for source in sorted(set(frame.source), key=lambda s: (s != "emergent", s)):
+        groups = sorted(set(frame.group[frame.source == source]) - placed)
         n_held = max(1, round(len(groups) * validation_fraction)) if len(groups) > 1 else 0
         rng = np.random.default_rng([seed, zlib.crc32(source.encode())])
         held_out.update(rng.choice(groups, size=n_held, replace=False).tolist())
         placed.update(groups)
-    is_validation = [g in held_out for g in group_column]
-    train = dataset.select([i for i, v in enumerate(is_validation) if not v])
-    validation = dataset.select([i for i, v in enumerate(is_validation) if v])
-    return train, validation
+    is_validation, is_train = sides(frame, held_out)
+    return dataset.select(np.flatnonzero(is_train)), dataset.select(np.flatnonzero(is_validation))
+
+
+def mismatched_pairs(dataset: Dataset, per_claim: int, seed: int) -> Dataset:
+    """`unrelated` pairs made from related ones: each claim beside `per_claim` texts drawn from other claims.
+
+    Emergent has no unrelated pairs and FNC-1's are all article bodies, so without these a model could learn that
+    a short text is always about the claim. Drawn within one split (claim and text from the same side), the way
+    FNC-1 drew its own unrelated pairs: at random among other claims' texts.
+    """
+    frame = dataset.to_pandas()
+    frame = frame[frame.label != UNRELATED]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (group, source), claim in frame.groupby(["group", "source"], sort=True).claim.first().items():
+        others = frame[frame.group != group]
+        if not per_claim or others.empty:
+            continue
+        drawn = others.iloc[rng.choice(len(others), size=min(per_claim, len(others)), replace=False)]
+        n = len(drawn)
+        rows.append(_frame([claim] * n, drawn.text, [UNRELATED] * n, source, [group] * n, drawn.group))
+    return to_dataset(pd.concat(rows, ignore_index=True)) if rows else dataset.select([])
 
 
 def merge(datasets: list[Dataset]) -> Dataset:

@@ -111,7 +111,7 @@ def choose_runtime(
     predicted = {}
     for runtime in Runtime:
         predictor = StancePredictor.from_dir(model_dir, runtime=runtime, num_threads=num_threads)
-        predicted[runtime] = predictor.logits(validation["claim"], validation["text"])[0].argmax(axis=1)
+        predicted[runtime] = np.asarray(predictor.score(validation["claim"], validation["text"]).predicted_labels)
     accuracy = {str(runtime): float(np.mean(p == labels)) for runtime, p in predicted.items()}
     by_source = {
         source: {

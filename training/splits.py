@@ -8,23 +8,42 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset
 
-from models.model_config import TRAINING_INFO_FILE
-from training.config import TrainConfig
-from training.data import load_corpus, merge, split_by_group
+from models.labels import UNRELATED
+from models.model_config import TRAINING_INFO_FILE, read_model_settings
+from training.config import RECIPES, TrainConfig
+from training.data import load_corpus, merge, mismatched_pairs, split_by_group
 from training.user_data import load_user_file
 
 AUX_SOURCES = ("fnc1", "arc")
+MISMATCHED_SOURCES = ("emergent",)
+"""Sources whose claims get unrelated pairs made from other claims' texts (they have none of their own)."""
 
 
-def subsample(dataset: Dataset, limit: int, seed: int, sources: tuple[str, ...] | None = None) -> Dataset:
-    """Keep at most `limit` rows of the given sources (all sources if None), chosen at random."""
+def subsample(
+    dataset: Dataset, limit: int, seed: int, sources: tuple[str, ...] | None = None, unrelated: bool | None = None
+) -> Dataset:
+    """Keep at most `limit` rows of the given sources (all if None) that are, or are not, `unrelated` pairs (either
+    if None), chosen at random; every other row stays, in its order."""
     if not limit:
         return dataset
-    capped = [i for i, s in enumerate(dataset["source"]) if sources is None or s in sources]
+    capped = [
+        i
+        for i, (source, label) in enumerate(zip(dataset["source"], dataset["label"], strict=True))
+        if (sources is None or source in sources) and (unrelated is None or (label == UNRELATED) == unrelated)
+    ]
     if len(capped) <= limit:
         return dataset
     dropped = set(capped) - set(np.random.default_rng(seed).choice(capped, size=limit, replace=False).tolist())
     return dataset.select([i for i in range(len(dataset)) if i not in dropped])
+
+
+def with_relevance(dataset: Dataset, config: TrainConfig, seed: int) -> Dataset:
+    """The split with the unrelated pairs the recipe asks for: mismatched claims and texts of the sources that
+    have no unrelated pairs of their own, or, for a three-stance model, no unrelated pair at all."""
+    if not config.relevance:
+        return dataset.filter(lambda row: row["label"] != UNRELATED)
+    own = dataset.filter(lambda row: row["source"] in MISMATCHED_SOURCES)
+    return merge([dataset, mismatched_pairs(own, config.mismatched_per_claim, seed)]) if len(own) else dataset
 
 
 def build_splits(config: TrainConfig) -> tuple[Dataset, Dataset]:
@@ -34,8 +53,12 @@ def build_splits(config: TrainConfig) -> tuple[Dataset, Dataset]:
     if not pools:
         raise SystemExit("nothing to train on: give --sources and/or --train_files")
     train, validation = split_by_group(merge(pools), config.validation_fraction, config.seed)
-    train = subsample(train, config.max_aux_pairs, config.seed, AUX_SOURCES)
-    validation = subsample(validation, config.max_validation_pairs, config.seed, AUX_SOURCES)
+    train = with_relevance(train, config, config.seed)
+    validation = with_relevance(validation, config, config.seed + 1)
+    train = subsample(train, config.max_aux_pairs, config.seed, AUX_SOURCES, unrelated=False)
+    train = subsample(train, config.max_unrelated_pairs, config.seed, AUX_SOURCES, unrelated=True)
+    validation = subsample(validation, config.max_validation_pairs, config.seed, AUX_SOURCES, unrelated=False)
+    validation = subsample(validation, config.max_validation_unrelated, config.seed, AUX_SOURCES, unrelated=True)
     return train, by_length(validation)
 
 
@@ -44,8 +67,21 @@ def by_length(dataset: Dataset) -> Dataset:
     return dataset.select(np.argsort([len(c) + len(t) for c, t in zip(dataset["claim"], dataset["text"], strict=True)]))
 
 
-def model_splits(model_dir: Path, data_dir: str) -> tuple[Dataset, Dataset]:
-    """A saved model's own training and validation pairs, rebuilt from the training config saved with it."""
+def saved_config(model_dir: Path, data_dir: str, relevance: bool | None = None) -> TrainConfig:
+    """The training config saved with a model, reading the corpora from `data_dir`.
+
+    Settings a model saved before they existed take their recipe's values. Whether its pairs hold unrelated ones
+    follows the model's labels (a model saved before relevance existed has three), unless `relevance` says
+    otherwise: baselines that need unrelated pairs ask for them.
+    """
     info_file = Path(model_dir) / TRAINING_INFO_FILE
-    saved = json.loads(info_file.read_text()).get("training_config") if info_file.exists() else None
-    return build_splits(TrainConfig(**{**(saved or {}), "data_dir": data_dir}))
+    saved = (json.loads(info_file.read_text()).get("training_config") if info_file.exists() else None) or {}
+    if relevance is None:
+        relevance = read_model_settings(model_dir).has_relevance
+    recipe = RECIPES.get(str(saved.get("recipe", "default")), {})
+    return TrainConfig(**{**recipe, **saved, "data_dir": data_dir, "relevance": relevance})
+
+
+def model_splits(model_dir: Path, data_dir: str, relevance: bool | None = None) -> tuple[Dataset, Dataset]:
+    """A saved model's own training and validation pairs, rebuilt from the training config saved with it."""
+    return build_splits(saved_config(model_dir, data_dir, relevance))

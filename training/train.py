@@ -21,11 +21,13 @@ from datasets import Dataset
 from torch.utils.data import SequentialSampler
 from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
-from eval.metrics import calibration_curve, macro_f1
-from models.checkpoint import MAX_LENGTH_KEY, ModelCard, new_classifier, save_model
-from models.labels import LABELS
+from models.checkpoint import TrainingRecord, new_classifier, save_model
+from models.labels import UNRELATED
+from models.metrics import calibration_curve, label_calibration, score
+from models.model_config import CONFIG_NAMESPACE, InferenceSettings
 from models.predictor import StancePredictor, softmax
 from models.registry import register
+from models.result import ScoredPairs
 from models.runtime import available_cores
 from training.calibration import fit_temperature
 from training.config import TrainConfig, parse_config
@@ -47,43 +49,71 @@ class StanceTrainer(Trainer):
         return SequentialSampler(eval_dataset)
 
 
-def source_macro_f1(y_true: np.ndarray, y_pred: np.ndarray, sources: list[str]) -> dict[str, float]:
-    """Macro-F1 per source and their mean, so that a small source weighs as much as a big one."""
-    source_array = np.asarray(sources)
-    per_source = {s: macro_f1(y_true[source_array == s], y_pred[source_array == s]) for s in sorted(set(sources))}
+def source_macro_f1(
+    y_true: list[str], y_pred: list[str], sources: list[str], labels: tuple[str, ...]
+) -> dict[str, float]:
+    """Macro-F1 per source and their mean, so that a small source weighs as much as a big one. Each source's
+    F1 is over the labels it has, so a source without unrelated pairs is not marked down for a class it lacks."""
+    truth, predicted, source_array = np.asarray(y_true), np.asarray(y_pred), np.asarray(sources)
+    per_source = {
+        source: score(truth[source_array == source], predicted[source_array == source], labels).macro_f1
+        for source in sorted(set(sources))
+    }
     mean = float(np.mean(list(per_source.values())))
     return {"macro_f1": mean, **{f"macro_f1_{s}": v for s, v in per_source.items()}}
 
 
-def trainer_metrics(sources: list[str]):
-    """compute_metrics for Trainer, which keeps the validation order fixed."""
-    return lambda prediction: source_macro_f1(prediction.label_ids, prediction.predictions.argmax(axis=-1), sources)
+def trainer_metrics(validation_set: Dataset, labels: tuple[str, ...]):
+    """compute_metrics for Trainer, which keeps the validation order fixed; labels by the served decision rule.
+
+    The epoch is chosen before the temperature is fitted, so on uncalibrated (T = 1) probabilities: the
+    relevance threshold then falls a little differently than for the saved model's answers."""
+    sources, truth = validation_set["source"], validation_set["label"]
+
+    def compute(prediction) -> dict[str, float]:
+        scored = ScoredPairs(labels, softmax(prediction.predictions), [False] * len(truth))
+        return source_macro_f1(truth, scored.predicted_labels, sources, labels)
+
+    return compute
 
 
-def class_weighted_loss(train: Dataset):
+def class_weighted_loss(train: Dataset, labels: tuple[str, ...]):
     counts = Counter(train["label"])
-    weights = torch.tensor([len(train) / (len(LABELS) * counts.get(i, 1)) for i in range(len(LABELS))])
+    weights = torch.tensor([len(train) / (len(labels) * counts.get(label, 1)) for label in labels])
 
-    def loss(outputs, labels, num_items_in_batch=None):
+    def loss(outputs, targets, num_items_in_batch=None):
         logits = outputs["logits"]
-        return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weights.to(logits.device))
+        return torch.nn.functional.cross_entropy(logits.float(), targets, weight=weights.to(logits.device))
 
     return loss
 
 
 def calibrate(predictor: StancePredictor, validation_set: Dataset) -> tuple[float, dict[str, float]]:
     """Fit the temperature on validation; return it with the validation figures before and after."""
-    logits, _ = predictor.logits(validation_set["claim"], validation_set["text"])
-    labels = np.asarray(validation_set["label"])
-    predicted = logits.argmax(axis=1)
-    temperature = fit_temperature(logits, labels)
-    return temperature, {
-        "accuracy": float(np.mean(predicted == labels)),
-        **source_macro_f1(labels, predicted, validation_set["source"]),
-        "ece": calibration_curve(labels, softmax(logits, temperature))[0],
-        "ece_uncalibrated": calibration_curve(labels, softmax(logits))[0],
+    labels = predictor.labels
+    logits, reduced = predictor.logits(validation_set["claim"], validation_set["text"])
+    truth = validation_set["label"]
+    temperature = fit_temperature(logits, np.array([labels.index(label) for label in truth]))
+    scored = ScoredPairs(labels, softmax(logits, temperature), reduced)
+    predicted = scored.predicted_labels
+    figures = {
+        "accuracy": float(np.mean(np.asarray(predicted) == np.asarray(truth))),
+        **source_macro_f1(truth, predicted, validation_set["source"], labels),
+        "ece": label_calibration(truth, scored)[0],
+        "ece_uncalibrated": label_calibration(truth, ScoredPairs(labels, softmax(logits), reduced))[0],
         "temperature": temperature,
     }
+    if scored.relevance is not None:
+        figures["unrelated_f1"] = score(truth, predicted, labels).per_class[UNRELATED].f1
+        figures["relevance_ece"] = calibration_curve(scored.relevance, np.asarray(truth) != UNRELATED)[0]
+    return temperature, figures
+
+
+def training_data_counts(train_set: Dataset) -> dict[str, int]:
+    """Training pairs by source, and by source and label: what the model card shows."""
+    pairs = Counter(train_set["source"])
+    by_label = Counter(zip(train_set["source"], train_set["label"], strict=True))
+    return {**pairs, **{f"{source} {label}": n for (source, label), n in sorted(by_label.items())}}
 
 
 def train(config: TrainConfig) -> Path:
@@ -92,8 +122,16 @@ def train(config: TrainConfig) -> Path:
     train_set, validation_set = build_splits(config)
     log.info("train %s | validation %s", dict(Counter(train_set["source"])), dict(Counter(validation_set["source"])))
 
+    labels = config.labels
+    if missing := sorted(set(labels) - set(train_set["label"])):
+        raise SystemExit(
+            f"no training pairs labelled {', '.join(missing)}: give data that has them"
+            + (" (or --relevance false for a model without `unrelated`)" if UNRELATED in missing else "")
+        )
+    log.info("labels: %s", ", ".join(labels))
     tokenizer = AutoTokenizer.from_pretrained(config.base_model)
-    model = new_classifier(config.base_model)
+    model = new_classifier(config.base_model, labels)
+    label2id = model.config.label2id
     with tempfile.TemporaryDirectory(prefix="claimstance-ckpt-") as checkpoints:
         args = TrainingArguments(
             output_dir=checkpoints,
@@ -110,7 +148,7 @@ def train(config: TrainConfig) -> Path:
             load_best_model_at_end=True,
             metric_for_best_model="macro_f1",
             train_sampling_strategy="group_by_length",
-            bf16=config.bf16,
+            bf16=config.use_bf16,
             use_cpu=not torch.cuda.is_available(),
             dataloader_pin_memory=torch.cuda.is_available(),
             seed=config.seed,
@@ -121,29 +159,29 @@ def train(config: TrainConfig) -> Path:
         trainer = StanceTrainer(
             model=model,
             args=args,
-            train_dataset=tokenize(train_set, tokenizer, config.max_length),
-            eval_dataset=tokenize(validation_set, tokenizer, config.max_length),
+            train_dataset=tokenize(train_set, tokenizer, config.max_length, label2id),
+            eval_dataset=tokenize(validation_set, tokenizer, config.max_length, label2id),
             data_collator=DataCollatorWithPadding(tokenizer),
-            compute_metrics=trainer_metrics(validation_set["source"]),
-            compute_loss_func=class_weighted_loss(train_set) if config.class_weighted_loss else None,
+            compute_metrics=trainer_metrics(validation_set, labels),
+            compute_loss_func=class_weighted_loss(train_set, labels) if config.class_weighted_loss else None,
         )
         trainer.train()
         model = trainer.model.float().cpu().eval()
 
-    setattr(model.config, MAX_LENGTH_KEY, config.max_length)
+    setattr(model.config, CONFIG_NAMESPACE, InferenceSettings(max_length=config.max_length).to_config())
     predictor = StancePredictor.from_model(model, tokenizer, num_threads=config.num_threads or None)
     temperature, validation_metrics = calibrate(predictor, validation_set)
     log.info("validation: %s", json.dumps(validation_metrics))
-    card = ModelCard(
+    record = TrainingRecord(
         base_model=config.base_model,
         recipe=config.recipe,
         temperature=temperature,
         max_length=config.max_length,
-        training_data=dict(Counter(train_set["source"])),
+        training_data=training_data_counts(train_set),
         validation_metrics=validation_metrics,
         training_config=asdict(config),
     )
-    out_dir = save_model(model, tokenizer, Path(config.output_dir), card)
+    out_dir = save_model(model, tokenizer, Path(config.output_dir), record)
     if config.export_onnx:
         build_runtime(out_dir, validation_set, num_threads=config.num_threads or None)
     if config.register:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from datasets import Dataset
 
-from models.labels import LABEL2ID, normalize_label
+from models.labels import normalize_label
 from training.data import DataFileError, to_dataset
 
 REQUIRED_COLUMNS = ("claim", "text", "label")
@@ -45,12 +45,19 @@ def load_user_file(path: Path) -> Dataset:
             if not isinstance(value, str) or not value.strip():
                 raise DataFileError(path, "empty or not a string", row=row, column=column)
         try:
-            labels.append(LABEL2ID[normalize_label(record.label)])
+            labels.append(normalize_label(record.label))
         except ValueError as error:
             raise DataFileError(path, str(error), row=row, column="label") from error
     groups = frame["group"].astype(str) if "group" in frame.columns else frame["claim"]
     return to_dataset(
         pd.DataFrame(
-            {"claim": frame["claim"], "text": frame["text"], "label": labels, "source": path.stem, "group": groups}
+            {
+                "claim": frame["claim"],
+                "text": frame["text"],
+                "label": labels,
+                "source": path.stem,
+                "group": groups,
+                "text_group": groups,
+            }
         )
     )

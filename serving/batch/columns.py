@@ -6,35 +6,51 @@ One home for these names, so the readers, the scorer, the writers and the Spark 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyarrow as pa
 
-from models.labels import LABELS
 from serving.batch.config import BatchInputError
 
 LABEL_COLUMN = "label"
-SCORE_COLUMNS = tuple(f"score_{label}" for label in LABELS)
+RELEVANCE_COLUMN = "relevance"
 REDUCED_COLUMN = "text_reduced"
 MODEL_COLUMN = "model"
-PREDICTION_COLUMNS = (LABEL_COLUMN, *SCORE_COLUMNS, REDUCED_COLUMN, MODEL_COLUMN)
-PREDICTION_SCHEMA = pa.schema(
-    [(LABEL_COLUMN, pa.string()), *((name, pa.float64()) for name in SCORE_COLUMNS)]
-    + [(REDUCED_COLUMN, pa.bool_()), (MODEL_COLUMN, pa.string())]
-)
 
 
-def prediction_clashes(names: Iterable[str]) -> list[str]:
-    """Input columns that have the name of a prediction column (they would be overwritten)."""
-    names = set(names)
-    return [name for name in PREDICTION_COLUMNS if name in names]
+@dataclass(frozen=True)
+class PredictionColumns:
+    """The columns the job adds to each row, for one model's labels: the label, one score per label, relevance
+    (null for a model without the `unrelated` label), whether the text was reduced, and the model's name."""
 
+    labels: tuple[str, ...]
 
-def check_column_names(names: Iterable[str]) -> None:
-    """An input column named like a prediction column would be overwritten: stop rather than lose it."""
-    if clashes := prediction_clashes(names):
-        raise BatchInputError(
-            f"input columns {', '.join(clashes)} have the names of prediction columns; rename them first"
+    @property
+    def score_columns(self) -> tuple[str, ...]:
+        return tuple(f"score_{label}" for label in self.labels)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (LABEL_COLUMN, *self.score_columns, RELEVANCE_COLUMN, REDUCED_COLUMN, MODEL_COLUMN)
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema(
+            [(LABEL_COLUMN, pa.string()), *((name, pa.float64()) for name in self.score_columns)]
+            + [(RELEVANCE_COLUMN, pa.float64()), (REDUCED_COLUMN, pa.bool_()), (MODEL_COLUMN, pa.string())]
         )
+
+    def clashes(self, names: Iterable[str]) -> list[str]:
+        """Input columns that have the name of a prediction column (they would be overwritten)."""
+        names = set(names)
+        return [name for name in self.names if name in names]
+
+    def check(self, names: Iterable[str]) -> None:
+        """An input column named like a prediction column would be overwritten: stop rather than lose it."""
+        if clashes := self.clashes(names):
+            raise BatchInputError(
+                f"input columns {', '.join(clashes)} have the names of prediction columns; rename them first"
+            )
 
 
 def missing_column(source: object, column: str, flag: str, found: Iterable[str], where: str = "") -> BatchInputError:

@@ -8,6 +8,7 @@ chunks per worker are in flight, so memory does not grow with the file.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import multiprocessing
 import os
@@ -26,7 +27,6 @@ from tqdm.auto import tqdm
 
 from models.registry import locate
 from models.runtime import available_cores
-from serving.batch.columns import check_column_names
 from serving.batch.config import BatchConfig
 from serving.batch.readers import RawChunk, open_reader
 from serving.batch.scoring import ChunkScorer, ScoredChunk, ScorerSpec
@@ -60,7 +60,7 @@ def job_identity(config: BatchConfig, spec: ScorerSpec) -> dict[str, object]:
     the model's files, and every setting of the scorer that changes a row's output (its thread count does not)."""
     stat = config.input_path.stat()
     scorer = {key: value for key, value in asdict(spec).items() if key not in ("model_dir", "threads")}
-    return {
+    identity = {
         "input": str(config.input_path.resolve()),
         "input_size": stat.st_size,
         "input_mtime_ns": stat.st_mtime_ns,
@@ -69,6 +69,7 @@ def job_identity(config: BatchConfig, spec: ScorerSpec) -> dict[str, object]:
         "model_files": files_fingerprint(Path(spec.model_dir)),
         **scorer,
     }
+    return json.loads(json.dumps(identity))  # as job.json gives it back: the labels tuple as a list
 
 
 _worker_scorer: ChunkScorer | None = None
@@ -147,10 +148,12 @@ def score_chunks(chunks: Iterator[RawChunk], spec: ScorerSpec, workers: int) -> 
 def run_local(config: BatchConfig) -> BatchSummary:
     started = time.perf_counter()
     input_format, output_format = config.input_file_format(), config.output_file_format()
-    reader = open_reader(config.input_path, input_format, config.claim_column, config.text_column, config.chunk_rows)
     workers = config.workers or available_cores()
     spec = scorer_spec(config, workers)
-    check_column_names(reader.column_names)
+    reader = open_reader(
+        config.input_path, input_format, config.claim_column, config.text_column, config.chunk_rows, spec.columns
+    )
+    spec.columns.check(reader.column_names)
     work = WorkDir(config.output_path, job_identity(config, spec))
     if not work.exists():  # a resumed run may find its own rejects file, joined just before a kill
         config.refuse_existing_outputs()
@@ -164,7 +167,7 @@ def run_local(config: BatchConfig) -> BatchSummary:
         )
         commit_all(reader.chunks(progress.chunks_done), reader.total_rows(), spec, workers, work, progress, config)
     join_text_parts(work.rejects_parts(progress.chunks_done), config.rejects_path)
-    join_parts(work.parts(progress.chunks_done), output_format, config.output_path)
+    join_parts(work.parts(progress.chunks_done), output_format, config.output_path, spec.columns)
     work.remove()
     return BatchSummary.of(progress, progress.rows_read - resumed_rows, time.perf_counter() - started, config)
 

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from serving.batch.columns import missing_column, prediction_clashes
+from serving.batch.columns import PredictionColumns, missing_column
 from serving.batch.config import BatchInputError, FileFormat
 from serving.batch.rows import Reject, as_text, wrong_type
 
@@ -129,8 +129,12 @@ def writes_as_utf8(record: dict) -> bool:
 
 
 class JsonlReader:
-    def __init__(self, path: Path, claim_column: str, text_column: str, chunk_rows: int) -> None:
+    def __init__(
+        self, path: Path, claim_column: str, text_column: str, chunk_rows: int, predictions: PredictionColumns
+    ) -> None:
         self.path, self.claim_column, self.text_column, self.chunk_rows = path, claim_column, text_column, chunk_rows
+        self.predictions = predictions
+        """The columns the job adds: a field of one of their names in a late line rejects that line."""
         self.check_header()
 
     def check_header(self) -> None:
@@ -183,7 +187,7 @@ class JsonlReader:
         record, reason = self.decode(line)
         if record is None:
             return None, reason
-        if clashes := prediction_clashes(record):
+        if clashes := self.predictions.clashes(record):
             return None, f"field {clashes[0]!r} has the name of a prediction column"
         for column in (self.claim_column, self.text_column):
             value = record.get(column)
@@ -361,10 +365,14 @@ class ParquetReader:
             yield RawChunk(index, first_row, table.num_rows, table, rows)
 
 
-READERS = {FileFormat.JSONL: JsonlReader, FileFormat.CSV: CsvReader, FileFormat.PARQUET: ParquetReader}
-
-
-def open_reader(path: Path, fmt: FileFormat, claim_column: str, text_column: str, chunk_rows: int) -> InputReader:
+def open_reader(
+    path: Path, fmt: FileFormat, claim_column: str, text_column: str, chunk_rows: int, predictions: PredictionColumns
+) -> InputReader:
+    """A reader of the file; `predictions` are the columns the job will add (only JSONL, whose fields may first
+    appear in any line, checks them per row; the others have a header, which the engine checks once)."""
     if not path.is_file():
         raise BatchInputError(f"{path}: no such file")
-    return READERS[fmt](path, claim_column, text_column, chunk_rows)
+    if fmt is FileFormat.JSONL:
+        return JsonlReader(path, claim_column, text_column, chunk_rows, predictions)
+    readers = {FileFormat.CSV: CsvReader, FileFormat.PARQUET: ParquetReader}
+    return readers[fmt](path, claim_column, text_column, chunk_rows)

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-from transformers import PreTrainedTokenizerBase
 
-from models.encoding import claim_token_counts
+from models.encoding import ClaimLimit
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,6 @@ class Reject:
 class RowLimits:
     max_claim_chars: int
     max_text_chars: int
-    max_claim_tokens: int
 
 
 def as_text(value: object) -> str | None:
@@ -67,7 +65,7 @@ def check_rows(
     claim_column: str,
     text_column: str,
     limits: RowLimits,
-    tokenizer: PreTrainedTokenizerBase,
+    claim_limit: ClaimLimit,
 ) -> tuple[np.ndarray, list[Reject]]:
     """A mask of the scorable rows of `table`, and a Reject for each other row."""
     claims = table.column(claim_column).to_pylist() if claim_column in table.column_names else [None] * len(table)
@@ -79,10 +77,8 @@ def check_rows(
             or reason_for(text_column, text, limits.max_text_chars)
         )
     unchecked = [i for i, reason in enumerate(reasons) if reason is None]
-    counts = claim_token_counts(tokenizer, [claims[i] for i in unchecked]) if unchecked else []
-    for i, count in zip(unchecked, counts, strict=True):
-        if count > limits.max_claim_tokens:
-            reasons[i] = f"{claim_column}: {count} tokens, over the limit of {limits.max_claim_tokens}"
+    for j, error in claim_limit.errors([claims[i] for i in unchecked], claim_column).items():
+        reasons[unchecked[j]] = str(error)
     keep = np.array([reason is None for reason in reasons], dtype=bool)
     rejected = [i for i, reason in enumerate(reasons) if reason is not None]
     records = table.take(rejected).to_pylist() if rejected else []

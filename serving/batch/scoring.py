@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from models.encoding import claim_token_limit
-from models.labels import LABELS
-from models.predictor import StancePredictor, softmax
+from models.model_config import ModelLoadError, read_model_settings
+from models.predictor import StancePredictor
 from models.runtime import Runtime, chosen_runtime
-from serving.batch.columns import PREDICTION_SCHEMA, check_column_names
+from serving.batch.columns import PredictionColumns
 from serving.batch.config import BatchConfig
 from serving.batch.rows import Reject, RowLimits, check_rows
 
@@ -30,6 +29,8 @@ class ScorerSpec:
 
     model_dir: str
     model_tag: str
+    labels: tuple[str, ...]
+    """The model's labels, read where the job starts: they name the score columns."""
     runtime: Runtime
     threads: int
     batch_size: int
@@ -45,6 +46,7 @@ class ScorerSpec:
         return cls(
             model_dir=str(model_dir),
             model_tag=model_tag,
+            labels=read_model_settings(model_dir).labels,
             runtime=chosen_runtime(model_dir, config.runtime),
             threads=threads,
             batch_size=config.batch_size,
@@ -54,6 +56,10 @@ class ScorerSpec:
             max_text_chars=config.max_text_chars,
             keep_claim_text=config.keep_claim_text,
         )
+
+    @property
+    def columns(self) -> PredictionColumns:
+        return PredictionColumns(self.labels)
 
 
 @dataclass
@@ -70,35 +76,31 @@ class ChunkScorer:
         self.predictor = StancePredictor.from_dir(
             spec.model_dir, runtime=spec.runtime, num_threads=spec.threads, batch_size=spec.batch_size or None
         )
-        self.limits = RowLimits(
-            spec.max_claim_chars,
-            spec.max_text_chars,
-            claim_token_limit(self.predictor.tokenizer, self.predictor.max_length),
-        )
+        if self.predictor.labels != spec.labels:
+            raise ModelLoadError(f"{spec.model_dir}: labels {self.predictor.labels}, not the job's {spec.labels}")
+        self.limits = RowLimits(spec.max_claim_chars, spec.max_text_chars)
 
     def score(self, table: pa.Table, rows: np.ndarray) -> ScoredChunk:
         """The scorable rows of `table` with their predictions, in input order, and the rejected ones."""
-        spec = self.spec
-        check_column_names(table.column_names)
+        spec, columns = self.spec, self.spec.columns
+        columns.check(table.column_names)
         keep, rejects = check_rows(
-            table, rows, spec.claim_column, spec.text_column, self.limits, self.predictor.tokenizer
+            table, rows, spec.claim_column, spec.text_column, self.limits, self.predictor.claim_limit
         )
         kept = table.filter(pa.array(keep)) if not keep.all() else table
         claims = kept.column(spec.claim_column).to_pylist()
         texts = kept.column(spec.text_column).to_pylist()
-        if claims:
-            logits, reduced = self.predictor.logits(claims, texts)
-            probabilities = softmax(logits.astype(np.float64), self.predictor.temperature)
-        else:
-            probabilities, reduced = np.zeros((0, len(LABELS))), []
+        scored = self.predictor.score(claims, texts)
         if not spec.keep_claim_text:
             kept = kept.drop_columns([spec.claim_column, spec.text_column])
+        relevance = scored.relevance
         predictions = [
-            pa.array([LABELS[i] for i in probabilities.argmax(axis=1)], pa.string()),
-            *(pa.array(probabilities[:, i].round(SCORE_DECIMALS)) for i in range(len(LABELS))),
-            pa.array(reduced, pa.bool_()),
+            pa.array(scored.predicted_labels, pa.string()),
+            *(pa.array(scored.probabilities[:, i].round(SCORE_DECIMALS)) for i in range(len(spec.labels))),
+            pa.nulls(len(claims), pa.float64()) if relevance is None else pa.array(relevance.round(SCORE_DECIMALS)),
+            pa.array(scored.text_reduced, pa.bool_()),
             pa.array([spec.model_tag] * len(claims), pa.string()),
         ]
-        for column, values in zip(PREDICTION_SCHEMA, predictions, strict=True):
+        for column, values in zip(columns.schema, predictions, strict=True):
             kept = kept.append_column(column, values)
         return ScoredChunk(kept, rows[keep], rejects)

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.registry import locate
-from serving.batch.columns import PREDICTION_SCHEMA, check_column_names, missing_column
+from serving.batch.columns import PredictionColumns, missing_column
 from serving.batch.config import BatchConfig, BatchInputError, FileFormat
 from serving.batch.rows import Reject
 from serving.batch.scoring import ChunkScorer, ScorerSpec
@@ -156,11 +156,11 @@ def read_input(spark, config: BatchConfig):
     return reader.format(SPARK_FORMATS[fmt]).load(path)
 
 
-def check_input_columns(frame, config: BatchConfig) -> None:
+def check_input_columns(frame, config: BatchConfig, predictions: PredictionColumns) -> None:
     from pyspark.sql.types import StringType
 
     names = frame.columns
-    check_column_names(names)
+    predictions.check(names)
     for column, flag in ((config.claim_column, "claim"), (config.text_column, "text")):
         if column not in names:
             raise missing_column(config.input, column, flag, [name for name in names if name != CORRUPT])
@@ -204,7 +204,7 @@ def for_csv(frame):
     )
 
 
-def output_schema(frame, config: BatchConfig) -> pa.Schema:
+def output_schema(frame, config: BatchConfig, predictions: PredictionColumns) -> pa.Schema:
     """The input's columns (less claim and text if so asked), the predictions, and the bookkeeping columns."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
@@ -213,7 +213,7 @@ def output_schema(frame, config: BatchConfig) -> pa.Schema:
     if not config.keep_claim_text:
         kept = [f for f in kept if f.name not in (config.claim_column, config.text_column)]
     kinds = (pa.int64(), pa.string(), pa.string())
-    return pa.schema([*kept, *PREDICTION_SCHEMA, *zip(BOOKKEEPING, kinds, strict=True)])
+    return pa.schema([*kept, *predictions.schema, *zip(BOOKKEEPING, kinds, strict=True)])
 
 
 def spark_failure(error: Exception) -> BatchInputError:
@@ -259,8 +259,8 @@ def score_on_spark(spark, config: BatchConfig, spec: ScorerSpec, model_dir: Path
         spark.sparkContext.addFile(str(model_dir), recursive=True)
         spark.sparkContext.addPyFile(str(code_archive(Path(scratch))))
         frame = read_input(spark, config)
-        check_input_columns(frame, config)
-        schema = output_schema(frame, config)
+        check_input_columns(frame, config, spec.columns)
+        schema = output_schema(frame, config, spec.columns)
         numbered = with_row_keys(frame)
         slices = max(SLICES_PER_CORE * spark.sparkContext.defaultParallelism, numbered.rdd.getNumPartitions())
         scored = numbered.repartition(slices).mapInArrow(

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from serving.batch.columns import PREDICTION_COLUMNS
+from serving.batch.columns import PredictionColumns
 from serving.batch.config import FileFormat
 from serving.batch.rows import as_text
 
@@ -35,19 +35,19 @@ def atomic_file(destination: Path) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
-def predictions_last(schema: pa.Schema) -> pa.Schema:
+def predictions_last(schema: pa.Schema, predictions: PredictionColumns) -> pa.Schema:
     """The input's columns first, in the order they appeared, then the prediction columns: a field first seen
     in a later chunk of a JSONL file still comes before them."""
-    inputs = [field for field in schema if field.name not in PREDICTION_COLUMNS]
-    return pa.schema(inputs + [schema.field(name) for name in PREDICTION_COLUMNS if name in schema.names])
+    inputs = [field for field in schema if field.name not in predictions.names]
+    return pa.schema(inputs + [schema.field(name) for name in predictions.names if name in schema.names])
 
 
-def unified_schema(parts: Sequence[Path]) -> pa.Schema:
+def unified_schema(parts: Sequence[Path], predictions: PredictionColumns) -> pa.Schema:
     """One schema for all parts: a column null in early chunks takes its type from later ones (an int column
     meeting floats becomes float), and one whose types cannot merge (a number here, an object there) is text."""
     schemas = [pq.read_schema(part) for part in parts]
     try:
-        return predictions_last(pa.unify_schemas(schemas, promote_options="permissive"))
+        return predictions_last(pa.unify_schemas(schemas, promote_options="permissive"), predictions)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     fields: dict[str, pa.Field] = {}
@@ -62,7 +62,7 @@ def unified_schema(parts: Sequence[Path]) -> pa.Schema:
                     ).field(0)
                 except (pa.ArrowInvalid, pa.ArrowTypeError):
                     fields[field.name] = pa.field(field.name, pa.string())
-    return predictions_last(pa.schema(list(fields.values())))
+    return predictions_last(pa.schema(list(fields.values())), predictions)
 
 
 def aligned(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -91,37 +91,37 @@ def flat_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema(fields)
 
 
-def write_jsonl(parts: Sequence[Path], destination: Path) -> None:
+def write_jsonl(parts: Sequence[Path], destination: Path, predictions: PredictionColumns) -> None:
     with destination.open("w", encoding="utf-8") as handle:
         for part in parts:
             for row in pq.read_table(part).to_pylist():
                 handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
-def write_csv(parts: Sequence[Path], destination: Path) -> None:
-    schema = flat_schema(unified_schema(parts))
+def write_csv(parts: Sequence[Path], destination: Path, predictions: PredictionColumns) -> None:
+    schema = flat_schema(unified_schema(parts, predictions))
     with pa_csv.CSVWriter(destination, schema) as writer:
         for part in parts:
             writer.write_table(aligned(pq.read_table(part), schema))
 
 
-def write_parquet(parts: Sequence[Path], destination: Path) -> None:
-    schema = unified_schema(parts)
+def write_parquet(parts: Sequence[Path], destination: Path, predictions: PredictionColumns) -> None:
+    schema = unified_schema(parts, predictions)
     with pq.ParquetWriter(destination, schema) as writer:
         for part in parts:
             writer.write_table(aligned(pq.read_table(part), schema))
 
 
-WRITERS: dict[FileFormat, Callable[[Sequence[Path], Path], None]] = {
+WRITERS: dict[FileFormat, Callable[[Sequence[Path], Path, PredictionColumns], None]] = {
     FileFormat.JSONL: write_jsonl,
     FileFormat.CSV: write_csv,
     FileFormat.PARQUET: write_parquet,
 }
 
 
-def join_parts(parts: Sequence[Path], fmt: FileFormat, destination: Path) -> None:
+def join_parts(parts: Sequence[Path], fmt: FileFormat, destination: Path, predictions: PredictionColumns) -> None:
     with atomic_file(destination) as temporary:
-        WRITERS[fmt](parts, temporary)
+        WRITERS[fmt](parts, temporary, predictions)
 
 
 def join_text_parts(parts: Sequence[Path], destination: Path) -> None:

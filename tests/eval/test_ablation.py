@@ -1,41 +1,30 @@
-import copy
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from sklearn.metrics import f1_score
 
 import eval.ablation as ablation
 from eval.ablation import AblationConfig, mean_spread, write
-from models.checkpoint import ModelCard, save_model
 from models.encoding import LongTextStrategy
-from models.labels import LABEL2ID
+from models.labels import STANCES, UNRELATED
+from models.metrics import fnc_relative_score
 from models.predictor import StancePredictor
 from training.config import TrainConfig
 from training.data import load_corpus
 
-DISPUTING = LABEL2ID["disputing"]
 STEPS = {
-    "Emergent only": ["--sources", "emergent"],
-    "+ FNC-1 and ARC related pairs (default recipe)": [],
+    "Emergent only, three stances": ["--sources", "emergent", "--relevance", "false"],
+    "+ unrelated pairs (default recipe)": [],
 }
 SEED = 7
 # <step, lower-cased, non-alphanumerics as '_', outer '_' stripped, first 40 characters>_s<seed>
 FOLDERS = {
-    "Emergent only": "emergent_only_s7",
-    "+ FNC-1 and ARC related pairs (default recipe)": "fnc_1_and_arc_related_pairs__default_rec_s7",
+    "Emergent only, three stances": "emergent_only__three_stances_s7",
+    "+ unrelated pairs (default recipe)": "unrelated_pairs__default_recipe_s7",
 }
-COLUMNS = [
-    "emergent_test acc",
-    "emergent_test macro-F1",
-    "emergent_test disputing F1",
-    "fnc1_test acc",
-    "fnc1_test macro-F1",
-    "fnc1_test disputing F1",
-    "fnc1_test macro-F1, plain truncation",
-]
 
 
 # --- mean_spread and write ----------------------------------------------------------------------
@@ -73,42 +62,40 @@ def test_write_renders_markdown_and_json(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def step_models(tiny_model, tokenizer, saved_model_dir, tmp_path_factory) -> dict[str, Path]:
-    """A saved model per step, in folders named as the ablation names them; the two predict differently."""
+def step_models(saved_three_label_model_dir, saved_model_dir, tmp_path_factory) -> dict[str, Path]:
+    """A saved model per step, in folders named as the ablation names them: three labels, then four."""
     models_dir = tmp_path_factory.mktemp("ablation-models")
-    first, second = (models_dir / FOLDERS[step] for step in STEPS)
-    shutil.copytree(saved_model_dir, first)
-    other = copy.deepcopy(tiny_model)
-    with torch.no_grad():
-        other.classifier.weight.copy_(other.classifier.weight.flip(0))
-        other.classifier.bias.copy_(other.classifier.bias.flip(0))
-    card = ModelCard(base_model="tiny-bert", recipe="test", temperature=1.0, max_length=128)
-    save_model(other, tokenizer, second, card)
-    return dict(zip(STEPS, (first, second), strict=True))
+    for step, source in zip(STEPS, (saved_three_label_model_dir, saved_model_dir), strict=True):
+        shutil.copytree(source, models_dir / FOLDERS[step])
+    return {step: models_dir / FOLDERS[step] for step in STEPS}
 
 
 def expected_figures(model_dir: Path, corpus) -> dict[str, float]:
-    """The figures of one model, computed here without eval.evaluate."""
+    """The figures of one model, computed here with sklearn rather than eval's own code."""
     predictor = StancePredictor.from_dir(model_dir, num_threads=1)
+
+    def figures_of(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+        present = [label for label in (*STANCES, UNRELATED) if label in set(y_true)]
+        f1 = f1_score(y_true, y_pred, labels=present, average=None, zero_division=0)
+        row = {f"{name} acc": float(np.mean(y_true == y_pred)), f"{name} macro-F1": float(np.mean(f1))}
+        return row | {f"{name} {label} F1": float(v) for label, v in zip(present, f1, strict=True)}
+
     figures = {}
     for name in ("emergent_test", "fnc1_test"):
         dataset = getattr(corpus, name)
         y_true = np.asarray(dataset["label"])
-        y_pred = predictor.probabilities(dataset["claim"], dataset["text"]).argmax(axis=1)
-        f1 = [f1_of(y_true, y_pred, label) for label in range(3)]
-        figures |= {f"{name} acc": float(np.mean(y_true == y_pred)), f"{name} macro-F1": float(np.mean(f1))}
-        figures[f"{name} disputing F1"] = f1[DISPUTING]
+        y_pred = np.asarray(predictor.score(dataset["claim"], dataset["text"]).predicted_labels)
+        figures |= figures_of(name, y_true, y_pred)
+        if name == "fnc1_test":
+            figures["fnc1_test relative score"] = fnc_relative_score(y_true, y_pred)
+            related = y_true != UNRELATED
+            figures |= figures_of("fnc1_test_related", y_true[related], y_pred[related])
     predictor.long_text = LongTextStrategy.TRUNCATE
     y_true = np.asarray(corpus.fnc1_test["label"])
-    y_pred = predictor.probabilities(corpus.fnc1_test["claim"], corpus.fnc1_test["text"]).argmax(axis=1)
-    figures["fnc1_test macro-F1, plain truncation"] = float(np.mean([f1_of(y_true, y_pred, k) for k in range(3)]))
-    return figures
-
-
-def f1_of(y_true: np.ndarray, y_pred: np.ndarray, label: int) -> float:
-    hits = np.sum((y_true == label) & (y_pred == label))
-    guessed, actual = np.sum(y_pred == label), np.sum(y_true == label)
-    return 0.0 if hits == 0 else float(2 * hits / (guessed + actual))
+    y_pred = np.asarray(predictor.score(corpus.fnc1_test["claim"], corpus.fnc1_test["text"]).predicted_labels)
+    related = y_true != UNRELATED
+    truncated = figures_of("x", y_true[related], y_pred[related])["x macro-F1"]
+    return figures | {"fnc1_test_related macro-F1, plain truncation": truncated}
 
 
 def never_train(config):
@@ -127,26 +114,28 @@ def test_run_reuses_saved_models_instead_of_training(step_models, synthetic_corp
     corpus = load_corpus(synthetic_corpus.path)
     assert list(results) == list(STEPS)
     for step, model_dir in step_models.items():
-        assert list(results[step]) == COLUMNS
         expected = expected_figures(model_dir, corpus)
-        for column in COLUMNS:
-            assert results[step][column] == [pytest.approx(expected[column])], (step, column)
-    # The two steps' models differ, and so do their figures: each step read its own folder.
-    assert results["Emergent only"] != results["+ FNC-1 and ARC related pairs (default recipe)"]
+        assert set(results[step]) == set(expected), step
+        for column, value in expected.items():
+            assert results[step][column] == [pytest.approx(value)], (step, column)
+    # Each step read its own folder: the three-label model never calls a pair unrelated.
+    first, second = (results[step] for step in STEPS)
+    assert first["fnc1_test unrelated F1"] == [0.0] and first != second
 
     assert json.loads((tmp_path / "ablation.json").read_text()) == {"seeds": [SEED], "results": results}
     lines = (tmp_path / "ablation.md").read_text().splitlines()
     assert lines[0] == f"Mean ± sample standard deviation over seeds {SEED}."
-    assert lines[2] == "| step | " + " | ".join(COLUMNS) + " |"
+    columns = list(dict.fromkeys(c for figures in results.values() for c in figures))
+    assert lines[2] == "| step | " + " | ".join(columns) + " |"
     assert len(lines) == 4 + len(STEPS)
     for line, (step, figures) in zip(lines[4:], results.items(), strict=True):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        assert cells == [step] + [f"{figures[c][0]:.3f} ± 0.000" for c in COLUMNS]
+        assert cells == [step] + [f"{figures[c][0]:.3f} ± 0.000" if c in figures else "–" for c in columns]
 
 
 def test_run_trains_only_the_missing_models(step_models, saved_model_dir, synthetic_corpus, tmp_path, monkeypatch):
     models_dir = tmp_path / "models"
-    second = "+ FNC-1 and ARC related pairs (default recipe)"
+    second = "+ unrelated pairs (default recipe)"
     shutil.copytree(step_models[second], models_dir / FOLDERS[second])
     trained: list[TrainConfig] = []
 
@@ -166,11 +155,21 @@ def test_run_trains_only_the_missing_models(step_models, saved_model_dir, synthe
 
     assert len(trained) == 1
     (train_config,) = trained
-    assert train_config.output_dir == str(models_dir / FOLDERS["Emergent only"])
+    first = "Emergent only, three stances"
+    assert train_config.output_dir == str(models_dir / FOLDERS[first])
     assert train_config.source_list == ("emergent",)
+    assert train_config.relevance is False
     assert train_config.seed == SEED
     assert train_config.data_dir == str(synthetic_corpus.path)
     assert train_config.register is False
-    assert (models_dir / FOLDERS["Emergent only"] / "model.safetensors").is_file()
+    assert (models_dir / FOLDERS[first] / "model.safetensors").is_file()
     assert set(results) == set(STEPS)
     assert (tmp_path / "report" / "ablation.md").is_file()
+
+
+def test_write_leaves_a_dash_where_a_step_lacks_a_column(tmp_path, capsys):
+    results = {"three": {"a": [0.5]}, "four": {"a": [0.25], "b": [1.0]}}
+    write(results, AblationConfig(seeds=[1], output_dir=str(tmp_path)))
+    lines = (tmp_path / "ablation.md").read_text().splitlines()
+    assert lines[2] == "| step | a | b |"
+    assert lines[4] == "| three | 0.500 ± 0.000 | – |"

@@ -3,11 +3,20 @@ import pytest
 from datasets import Dataset
 
 import eval.baselines as baselines_module
-from eval.baselines import PUBLISHED_EMERGENT, MajorityBaseline, TfidfBaseline
-from eval.metrics import macro_f1
-from models.labels import LABEL2ID
+from eval.baselines import (
+    PUBLISHED_EMERGENT,
+    PUBLISHED_FNC1,
+    EmbeddingRelevance,
+    MajorityBaseline,
+    TfidfBaseline,
+    TfidfRelevance,
+    TwoStageBaseline,
+    best_threshold,
+)
+from models.labels import STANCES, UNRELATED
+from models.metrics import macro_f1
 
-ASSERTING, DISPUTING, REPORTING = LABEL2ID["asserting"], LABEL2ID["disputing"], LABEL2ID["reporting"]
+ASSERTING, DISPUTING, REPORTING = STANCES
 
 SUBJECTS = (
     "a meteorite crashed near the airport",
@@ -54,7 +63,7 @@ def splits():
     return train, validation, test
 
 
-def labelled(labels: list[int]) -> Dataset:
+def labelled(labels: list[str]) -> Dataset:
     return Dataset.from_dict({"claim": ["c"] * len(labels), "text": ["t"] * len(labels), "label": labels})
 
 
@@ -89,19 +98,7 @@ def test_tfidf_baseline_learns_the_cue_words_and_beats_the_majority_baseline(spl
     assert len(predictions) == len(test)
     tfidf_accuracy = float(np.mean(predictions == y_true))
     assert tfidf_accuracy >= 0.9 > majority_accuracy
-    assert macro_f1(y_true, predictions) > macro_f1(y_true, majority)
-
-
-def test_tfidf_predict_proba_rows_are_distributions_agreeing_with_predict(splits):
-    train, validation, test = splits
-    tfidf = TfidfBaseline().fit(train, validation, grid=(1.0,))
-    assert tfidf.c == 1.0
-    probabilities = tfidf.predict_proba(test)
-    assert probabilities.shape == (len(test), 3)
-    assert np.all(probabilities >= 0)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-9)
-    # Columns are in label-id order, so the most probable column is the predicted label.
-    assert probabilities.argmax(axis=1).tolist() == tfidf.predict(test).tolist()
+    assert macro_f1(y_true, predictions, STANCES) > macro_f1(y_true, majority, STANCES)
 
 
 def test_tfidf_picks_the_c_with_the_best_validation_macro_f1(splits, monkeypatch):
@@ -109,7 +106,7 @@ def test_tfidf_picks_the_c_with_the_best_validation_macro_f1(splits, monkeypatch
     validation_f1 = iter([0.2, 0.9, 0.5, 0.1])
     seen_labels = []
 
-    def fake_macro_f1(y_true, y_pred):
+    def fake_macro_f1(y_true, y_pred, labels):
         seen_labels.append(list(y_true))
         return next(validation_f1)
 
@@ -124,3 +121,58 @@ def test_published_emergent_figures():
     assert PUBLISHED_EMERGENT.accuracy == 0.7328
     assert PUBLISHED_EMERGENT.macro_f1 == pytest.approx(0.723)
     assert "Ferreira" in PUBLISHED_EMERGENT.system
+
+
+def with_unrelated(dataset: Dataset, other_subjects) -> Dataset:
+    """The pairs, and as many again with each claim beside a text about another subject."""
+    rows = dataset.to_dict()
+    for k, claim in enumerate(list(dataset["claim"])):
+        rows["claim"].append(claim)
+        rows["text"].append(f"{other_subjects[k % len(other_subjects)].capitalize()}, a reader wrote on day {k}.")
+        rows["label"].append(UNRELATED)
+    return Dataset.from_dict(rows)
+
+
+def test_best_threshold_separates_related_from_unrelated():
+    similarity = np.array([0.9, 0.8, 0.7, 0.2, 0.1, 0.05])
+    related = np.array([True, True, True, False, False, False])
+    threshold = best_threshold(similarity, related)
+    assert 0.2 < threshold <= 0.7
+    assert ((similarity >= threshold) == related).all()
+
+
+def test_tfidf_relevance_and_the_two_stage_baseline_tell_unrelated_texts(splits):
+    train, validation, test = splits
+    train, validation = with_unrelated(train, SUBJECTS[12:]), with_unrelated(validation, SUBJECTS[:9])
+    test = with_unrelated(test, SUBJECTS[9:12])
+    relevance = TfidfRelevance(train).fit(validation)
+    similarity = relevance.similarity(test)
+    truth = np.asarray(test["label"]) != UNRELATED
+    assert similarity[truth].mean() > similarity[~truth].mean()
+    assert np.mean(relevance.related(test) == truth) >= 0.9
+    related = lambda d: d.filter(lambda row: row["label"] != UNRELATED)  # noqa: E731
+    stance = TfidfBaseline().fit(related(train), related(validation), grid=(1.0,))
+    predictions = TwoStageBaseline(relevance, stance).predict(test)
+    assert set(predictions) <= {*STANCES, UNRELATED}
+    assert np.mean(predictions == np.asarray(test["label"])) >= 0.8
+
+
+def test_embedding_relevance_is_the_cosine_of_mean_pooled_embeddings(tiny_base_model_dir):
+    relevance = EmbeddingRelevance(str(tiny_base_model_dir), max_length=32, batch_size=2)
+    pairs = Dataset.from_dict(
+        {
+            "claim": ["A meteorite crashed near the airport", "A singer bought an island", "Same words"],
+            "text": ["A meteorite crashed near the airport", "The council will ban bicycles", "Same words"],
+            "label": ["asserting", UNRELATED, "asserting"],
+        }
+    )
+    similarity = relevance.similarity(pairs)
+    np.testing.assert_allclose(similarity[[0, 2]], 1.0, atol=1e-5)
+    assert -1.0 <= similarity[1] < 0.999
+    embedded = relevance.embed(["short", "a much longer text than the other one", "short"])
+    np.testing.assert_allclose(np.linalg.norm(embedded, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(embedded[0], embedded[2], atol=1e-6)
+
+
+def test_published_fnc1_scores_are_the_competition_tests():
+    assert [p.relative_score for p in PUBLISHED_FNC1] == ["82.02", "81.97", "81.72", "90.0–90.7"]

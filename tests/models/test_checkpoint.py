@@ -6,18 +6,16 @@ import torch
 
 from models.checkpoint import (
     CARD_FILE,
-    MAX_LENGTH_KEY,
-    TEMPERATURE_KEY,
     TRAINING_INFO_FILE,
-    ModelCard,
     ModelLoadError,
+    TrainingRecord,
     load_model,
     model_settings,
     new_classifier,
     save_model,
 )
-from models.labels import LABELS
-from models.model_config import ModelSettings
+from models.labels import LABELS, STANCES
+from models.model_config import CONFIG_NAMESPACE, InferenceSettings, ModelSettings
 from models.settings import MAX_LENGTH
 
 
@@ -27,37 +25,39 @@ def test_saved_folder_has_safetensors_tokenizer_card_and_info(saved_model_dir):
     assert "pytorch_model.bin" not in names
     assert {"config.json", "tokenizer.json", CARD_FILE, TRAINING_INFO_FILE} <= names
     config = json.loads((saved_model_dir / "config.json").read_text())
-    assert config[TEMPERATURE_KEY] == 1.5
-    assert config[MAX_LENGTH_KEY] == 128
+    assert config[CONFIG_NAMESPACE] == {"max_length": 128, "temperature": 1.5}
     info = json.loads((saved_model_dir / TRAINING_INFO_FILE).read_text())
     assert info["temperature"] == 1.5
     assert info["training_data"] == {"emergent": 10, "fnc1": 5}
 
 
-def test_model_card_states_labels_temperature_and_data(saved_model_dir):
+def test_model_card_states_the_models_own_labels_temperature_and_data(saved_model_dir, saved_three_label_model_dir):
     card = (saved_model_dir / CARD_FILE).read_text()
     assert card.startswith("---\n")
     assert "base_model: tiny-bert" in card
-    assert "asserting, disputing, reporting" in card
+    assert "asserting, disputing, reporting, unrelated" in card
+    assert "`unrelated` means the text is not about the claim" in card
     assert "1.5000" in card
-    assert f"`{TEMPERATURE_KEY}` in config.json" in card
+    assert f"`{CONFIG_NAMESPACE}.temperature` in config.json" in card
     assert "| emergent | 10 |" in card
     assert "| macro_f1 | 0.2500 |" in card
+    three = (saved_three_label_model_dir / CARD_FILE).read_text()
+    assert "its outputs: asserting, disputing, reporting." in three
+    assert "cannot say that a text is not about the claim" in three
 
 
 def test_load_model_round_trips_weights_and_settings(saved_model_dir, tiny_model):
     model, tokenizer = load_model(saved_model_dir)
     assert not model.training
-    assert model_settings(model) == ModelSettings(max_length=128, temperature=1.5)
-    assert tuple(model.config.id2label[i] for i in range(3)) == LABELS
+    assert model_settings(model) == ModelSettings(LABELS, InferenceSettings(max_length=128, temperature=1.5))
     loaded = model.state_dict()
     for name, tensor in tiny_model.state_dict().items():
         assert torch.equal(loaded[name], tensor), name
     assert tokenizer("a claim", "a text")["input_ids"][0] == tokenizer.cls_token_id
 
 
-def test_defaults_when_config_has_no_temperature_or_max_length(tiny_model):
-    assert model_settings(tiny_model) == ModelSettings(max_length=MAX_LENGTH, temperature=1.0)
+def test_defaults_when_config_has_no_settings(tiny_model):
+    assert model_settings(tiny_model) == ModelSettings(LABELS, InferenceSettings(MAX_LENGTH, 1.0))
 
 
 def test_load_refuses_missing_folder(tmp_path):
@@ -73,13 +73,13 @@ def test_load_refuses_pickle_weights(tiny_model, tokenizer, tmp_path):
         load_model(tmp_path)
 
 
-def test_load_refuses_other_labels(tiny_model, tokenizer, tmp_path):
-    other = copy.deepcopy(tiny_model)
+def test_load_refuses_other_labels(tiny_three_label_model, tokenizer, tmp_path):
+    other = copy.deepcopy(tiny_three_label_model)
     other.config.id2label = {0: "positive", 1: "negative", 2: "neutral"}
     other.config.label2id = {"positive": 0, "negative": 1, "neutral": 2}
-    card = ModelCard(base_model="x", recipe="x", temperature=1.0, max_length=128)
-    save_model(other, tokenizer, tmp_path, card)
-    with pytest.raises(ModelLoadError, match="labels"):
+    other.save_pretrained(tmp_path, safe_serialization=True)
+    tokenizer.save_pretrained(tmp_path)
+    with pytest.raises(ModelLoadError, match="are not claimstance labels"):
         load_model(tmp_path)
 
 
@@ -93,23 +93,24 @@ def test_load_refuses_broken_config(saved_model_dir, tmp_path):
         load_model(broken)
 
 
-def test_new_classifier_has_three_outputs_and_our_labels(tiny_base_model_dir):
-    model = new_classifier(str(tiny_base_model_dir))
-    assert model.config.num_labels == 3
-    assert model.config.id2label == {0: "asserting", 1: "disputing", 2: "reporting"}
-    assert model.config.label2id == {"asserting": 0, "disputing": 1, "reporting": 2}
-    assert model.classifier.out_features == 3
+@pytest.mark.parametrize("labels", [STANCES, LABELS])
+def test_new_classifier_has_one_output_per_label_and_the_label_maps(tiny_base_model_dir, labels):
+    model = new_classifier(str(tiny_base_model_dir), labels)
+    assert model.config.num_labels == len(labels)
+    assert model.config.id2label == dict(enumerate(labels))
+    assert model.config.label2id == {label: i for i, label in enumerate(labels)}
+    assert model.classifier.out_features == len(labels)
 
 
 def test_saved_settings_survive_a_reload_and_a_second_save(tiny_model, tokenizer, tmp_path):
-    """Temperature and window are stored under our own keys: transformers 5 drops `temperature`/`max_length`."""
+    """Temperature and window are kept under our namespace: transformers 5 drops `temperature`/`max_length`."""
     model = copy.deepcopy(tiny_model)
-    card = ModelCard(base_model="x", recipe="x", temperature=0.75, max_length=64)
-    save_model(model, tokenizer, tmp_path / "first", card)
+    record = TrainingRecord(base_model="x", recipe="x", temperature=0.75, max_length=64)
+    save_model(model, tokenizer, tmp_path / "first", record)
     loaded, loaded_tokenizer = load_model(tmp_path / "first")
-    assert model_settings(loaded) == ModelSettings(max_length=64, temperature=0.75)
+    assert model_settings(loaded).inference == InferenceSettings(max_length=64, temperature=0.75)
     # A loaded model can be saved again (e.g. re-exported) and keeps its settings.
-    card.temperature = 2.0
-    save_model(loaded, loaded_tokenizer, tmp_path / "second", card)
+    record.temperature = 2.0
+    save_model(loaded, loaded_tokenizer, tmp_path / "second", record)
     again, _ = load_model(tmp_path / "second")
-    assert model_settings(again) == ModelSettings(max_length=64, temperature=2.0)
+    assert model_settings(again).inference == InferenceSettings(max_length=64, temperature=2.0)

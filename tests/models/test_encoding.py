@@ -2,10 +2,9 @@ import pytest
 
 from models.encoding import (
     MIN_TEXT_TOKENS,
+    ClaimLimit,
     ClaimTooLongError,
     LongTextStrategy,
-    claim_token_counts,
-    claim_token_limit,
     encode_pairs,
     fit_texts,
 )
@@ -22,7 +21,16 @@ def claim_of(n_tokens: int) -> str:
 
 
 def test_claim_token_counts_exclude_special_tokens(tokenizer):
-    assert claim_token_counts(tokenizer, [claim_of(5), claim_of(12)]) == [5, 12]
+    assert ClaimLimit(tokenizer, 256).token_counts([claim_of(5), claim_of(12)]) == [5, 12]
+
+
+def test_claim_limit_names_each_claim_over_it_with_its_field(tokenizer):
+    limit = ClaimLimit(tokenizer, 256)
+    assert limit.tokens == MAX_CLAIM_TOKENS
+    errors = limit.errors([claim_of(3), claim_of(MAX_CLAIM_TOKENS + 2), claim_of(MAX_CLAIM_TOKENS)], "headline")
+    assert list(errors) == [1]
+    assert str(errors[1]) == f"headline: {MAX_CLAIM_TOKENS + 2} tokens, over the limit of {MAX_CLAIM_TOKENS} tokens"
+    assert limit.errors([]) == {}
 
 
 def test_claim_over_the_limit_is_refused_not_cut(tokenizer):
@@ -82,7 +90,7 @@ def test_encode_pairs_puts_the_claim_first_and_truncates_only_the_text(tokenizer
 
 
 def test_a_short_window_lowers_the_claim_limit_so_the_text_keeps_room(tokenizer):
-    limit = claim_token_limit(tokenizer, 64)
+    limit = ClaimLimit(tokenizer, 64).tokens
     assert limit == 64 - tokenizer.num_special_tokens_to_add(pair=True) - MIN_TEXT_TOKENS
     with pytest.raises(ClaimTooLongError) as error:
         fit_texts(tokenizer, [claim_of(limit + 1)], ["a text."], 64)

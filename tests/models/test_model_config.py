@@ -3,10 +3,11 @@ import shutil
 
 import pytest
 
+from models.labels import LABELS, STANCES
 from models.model_config import (
     CONFIG_FILE,
-    MAX_LENGTH_KEY,
-    TEMPERATURE_KEY,
+    CONFIG_NAMESPACE,
+    InferenceSettings,
     ModelLoadError,
     ModelSettings,
     load_tokenizer,
@@ -14,14 +15,34 @@ from models.model_config import (
 )
 from models.settings import MAX_LENGTH
 
+FOUR = {"id2label": {"0": "asserting", "1": "disputing", "2": "reporting", "3": "unrelated"}}
 
-def test_settings_come_from_config_json(saved_model_dir):
-    assert read_model_settings(saved_model_dir) == ModelSettings(max_length=128, temperature=1.5)
+
+def test_labels_and_settings_come_from_config_json(saved_model_dir, saved_three_label_model_dir):
+    assert read_model_settings(saved_model_dir) == ModelSettings(LABELS, InferenceSettings(128, 1.5))
+    assert read_model_settings(saved_three_label_model_dir) == ModelSettings(STANCES, InferenceSettings(128, 1.5))
+    config = json.loads((saved_model_dir / CONFIG_FILE).read_text())
+    assert config[CONFIG_NAMESPACE] == {"max_length": 128, "temperature": 1.5}
+
+
+def test_relevance_is_known_only_to_a_model_with_the_unrelated_label():
+    assert ModelSettings(LABELS).has_relevance
+    assert not ModelSettings(STANCES).has_relevance
 
 
 def test_settings_default_when_the_keys_are_absent():
-    assert ModelSettings.from_config({}) == ModelSettings(max_length=MAX_LENGTH, temperature=1.0)
-    assert ModelSettings.from_config({MAX_LENGTH_KEY: 64, TEMPERATURE_KEY: 2}) == ModelSettings(64, 2.0)
+    assert ModelSettings.from_config(FOUR).inference == InferenceSettings(MAX_LENGTH, 1.0)
+
+
+def test_a_model_saved_before_the_namespace_keeps_its_settings():
+    legacy = {"id2label": {"0": "asserting", "1": "disputing", "2": "reporting"}}
+    settings = ModelSettings.from_config(legacy | {"stance_max_length": 64, "stance_temperature": 2})
+    assert settings == ModelSettings(STANCES, InferenceSettings(64, 2.0))
+
+
+def test_the_models_own_label_order_is_kept():
+    settings = ModelSettings.from_config({"id2label": {"0": "unrelated", "1": "reporting", "2": "asserting"}})
+    assert settings.labels == ("unrelated", "reporting", "asserting")
 
 
 def test_missing_config_is_a_model_load_error(tmp_path):
@@ -29,13 +50,23 @@ def test_missing_config_is_a_model_load_error(tmp_path):
         read_model_settings(tmp_path)
 
 
-def test_other_labels_are_refused(saved_model_dir, tmp_path):
+@pytest.mark.parametrize(
+    "id2label",
+    [
+        {"0": "agree", "1": "disagree", "2": "discuss"},
+        {"0": "LABEL_0", "1": "LABEL_1"},
+        {"0": "asserting", "1": "asserting"},
+        {"0": "asserting"},
+        {},
+    ],
+)
+def test_labels_that_are_not_claimstances_are_refused(saved_model_dir, tmp_path, id2label):
     model_dir = tmp_path / "model"
     shutil.copytree(saved_model_dir, model_dir)
     config = json.loads((model_dir / CONFIG_FILE).read_text())
-    config["id2label"] = {"0": "agree", "1": "disagree", "2": "discuss"}
+    config["id2label"] = id2label
     (model_dir / CONFIG_FILE).write_text(json.dumps(config))
-    with pytest.raises(ModelLoadError, match="labels"):
+    with pytest.raises(ModelLoadError, match="are not claimstance labels"):
         read_model_settings(model_dir)
 
 

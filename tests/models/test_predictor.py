@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.labels import LABELS
-from models.predictor import Prediction, StancePredictor, softmax
+from models.labels import LABELS, STANCES
+from models.predictor import StancePredictor, softmax
+from models.result import ScoredPairs, StanceResult
 
 CLAIM = "A meteorite crashed near the airport in Managua"
 FILLER = " ".join(f"Farmers in the valley planted barley during week {i} of the season." for i in range(60))
@@ -21,7 +22,7 @@ def predictor(tiny_model, tokenizer):
     return StancePredictor.from_model(tiny_model, tokenizer, batch_size=2, num_threads=1)
 
 
-def scores_of(predictions: list[Prediction]) -> np.ndarray:
+def scores_of(predictions: list[StanceResult]) -> np.ndarray:
     return np.array([[p.scores[label] for label in LABELS] for p in predictions])
 
 
@@ -35,14 +36,30 @@ def test_softmax_rows_sum_to_one_and_temperature_flattens():
     assert np.isfinite(p1[1]).all()
 
 
-def test_probabilities_sum_to_one_and_label_is_the_argmax(predictor):
+def test_probabilities_sum_to_one_and_relevance_is_one_minus_unrelated(predictor):
     predictions = predictor.predict(PAIRS)
     assert len(predictions) == len(PAIRS)
     scores = scores_of(predictions)
     np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-6)
     assert (scores >= 0).all()
-    assert [p.label for p in predictions] == [LABELS[i] for i in scores.argmax(axis=1)]
     assert all(list(p.scores) == list(LABELS) for p in predictions)
+    for p in predictions:
+        assert 0.0 <= p.relevance <= 1.0
+        assert p.relevance == pytest.approx(1 - p.scores["unrelated"])
+        assert (p.label == "unrelated") == (p.relevance < 0.5)
+    assert predictor.labels == LABELS
+
+
+def test_a_three_label_model_answers_with_its_own_labels_and_no_relevance(tiny_three_label_model, tokenizer):
+    predictor = StancePredictor.from_model(tiny_three_label_model, tokenizer, num_threads=1)
+    predictions = predictor.predict(PAIRS)
+    assert predictor.labels == STANCES
+    assert all(list(p.scores) == list(STANCES) and p.relevance is None for p in predictions)
+    assert [p.label for p in predictions] == [STANCES[i] for i in scores_of_labels(predictions, STANCES).argmax(1)]
+
+
+def scores_of_labels(predictions: list[StanceResult], labels: tuple[str, ...]) -> np.ndarray:
+    return np.array([[p.scores[label] for label in labels] for p in predictions])
 
 
 def test_outputs_follow_input_order(predictor):
@@ -64,7 +81,7 @@ def test_batch_size_does_not_change_results(tiny_model, tokenizer, predictor):
     one_batch = StancePredictor.from_model(tiny_model, tokenizer, batch_size=64, num_threads=1)
     claims, texts = zip(*PAIRS, strict=True)
     np.testing.assert_allclose(
-        one_batch.probabilities(claims, texts), predictor.probabilities(claims, texts), atol=1e-5
+        one_batch.score(claims, texts).probabilities, predictor.score(claims, texts).probabilities, atol=1e-5
     )
 
 
@@ -94,7 +111,25 @@ def test_logits_are_uncalibrated_and_probabilities_calibrated(saved_model_dir):
     predictor = StancePredictor.from_dir(saved_model_dir, num_threads=1)
     claims, texts = zip(*PAIRS, strict=True)
     logits, reduced = predictor.logits(claims, texts)
-    assert logits.shape == (len(PAIRS), 3)
+    assert logits.shape == (len(PAIRS), len(LABELS))
     assert reduced == [False, False, True, False, False]
-    np.testing.assert_allclose(predictor.probabilities(claims, texts), softmax(logits / 1.5), atol=1e-6)
-    assert not np.allclose(predictor.probabilities(claims, texts), softmax(logits), atol=1e-4)
+    scored = predictor.score(claims, texts)
+    assert isinstance(scored, ScoredPairs) and scored.text_reduced == reduced
+    np.testing.assert_allclose(scored.probabilities, softmax(logits / 1.5), atol=1e-6)
+    assert not np.allclose(scored.probabilities, softmax(logits), atol=1e-4)
+
+
+def test_a_model_with_its_labels_in_another_order_is_read_in_that_order(tokenizer, tmp_path):
+    from tests.conftest import new_tiny_model, save_tiny
+
+    order = tuple(reversed(LABELS))  # unrelated first
+    model_dir = save_tiny(new_tiny_model(tokenizer, order), tokenizer, tmp_path / "model")
+    predictor = StancePredictor.from_dir(model_dir, num_threads=1)
+    assert predictor.labels == order
+    predictions = predictor.predict(PAIRS)
+    scored = predictor.score(*zip(*PAIRS, strict=True))
+    for p, row in zip(predictions, scored.probabilities, strict=True):
+        assert list(p.scores) == list(order)
+        assert p.scores["unrelated"] == pytest.approx(row[0])  # the model's first output is its `unrelated`
+        assert p.relevance == pytest.approx(1 - row[0])
+        assert (p.label == "unrelated") == (p.relevance < 0.5)

@@ -7,7 +7,7 @@ import pytest
 
 from models.model_config import ModelLoadError
 from models.onnx_backend import OnnxBackend
-from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime, load_backend, preferred_runtime
+from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime, cpu_has_bf16, cpu_info, load_backend, preferred_runtime
 
 
 @pytest.fixture
@@ -69,3 +69,23 @@ def test_the_onnx_serving_path_never_imports_torch(model_dir, tiny_model, tokeni
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+CPUINFO = """processor\t: 0
+model name\t: Example CPU @ 2.10GHz
+flags\t\t: fpu sse2 avx2 avx512f avx512_vnni avx512_bf16
+
+processor\t: 1
+model name\t: Example CPU @ 2.10GHz
+flags\t\t: fpu sse2 avx2 avx512f avx512_vnni avx512_bf16
+"""
+
+
+def test_cpu_name_and_flags_come_from_cpuinfo(tmp_path):
+    (tmp_path / "cpuinfo").write_text(CPUINFO)
+    name, flags = cpu_info(tmp_path / "cpuinfo")
+    assert name == "Example CPU @ 2.10GHz"
+    assert {"avx2", "avx512_vnni", "avx512_bf16"} <= flags
+    assert cpu_has_bf16(tmp_path / "cpuinfo")
+    (tmp_path / "old").write_text("model name : Old CPU\nflags : fpu sse2 avx2\n")
+    assert not cpu_has_bf16(tmp_path / "old")

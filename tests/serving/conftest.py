@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.server_process import ServerProcess
-from eval.server_process import start_server as start_server_process
+from eval.speed.server_process import ServerProcess
+from eval.speed.server_process import start_server as start_server_process
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_LIMITS = {

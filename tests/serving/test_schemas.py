@@ -1,7 +1,8 @@
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from serving.schemas import EXAMPLE_PAIR, EXAMPLE_RESULT, PairList, StancePair, StanceResult
+from models.labels import LABELS, STANCES
+from serving.schemas import EXAMPLE_PAIR, UNRELATED_PAIR, PairList, StancePair, example_result, result_schema
 from serving.settings import SETTINGS
 
 
@@ -44,6 +45,41 @@ def test_the_list_has_a_size_limit():
         adapter.validate_python([])
 
 
-def test_the_documented_examples_are_valid():
+@pytest.mark.parametrize("labels", [LABELS, STANCES])
+def test_the_documented_examples_are_valid(labels):
     StancePair.model_validate(EXAMPLE_PAIR)
-    StanceResult.model_validate(EXAMPLE_RESULT)
+    TypeAdapter(PairList).validate_python([EXAMPLE_PAIR, UNRELATED_PAIR])
+    schema = result_schema(labels)
+    for pair in (EXAMPLE_PAIR, UNRELATED_PAIR):
+        schema.model_validate(example_result(labels, pair["id"]))
+
+
+def test_the_example_answers_follow_the_answer_rule():
+    """An unrelated text is `unrelated` with low relevance for a four-label model; a three-label model has no
+    relevance and gives the text its likeliest stance."""
+    four = example_result(LABELS, UNRELATED_PAIR["id"])
+    assert four["label"] == "unrelated" and four["relevance"] < 0.5
+    assert example_result(LABELS, EXAMPLE_PAIR["id"])["label"] == "disputing"
+    three = example_result(STANCES, UNRELATED_PAIR["id"])
+    assert three["relevance"] is None and list(three["scores"]) == list(STANCES)
+    assert sum(three["scores"].values()) == pytest.approx(1.0, abs=0.02)
+
+
+def test_the_result_schema_lists_the_models_labels():
+    for labels in (LABELS, STANCES):
+        schema = result_schema(labels).model_json_schema()
+        assert schema["properties"]["label"]["enum"] == list(labels)
+        scores = schema["$defs"]["Scores"]
+        assert list(scores["properties"]) == list(labels) and scores["required"] == list(labels)
+        assert schema["example"]["label"] in labels
+
+
+def test_an_answer_must_have_a_score_per_label_and_relevance_in_range():
+    schema = result_schema(LABELS)
+    good = example_result(LABELS, EXAMPLE_PAIR["id"])
+    with pytest.raises(ValidationError, match="unrelated"):
+        schema.model_validate({**good, "scores": {k: v for k, v in good["scores"].items() if k != "unrelated"}})
+    with pytest.raises(ValidationError, match="relevance"):
+        schema.model_validate({**good, "relevance": 1.5})
+    with pytest.raises(ValidationError, match="label"):
+        result_schema(STANCES).model_validate({**good, "label": "unrelated"})

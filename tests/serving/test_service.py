@@ -13,7 +13,7 @@ import httpx
 import numpy as np
 import pytest
 
-from models.labels import LABELS
+from models.labels import LABELS, STANCES
 from models.predictor import StancePredictor
 from models.runtime import ONNX_FILE, Runtime
 from tests.serving.conftest import REPO, SERVER_LIMITS, start_server
@@ -48,7 +48,22 @@ def test_one_pair_end_to_end(server, served_model, expected):
     assert body["label"] == expected[0].label
     assert list(body["scores"]) == list(LABELS)
     np.testing.assert_allclose([body["scores"][k] for k in LABELS], [expected[0].scores[k] for k in LABELS], atol=1e-5)
+    assert body["relevance"] == pytest.approx(expected[0].relevance, abs=1e-5)
+    assert 0.0 <= body["relevance"] <= 1.0
     assert body["text_reduced"] is False
+
+
+def test_unrelated_answers_follow_relevance_and_match_the_model_over_http(server, served_model):
+    pairs = [(f"Claim number {i} about the harbour", f"Text {i} " + "word " * (i % 40)) for i in range(24)]
+    reference = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1).predict(pairs)
+    unrelated = [i for i, r in enumerate(reference) if r.label == "unrelated"]
+    assert unrelated and len(unrelated) < len(pairs)  # the tiny model says both, so a mix-up would show
+    body = {"pairs": [{"claim": c, "text": t, "id": i} for i, (c, t) in enumerate(pairs)]}
+    answers = [a for chunk in range(0, 24, 4) for a in post(server, "/predict_batch", {
+        "pairs": body["pairs"][chunk : chunk + 4]}).json()]  # fmt: skip
+    assert [a["label"] for a in answers] == [r.label for r in reference]
+    for answer in answers:
+        assert (answer["label"] == "unrelated") == (answer["relevance"] < 0.5)
 
 
 def test_a_text_longer_than_the_window_is_reduced_and_says_so(server, expected):
@@ -157,10 +172,23 @@ def test_liveness_readiness_and_metrics(server):
     assert "bentoml_service_request_duration_seconds" in metrics
 
 
-def test_openapi_documents_both_endpoints_with_examples(server):
+def response_schema(spec: dict) -> dict:
+    schemas = spec["components"]["schemas"]
+    response = spec["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    name = response["$ref"].rsplit("/", 1)[-1] if "$ref" in response else None
+    return schemas[name] if name else response
+
+
+def test_openapi_documents_both_endpoints_with_examples_and_the_models_labels(server):
     spec = httpx.get(f"{server.url}/docs.json").json()
     assert {"/predict", "/predict_batch"} <= set(spec["paths"])
-    assert CLAIM_EXAMPLE_TEXT in json.dumps(spec)
+    text = json.dumps(spec)
+    assert CLAIM_EXAMPLE_TEXT in text
+    result = response_schema(spec)
+    assert result["properties"]["label"]["enum"] == list(LABELS)
+    assert "relevance" in result["properties"]
+    assert result["example"]["label"] == "unrelated"  # the documented answer shows a text off the claim
+    assert '"unrelated": 0.96' in text
 
 
 CLAIM_EXAMPLE_TEXT = "Russia's airstrikes in Syria are targeting the Islamic State group"
@@ -247,3 +275,29 @@ def test_bentoml_build_succeeds_and_the_bento_serves(served_model, tmp_path):
     with start_server(home, tmp_path / "bento.log", SERVER_LIMITS, target="claimstance:latest") as server:
         body = post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).json()
         assert body["model"] == served_model.tag
+
+
+# --- a model trained with the three stances only -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def three_label_server(onnx_three_label_model_dir, tmp_path_factory, model_store_at):
+    from models.registry import register
+
+    home = tmp_path_factory.mktemp("bentoml-home-3")
+    with model_store_at(home / "models"):
+        tag = register(onnx_three_label_model_dir)
+    with start_server(home, tmp_path_factory.mktemp("logs3") / "server.log", SERVER_LIMITS) as running:
+        yield running, tag, onnx_three_label_model_dir
+
+
+def test_a_three_label_model_serves_as_before_with_no_relevance(three_label_server):
+    server, tag, model_dir = three_label_server
+    expected = StancePredictor.from_dir(model_dir, Runtime.ONNX, num_threads=1).predict(PAIRS)
+    answers = post(server, "/predict_batch", {"pairs": [{"claim": c, "text": t} for c, t in PAIRS]}).json()
+    assert [a["label"] for a in answers] == [e.label for e in expected]
+    assert all(list(a["scores"]) == list(STANCES) and a["relevance"] is None for a in answers)
+    assert answers[0]["model"] == tag
+    spec = httpx.get(f"{server.url}/docs.json").json()
+    assert response_schema(spec)["properties"]["label"]["enum"] == list(STANCES)
+    assert '"unrelated"' not in json.dumps(response_schema(spec))

@@ -1,5 +1,6 @@
 import pytest
 
+import training.config as training_config
 from training.config import RECIPES, TrainConfig, parse_config
 
 
@@ -64,3 +65,25 @@ def test_unknown_flag_is_an_error_naming_it():
 def test_output_dir_defaults_to_the_recipe_folder_unless_given(recipe):
     assert parse_config(["--recipe", recipe]).output_dir == f"artifacts/{recipe}"
     assert parse_config(["--recipe", recipe, "--output_dir", "elsewhere"]).output_dir == "elsewhere"
+
+
+@pytest.mark.parametrize(("flag", "has_bf16", "expected"), [("auto", True, True), ("auto", False, False),
+                         ("true", False, True), ("False", True, False)])  # fmt: skip
+def test_bf16_follows_the_cpu_unless_set(monkeypatch, flag, has_bf16, expected):
+    import torch
+
+    monkeypatch.setattr(training_config, "cpu_has_bf16", lambda: has_bf16)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert parse_config(["--bf16", flag]).use_bf16 is expected
+
+
+def test_a_bad_bf16_value_names_the_flag():
+    with pytest.raises(ValueError, match="--bf16 'maybe': use auto, true or false"):
+        assert parse_config(["--bf16", "maybe"]).use_bf16
+
+
+def test_the_labels_follow_relevance():
+    from models.labels import LABELS, STANCES
+
+    assert parse_config([]).labels == LABELS
+    assert parse_config(["--relevance", "false"]).labels == STANCES

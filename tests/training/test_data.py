@@ -3,14 +3,14 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from models.labels import LABEL2ID
+from models.labels import LABELS
 from training.data import (
     COLUMNS,
     DataFileError,
     headline_components,
     link_to_emergent,
     load_corpus,
-    merge,
+    mismatched_pairs,
     read_emergent,
     read_fnc_format,
     split_by_group,
@@ -26,6 +26,7 @@ def assert_no_claim_on_both_sides(train, validation):
     assert len(train) and len(validation)
     assert not set(train["group"]) & set(validation["group"])
     assert not set(train["claim"]) & set(validation["claim"])
+    assert not set(train["text_group"]) & set(validation["text_group"])
 
 
 # --- synthetic corpus ---------------------------------------------------------------------------
@@ -39,7 +40,7 @@ def corpus(synthetic_corpus):
 def test_every_split_has_the_common_columns(corpus):
     for split in (corpus.train_pool, corpus.emergent_test, corpus.fnc1_test):
         assert tuple(split.column_names) == COLUMNS
-        assert set(split["label"]) <= set(LABEL2ID.values())
+        assert set(split["label"]) <= set(LABELS)
 
 
 def test_emergent_split_follows_the_published_test_ids(synthetic_corpus, corpus):
@@ -56,20 +57,25 @@ def test_emergent_split_follows_the_published_test_ids(synthetic_corpus, corpus)
 def test_emergent_labels_are_mapped(synthetic_corpus):
     train, _ = read_emergent(synthetic_corpus.path)
     # Every claim has articles for, against, observing, for.
-    assert Counter(train.label) == {LABEL2ID["asserting"]: 12, LABEL2ID["disputing"]: 6, LABEL2ID["reporting"]: 6}
+    assert Counter(train.label) == {"asserting": 12, "disputing": 6, "reporting": 6}
 
 
-def test_fnc_format_keeps_related_pairs_with_their_bodies(synthetic_corpus):
+def test_fnc_format_keeps_every_pair_with_its_body_and_the_groups_of_both_sides(synthetic_corpus):
     fnc = read_fnc_format(synthetic_corpus.path, ("fnc1/train_stances.csv", "fnc1/train_bodies.csv"), "fnc1")
     stances = pd.read_csv(synthetic_corpus.path / "fnc1/train_stances.csv")
     bodies = pd.read_csv(synthetic_corpus.path / "fnc1/train_bodies.csv").set_index("Body ID")["articleBody"]
-    related = stances[stances.Stance != "unrelated"]
-    assert len(fnc) == len(related)
-    for (headline, body_id, stance), row in zip(related.itertuples(index=False), fnc.itertuples(), strict=True):
+    assert len(fnc) == len(stances)
+    names = {"agree": "asserting", "disagree": "disputing", "discuss": "reporting", "unrelated": "unrelated"}
+    for (headline, body_id, stance), row in zip(stances.itertuples(index=False), fnc.itertuples(), strict=True):
         assert row.claim == headline
         assert row.text == bodies[body_id]
-        assert row.label == {"agree": 0, "disagree": 1, "discuss": 2}[stance]
+        assert row.label == names[stance]
         assert row.source == "fnc1"
+        # A related pair's headline and body are in one component; an unrelated pair's come from two.
+        assert (row.group == row.text_group) == (stance != "unrelated")
+    group_of_headline = dict(zip(fnc.claim, fnc.group, strict=False))
+    for row in fnc[fnc.label == "unrelated"].itertuples():
+        assert row.group == group_of_headline[row.claim]
 
 
 def test_headline_components_join_pairs_sharing_a_headline_or_body():
@@ -94,10 +100,12 @@ def test_headline_shared_by_a_train_and_a_test_claim_links_to_the_test_claim():
             {
                 "claim": [shared.upper(), "Another headline on the same body", "Unknown story"],
                 "group": ["fnc1:0", "fnc1:0", "fnc1:1"],
+                "text_group": ["fnc1:0", "fnc1:0", "fnc1:0"],  # the last is an unrelated pair
             }
         )
         linked = link_to_emergent(fnc, emergent, test_claims={"test"})
         assert linked.group.tolist() == ["test", "test", "fnc1:1"], order
+        assert linked.text_group.tolist() == ["test", "test", "test"], order
 
 
 def test_fnc1_pairs_of_emergent_test_claims_are_held_out(synthetic_corpus, corpus):
@@ -119,13 +127,35 @@ def test_fnc1_pairs_of_emergent_train_claims_are_grouped_under_the_claim(synthet
     assert group_of["River festival 0 breaks record"].startswith("fnc1:")
 
 
-def test_unrelated_pairs_are_dropped(synthetic_corpus, corpus):
-    everything = merge([corpus.train_pool, corpus.emergent_test, corpus.fnc1_test])
+def pairs_of(dataset) -> set[tuple[str, str]]:
+    return set(zip(dataset["claim"], dataset["text"], strict=True))
+
+
+def test_unrelated_pairs_stay_where_both_sides_belong_and_straddling_ones_are_dropped(synthetic_corpus, corpus):
+    unrelated = synthetic_corpus.fnc1_unrelated
+    assert unrelated["test"] in pairs_of(corpus.fnc1_test)
+    assert unrelated["pool"] in pairs_of(corpus.train_pool)
+    everything = pairs_of(corpus.train_pool) | pairs_of(corpus.fnc1_test)
+    assert unrelated["dropped_train_headline"] not in everything
+    assert unrelated["dropped_test_headline"] not in everything
+    assert Counter(corpus.fnc1_test["label"])["unrelated"] == 1
     arc_pool = corpus.train_pool.filter(lambda row: row["source"] == "arc")
-    assert len(arc_pool) == 12
-    fnc = Counter(everything["source"])["fnc1"]
-    stances = pd.read_csv(synthetic_corpus.path / "fnc1/train_stances.csv")
-    assert fnc == (stances.Stance != "unrelated").sum()
+    assert Counter(arc_pool["label"])["unrelated"] == 4
+
+
+def test_mismatched_pairs_join_each_claim_with_texts_of_other_claims(corpus):
+    emergent = corpus.train_pool.filter(lambda row: row["source"] == "emergent")
+    mismatched = mismatched_pairs(emergent, 3, seed=0)
+    claims = set(emergent["group"])
+    assert len(mismatched) == 3 * len(claims)
+    assert set(mismatched["label"]) == {"unrelated"} and set(mismatched["source"]) == {"emergent"}
+    text_group = dict(zip(emergent["text"], emergent["group"], strict=True))
+    claim_of = dict(zip(emergent["group"], emergent["claim"], strict=False))
+    for row in mismatched:
+        assert row["group"] != row["text_group"] == text_group[row["text"]]
+        assert row["claim"] == claim_of[row["group"]]
+    assert mismatched_pairs(emergent, 3, seed=0)["text"] == mismatched["text"]
+    assert len(mismatched_pairs(emergent, 0, seed=0)) == 0
 
 
 def test_sources_choose_what_goes_into_the_pool(synthetic_corpus):
@@ -140,7 +170,10 @@ def test_sources_choose_what_goes_into_the_pool(synthetic_corpus):
 def test_split_by_group_never_puts_a_claim_on_both_sides(corpus, seed):
     train, validation = split_by_group(corpus.train_pool, 0.25, seed)
     assert_no_claim_on_both_sides(train, validation)
-    assert len(train) + len(validation) == len(corpus.train_pool)
+    held = set(validation["group"])
+    pool = zip(corpus.train_pool["group"], corpus.train_pool["text_group"], strict=True)
+    straddling = sum((group in held) != (text_group in held) for group, text_group in pool)
+    assert len(train) + len(validation) == len(corpus.train_pool) - straddling
     # Each source with more than one claim gives some to validation.
     assert set(validation["source"]) == {"emergent", "fnc1", "arc"}
 
@@ -159,6 +192,7 @@ def test_split_by_group_holds_out_whole_groups_only():
             "label": [0, 1, 2] * 4 + [0],
             "source": ["mine"] * 12 + ["single"],
             "group": list("aaabbbcccddd") + ["z"],
+            "text_group": list("aaabbbcccddd") + ["z"],
         }
     )
     train, validation = split_by_group(to_dataset(frame), 0.25, 0)
@@ -182,10 +216,12 @@ def test_real_emergent_test_split_matches_the_readme(real_corpus):
     assert Counter(real_corpus.train_pool["source"])["emergent"] == 2071
 
 
-def test_real_validation_split_shares_no_claim_with_training(real_corpus):
+def test_real_validation_split_shares_no_claim_headline_or_body_with_training(real_corpus):
     train, validation = split_by_group(real_corpus.train_pool, 0.15, 42)
     assert_no_claim_on_both_sides(train, validation)
     assert set(validation["source"]) == {"emergent", "fnc1", "arc"}
+    assert not set(train["text"]) & set(validation.filter(lambda row: row["source"] != "emergent")["text"])
+    assert Counter(validation["label"])["unrelated"] > 300  # both sides held out: about 0.15 squared of them
 
 
 def test_real_fnc1_test_shares_no_headline_or_body_with_training(real_corpus):
@@ -199,6 +235,9 @@ def test_real_fnc1_test_shares_no_headline_or_body_with_training(real_corpus):
     assert not set(fnc_pool.text) & set(fnc1_test.text)
     assert not set(pool.claim.map(_norm)) & set(emergent_test.text.map(_norm))
     assert not set(pool.group) & set(emergent_test.group)
+    assert not set(pool.text_group) & set(emergent_test.group)
+    # FNC-1's unrelated pairs come along where both their headline and their body are held out.
+    assert Counter(fnc1_test.label) == {"reporting": 2213, "unrelated": 1719, "asserting": 724, "disputing": 146}
 
 
 def test_real_fnc1_headlines_of_test_articles_are_all_in_fnc1_test(real_data_dir, real_corpus):

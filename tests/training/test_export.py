@@ -44,8 +44,8 @@ def test_int8_answers_do_not_depend_on_batch_mates(exported_dir, tiny_model, tok
     export_onnx(tiny_model, tokenizer, exported_dir / ONNX_FILE)
     predictor = StancePredictor.from_dir(exported_dir, Runtime.ONNX, num_threads=1)
     assert predictor.runtime is Runtime.ONNX and predictor.batch_size == 1
-    together = predictor.probabilities(CLAIMS, TEXTS)
-    alone = np.vstack([predictor.probabilities([c], [t]) for c, t in zip(CLAIMS, TEXTS, strict=True)])
+    together = predictor.score(CLAIMS, TEXTS).probabilities
+    alone = np.vstack([predictor.score([c], [t]).probabilities for c, t in zip(CLAIMS, TEXTS, strict=True)])
     np.testing.assert_array_equal(together, alone)
     np.testing.assert_allclose(together.sum(axis=1), 1.0, atol=1e-6)
     assert StancePredictor.from_dir(exported_dir, Runtime.TORCH, num_threads=1).batch_size == 64
@@ -58,9 +58,10 @@ def validation_set(n: int = 24):
             {
                 "claim": [CLAIMS[i % 3] for i in range(n)],
                 "text": [f"{TEXTS[i % 3]} {i}" for i in range(n)],
-                "label": rng.integers(0, 3, n),
+                "label": rng.choice(["asserting", "disputing", "reporting", "unrelated"], n),
                 "source": ["emergent" if i % 2 else "fnc1" for i in range(n)],
                 "group": [f"g{i % 3}" for i in range(n)],
+                "text_group": [f"g{i % 3}" for i in range(n)],
             }
         )
     )

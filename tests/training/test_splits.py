@@ -24,14 +24,37 @@ def test_build_splits_merges_user_files_and_splits_by_claim(synthetic_corpus, ti
     assert Counter(train["source"])["mine"] + Counter(validation["source"])["mine"] == 8
 
 
+def test_relevance_adds_unrelated_pairs_and_mismatched_emergent_ones(synthetic_corpus, tiny_base_model_dir, tmp_path):
+    train, validation = build_splits(tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path))
+    for split in (train, validation):
+        by_source = Counter((s, label) for s, label in zip(split["source"], split["label"], strict=True))
+        assert by_source["emergent", "unrelated"] == len({g for g, s in zip(split["group"], split["source"],
+                                                           strict=True) if s == "emergent"})  # fmt: skip
+    without = build_splits(tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path, relevance=False))
+    assert all("unrelated" not in split["label"] for split in without)
+
+
+def test_unrelated_pairs_are_capped_apart_from_related_ones(synthetic_corpus, tiny_base_model_dir, tmp_path):
+    config = tiny_config(
+        synthetic_corpus, tiny_base_model_dir, tmp_path, max_aux_pairs=3, max_unrelated_pairs=1, mismatched_per_claim=0
+    )
+    train, _ = build_splits(config)
+    aux = Counter(label == "unrelated" for s, label in zip(train["source"], train["label"], strict=True)
+                  if s in AUX_SOURCES)  # fmt: skip
+    assert aux == {False: 3, True: 1}
+    assert "unrelated" not in train.filter(lambda row: row["source"] == "emergent")["label"]
+
+
 def test_build_splits_caps_only_aux_validation_pairs_and_sorts_by_length(
     synthetic_corpus, tiny_base_model_dir, tmp_path
 ):
     uncapped = build_splits(tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path))[1]
-    validation = build_splits(tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path, max_validation_pairs=2))[1]
-    sources = Counter(validation["source"])
-    assert sum(sources[s] for s in AUX_SOURCES) == 2
-    assert sources["emergent"] == Counter(uncapped["source"])["emergent"] > 0
+    config = tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path, max_validation_pairs=2)
+    validation = build_splits(config)[1]
+    related_aux = [s for s, label in zip(validation["source"], validation["label"], strict=True)
+                   if s in AUX_SOURCES and label != "unrelated"]  # fmt: skip
+    assert len(related_aux) == 2
+    assert Counter(validation["source"])["emergent"] == Counter(uncapped["source"])["emergent"] > 0
     lengths = [len(c) + len(t) for c, t in zip(validation["claim"], validation["text"], strict=True)]
     assert lengths == sorted(lengths)
 
@@ -48,9 +71,10 @@ def test_subsample_caps_only_the_given_sources():
         {
             "claim": [f"c{i}" for i in range(30)],
             "text": [f"t{i}" for i in range(30)],
-            "label": [i % 3 for i in range(30)],
+            "label": [("asserting", "reporting", "unrelated")[i % 3] for i in range(30)],
             "source": ["emergent"] * 10 + ["fnc1"] * 10 + ["arc"] * 10,
             "group": [f"g{i}" for i in range(30)],
+            "text_group": [f"g{i}" for i in range(30)],
         }
     )
     dataset = to_dataset(frame)
@@ -58,6 +82,10 @@ def test_subsample_caps_only_the_given_sources():
     counts = Counter(capped["source"])
     assert counts["emergent"] == 10
     assert counts["fnc1"] + counts["arc"] == 5
+    only_unrelated = subsample(dataset, 2, seed=0, sources=AUX_SOURCES, unrelated=True)
+    kinds = Counter((s in AUX_SOURCES, label == "unrelated") for s, label in
+                    zip(only_unrelated["source"], only_unrelated["label"], strict=True))  # fmt: skip
+    assert kinds[True, True] == 2 and kinds[True, False] == 13 and kinds[False, False] + kinds[False, True] == 10
     assert capped["claim"] == sorted(capped["claim"], key=lambda c: int(c[1:]))  # original order kept
     assert len(subsample(dataset, 7, seed=0)) == 7
     assert subsample(dataset, 0, seed=0) is dataset
@@ -68,8 +96,20 @@ def test_model_splits_rebuild_the_split_saved_with_the_model(saved_model_dir, sy
 
     model_dir = tmp_path / "model"
     shutil.copytree(saved_model_dir, model_dir)
-    saved = asdict(TrainConfig(data_dir="/nowhere", max_aux_pairs=2, sources="emergent,fnc1"))
+    saved = asdict(TrainConfig(data_dir="/nowhere", max_aux_pairs=2, max_unrelated_pairs=1, sources="emergent,fnc1"))
     (model_dir / TRAINING_INFO_FILE).write_text(json.dumps({"training_config": saved}))
     train, _ = model_splits(model_dir, str(synthetic_corpus.path))
-    sources = Counter(train["source"])
-    assert sources["fnc1"] == 2 and sources["arc"] == 0 and sources["emergent"] > 0
+    related = Counter(s for s, label in zip(train["source"], train["label"], strict=True) if label != "unrelated")
+    assert related["fnc1"] == 2 and related["arc"] == 0 and related["emergent"] > 0
+    assert (
+        Counter(s for s, label in zip(train["source"], train["label"], strict=True) if label == "unrelated")["fnc1"]
+        <= 1
+    )
+
+
+def test_model_splits_of_a_three_label_model_have_no_unrelated_pairs(saved_three_label_model_dir, synthetic_corpus):
+    """Its saved config predates relevance; its labels say what it was trained on."""
+    train, validation = model_splits(saved_three_label_model_dir, str(synthetic_corpus.path))
+    assert "unrelated" not in train["label"] and "unrelated" not in validation["label"]
+    with_relevance, _ = model_splits(saved_three_label_model_dir, str(synthetic_corpus.path), relevance=True)
+    assert "unrelated" in with_relevance["label"]

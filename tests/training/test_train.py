@@ -9,13 +9,14 @@ import torch
 from safetensors.torch import load_file
 
 import training.train as train_module
-from models.checkpoint import MAX_LENGTH_KEY, TEMPERATURE_KEY, TRAINING_INFO_FILE
-from models.labels import LABELS
+from models.checkpoint import TRAINING_INFO_FILE
+from models.labels import LABELS, STANCES
+from models.model_config import CONFIG_NAMESPACE
 from models.predictor import StancePredictor
 from models.registry import find
 from models.settings import MODEL_NAME
 from training.config import TrainConfig
-from training.splits import AUX_SOURCES
+from training.splits import AUX_SOURCES, build_splits
 
 FILLER = " ".join(f"Farmers in the valley planted barley during week {i} of the season." for i in range(40))
 PAIRS = [
@@ -34,7 +35,10 @@ def tiny_config(synthetic_corpus, tiny_base_model_dir, output_dir, **overrides) 
         "base_model": str(tiny_base_model_dir),
         "sources": "emergent,fnc1,arc",
         "max_aux_pairs": 10,
+        "max_unrelated_pairs": 0,
+        "mismatched_per_claim": 1,
         "max_validation_pairs": 0,
+        "max_validation_unrelated": 0,
         "max_length": 64,
         "epochs": 1.0,
         "batch_size": 16,
@@ -48,7 +52,7 @@ def tiny_config(synthetic_corpus, tiny_base_model_dir, output_dir, **overrides) 
 
 
 def probabilities(predictor: StancePredictor) -> np.ndarray:
-    return np.array([[p.scores[label] for label in LABELS] for p in predictor.predict(PAIRS)])
+    return np.array([[p.scores[label] for label in predictor.labels] for p in predictor.predict(PAIRS)])
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +63,9 @@ def trained(synthetic_corpus, tiny_base_model_dir, tmp_path_factory, model_store
     saved = {}
     real_save = train_module.save_model
 
-    def spy(model, tokenizer, out_dir, card):
-        saved.update(model=model, tokenizer=tokenizer, card=card)
-        return real_save(model, tokenizer, out_dir, card)
+    def spy(model, tokenizer, out_dir, record):
+        saved.update(model=model, tokenizer=tokenizer, record=record)
+        return real_save(model, tokenizer, out_dir, record)
 
     with pytest.MonkeyPatch.context() as patch, model_store_at(root / "store") as store:
         patch.setattr(train_module, "save_model", spy)
@@ -79,26 +83,37 @@ def test_training_saves_a_complete_model_folder(trained):
     assert (out / "README.md").is_file()
     assert (out / "tokenizer.json").is_file()
     config = json.loads((out / "config.json").read_text())
-    assert config["id2label"] == {"0": "asserting", "1": "disputing", "2": "reporting"}
+    assert config["id2label"] == {"0": "asserting", "1": "disputing", "2": "reporting", "3": "unrelated"}
     info = json.loads((out / TRAINING_INFO_FILE).read_text())
-    assert config[TEMPERATURE_KEY] == pytest.approx(info["temperature"]) == info["validation_metrics"]["temperature"]
+    settings = config[CONFIG_NAMESPACE]
+    assert settings["temperature"] == pytest.approx(info["temperature"]) == info["validation_metrics"]["temperature"]
     assert info["temperature"] > 0
-    assert config[MAX_LENGTH_KEY] == info["max_length"] == 64
+    assert settings["max_length"] == info["max_length"] == 64
     assert f"{info['temperature']:.4f}" in (out / "README.md").read_text()
 
 
-def test_training_data_respects_the_aux_cap_and_is_recorded(trained):
+def test_training_data_respects_the_caps_and_is_recorded(trained):
     info = json.loads((trained["out"] / TRAINING_INFO_FILE).read_text())
     counts = info["training_data"]
-    assert set(counts) == {"emergent", "fnc1", "arc"}
-    assert sum(counts[s] for s in AUX_SOURCES) == 10
-    assert {"accuracy", "macro_f1", "ece", "ece_uncalibrated"} <= set(info["validation_metrics"])
+    assert {"emergent", "fnc1", "arc"} <= set(counts)
+    related = sum(n for name, n in counts.items() if " " in name and name.split()[0] in AUX_SOURCES and
+                  not name.endswith("unrelated"))  # fmt: skip
+    assert related == 10
+    # FNC-1/ARC unrelated pairs are uncapped here; Emergent gets one mismatched pair per training claim.
+    assert counts.get("fnc1 unrelated", 0) + counts.get("arc unrelated", 0) >= 1
+    train, _ = build_splits(trained["config"])
+    emergent_claims = {g for g, s, label in zip(train["group"], train["source"], train["label"], strict=True)
+                       if s == "emergent" and label != "unrelated"}  # fmt: skip
+    assert counts["emergent unrelated"] == len(emergent_claims) > 0
+    metrics = info["validation_metrics"]
+    assert {"accuracy", "macro_f1", "ece", "ece_uncalibrated", "unrelated_f1", "relevance_ece"} <= set(metrics)
 
 
 def test_saved_model_predicts_like_the_trained_one(trained):
     in_memory = StancePredictor.from_model(trained["model"], trained["tokenizer"], num_threads=1)
     loaded = StancePredictor.from_dir(trained["out"], num_threads=1)
-    assert loaded.temperature == pytest.approx(trained["card"].temperature)
+    assert loaded.temperature == pytest.approx(trained["record"].temperature)
+    assert loaded.labels == LABELS
     assert loaded.max_length == in_memory.max_length == 64
     np.testing.assert_allclose(probabilities(loaded), probabilities(in_memory), atol=1e-6)
     assert [p.label for p in loaded.predict(PAIRS)] == [p.label for p in in_memory.predict(PAIRS)]
@@ -118,7 +133,7 @@ def test_training_registers_the_model_in_the_store(trained):
     path, tag = trained["stored"].path, trained["tag"]
     assert tag.startswith(f"{MODEL_NAME}:")
     assert str(path).startswith(str(trained["store"]))
-    assert trained["stored"].info.metadata["temperature"] == pytest.approx(trained["card"].temperature)
+    assert trained["stored"].info.metadata["temperature"] == pytest.approx(trained["record"].temperature)
     stored = StancePredictor.from_dir(path, num_threads=1)
     loaded = StancePredictor.from_dir(trained["out"], num_threads=1)
     np.testing.assert_allclose(probabilities(stored), probabilities(loaded), atol=1e-6)
@@ -135,13 +150,20 @@ def test_training_without_register_leaves_the_store_alone(synthetic_corpus, tiny
         }
     ).to_csv(user_file, index=False)
     config = tiny_config(
-        synthetic_corpus, tiny_base_model_dir, tmp_path / "model", sources="emergent", train_files=[str(user_file)]
+        synthetic_corpus,
+        tiny_base_model_dir,
+        tmp_path / "model",
+        sources="emergent",
+        train_files=[str(user_file)],
+        relevance=False,
     )
     out = train_module.train(config)
     assert bentoml.models.list() == []
     info = json.loads((out / TRAINING_INFO_FILE).read_text())
-    assert set(info["training_data"]) == {"emergent", "mine"}
-    assert len(StancePredictor.from_dir(out, num_threads=1).predict(PAIRS)) == len(PAIRS)
+    assert {name for name in info["training_data"] if " " not in name} == {"emergent", "mine"}
+    predictor = StancePredictor.from_dir(out, num_threads=1)
+    assert predictor.labels == STANCES  # trained without relevance: three labels, and no relevance
+    assert all(p.relevance is None for p in predictor.predict(PAIRS))
 
 
 # --- the pieces, without training ---------------------------------------------------------------
@@ -171,3 +193,13 @@ def test_evaluation_keeps_validation_order_for_per_source_metrics(tiny_model, to
     )
     seen = [int(x) for batch in trainer.get_eval_dataloader() for x in batch["labels"]]
     assert seen == rows["labels"]
+
+
+def test_a_model_asked_to_learn_relevance_without_unrelated_pairs_is_refused(
+    synthetic_corpus, tiny_base_model_dir, tmp_path
+):
+    config = tiny_config(
+        synthetic_corpus, tiny_base_model_dir, tmp_path / "model", sources="emergent", mismatched_per_claim=0
+    )
+    with pytest.raises(SystemExit, match="no training pairs labelled unrelated.*--relevance false"):
+        train_module.train(config)

@@ -12,6 +12,7 @@ GOOD_ROWS = [
     {"claim": "The bridge will close in May", "text": "Officials denied any closure.", "label": "disagree"},
     {"claim": "Eggs cure colds", "text": "A blog says eggs cure colds.", "label": "reporting"},
     {"claim": "Eggs cure colds", "text": "Doctors say eggs cure nothing.", "label": "AGAINST"},
+    {"claim": "Eggs cure colds", "text": "The bridge reopens in June.", "label": "unrelated"},
 ]
 
 
@@ -34,8 +35,8 @@ def test_good_file_loads_with_labels_mapped(tmp_path, suffix):
     path = tmp_path / f"mine.{suffix}"
     write(path, GOOD_ROWS)
     dataset = load_user_file(path)
-    assert len(dataset) == 4
-    assert dataset["label"] == [0, 1, 2, 1]
+    assert len(dataset) == 5
+    assert dataset["label"] == ["asserting", "disputing", "reporting", "disputing", "unrelated"]
     assert dataset["claim"] == [row["claim"] for row in GOOD_ROWS]
     assert dataset["text"] == [row["text"] for row in GOOD_ROWS]
     assert set(dataset["source"]) == {"mine"}
@@ -45,7 +46,7 @@ def test_good_file_loads_with_labels_mapped(tmp_path, suffix):
 def test_group_column_is_used_when_present(tmp_path, suffix):
     path = tmp_path / f"mine.{suffix}"
     write(path, [{**row, "group": f"g{i // 2}"} for i, row in enumerate(GOOD_ROWS)])
-    assert load_user_file(path)["group"] == ["g0", "g0", "g1", "g1"]
+    assert load_user_file(path)["group"] == ["g0", "g0", "g1", "g1", "g2"]
 
 
 def assert_names(error: DataFileError, path, row: int | None, column: str) -> None:

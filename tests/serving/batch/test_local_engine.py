@@ -14,11 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 from batch_files import good_rows, write_rows
 
-from models.labels import LABELS
+from models.labels import LABELS, STANCES
 from models.predictor import StancePredictor
 from models.runtime import Runtime
 from serving.batch.__main__ import main
-from serving.batch.columns import PREDICTION_COLUMNS
+from serving.batch.columns import PredictionColumns
+
+PREDICTION_COLUMNS = PredictionColumns(LABELS).names
 
 REPO = Path(__file__).resolve().parents[3]
 PASSED_THROUGH = ("id", "n", "claim", "text", "note")
@@ -69,10 +71,23 @@ def test_each_format_round_trips_with_pass_through_columns_in_order(batch_model,
     assert scored["label"].tolist() == [p.label for p in predictions]
     for label in LABELS:
         assert scored[f"score_{label}"].tolist() == pytest.approx([p.scores[label] for p in predictions], abs=1e-6)
+    assert scored["relevance"].tolist() == pytest.approx([p.relevance for p in predictions], abs=1e-6)
+    assert "unrelated" in set(scored["label"])  # the four-label model calls some texts unrelated
     assert scored["text_reduced"].tolist() == [p.text_reduced for p in predictions]
     assert set(scored["model"]) == {str(batch_model)}
     assert (tmp_path / "out.rejects.jsonl").read_text() == ""
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("target", [".jsonl", ".csv", ".parquet"])
+def test_a_three_label_model_scores_with_its_own_columns_and_no_relevance(onnx_three_label_model_dir, tmp_path, target):
+    rows = good_rows(12)
+    output = tmp_path / f"out{target}"
+    assert score(onnx_three_label_model_dir, write_rows(rows, tmp_path / "in.jsonl"), output) == 0
+    scored = READ[target](output)
+    assert list(scored.columns) == [*PASSED_THROUGH, *PredictionColumns(STANCES).names]
+    assert set(scored["label"]) <= set(STANCES)
+    assert scored["relevance"].isna().all() or set(scored["relevance"]) == {""}  # CSV writes null as empty
 
 
 def test_bad_rows_go_to_the_rejects_file_with_their_reasons(batch_model, tmp_path, capsys):

@@ -5,12 +5,16 @@ import pyarrow.parquet as pq
 import pytest
 from batch_files import good_rows, write_rows
 
+from models.labels import LABELS
+from serving.batch.columns import PredictionColumns
 from serving.batch.config import BatchInputError, FileFormat
 from serving.batch.readers import open_reader
 
+PREDICTIONS = PredictionColumns(LABELS)
+
 
 def read_all(path, fmt, chunk_rows=4, start=0):
-    return list(open_reader(path, fmt, "claim", "text", chunk_rows).chunks(start))
+    return list(open_reader(path, fmt, "claim", "text", chunk_rows, PREDICTIONS).chunks(start))
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
@@ -25,7 +29,7 @@ def test_chunks_cut_the_file_at_fixed_rows_and_resume_anywhere(tmp_path, suffix)
     later = read_all(path, fmt, start=1)
     assert [c.first_row for c in later] == [5, 9]
     assert later[0].table.to_pylist() == chunks[1].table.to_pylist()
-    assert open_reader(path, fmt, "claim", "text", 4).total_rows() == 10
+    assert open_reader(path, fmt, "claim", "text", 4, PREDICTIONS).total_rows() == 10
 
 
 def test_jsonl_rows_that_cannot_be_parsed_become_rejects(tmp_path):
@@ -59,7 +63,7 @@ def test_jsonl_lines_that_cannot_be_written_out_become_rejects_not_a_crash(tmp_p
         '{"claim": "c", "text": ' + "[" * 100_000,
         '{"claim": "\\ud800 half a character", "text": "t"}',
         '{"claim": "a whole one \\ud83d\\ude00", "text": "t"}',
-        json.dumps({"claim": "c", "text": "t", "label": "mine"}),
+        json.dumps({"claim": "c", "text": "t", "score_unrelated": "mine"}),
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(lines) + "\n")
@@ -69,7 +73,7 @@ def test_jsonl_lines_that_cannot_be_written_out_become_rejects_not_a_crash(tmp_p
     assert [(r.row, r.reason) for r in chunk.rejects] == [
         (2, "unparseable JSON: nested too deeply"),
         (3, "unparseable: a \\u escape of half a character (a lone surrogate)"),
-        (5, "field 'label' has the name of a prediction column"),
+        (5, "field 'score_unrelated' has the name of a prediction column"),
     ]
 
 
@@ -154,14 +158,14 @@ def test_a_bad_header_or_unreadable_file_stops_at_once(tmp_path, name, content, 
     path.write_text(content)
     fmt = {".csv": FileFormat.CSV, ".jsonl": FileFormat.JSONL, ".parquet": FileFormat.PARQUET}[path.suffix]
     with pytest.raises(BatchInputError, match=message):
-        open_reader(path, fmt, "claim", "text", 4)
+        open_reader(path, fmt, "claim", "text", 4, PREDICTIONS)
 
 
 def test_a_parquet_claim_column_that_is_not_text_stops_the_job(tmp_path):
     path = tmp_path / "in.parquet"
     pq.write_table(pa.table({"claim": [1, 2], "text": ["a", "b"]}), path)
     with pytest.raises(BatchInputError, match="column 'claim' holds int64, not strings"):
-        open_reader(path, FileFormat.PARQUET, "claim", "text", 4)
+        open_reader(path, FileFormat.PARQUET, "claim", "text", 4, PREDICTIONS)
 
 
 def test_parquet_resumes_from_the_row_group_that_holds_its_first_row(tmp_path, monkeypatch):
@@ -185,4 +189,4 @@ def test_parquet_resumes_from_the_row_group_that_holds_its_first_row(tmp_path, m
 
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(BatchInputError, match="nowhere.csv: no such file"):
-        open_reader(tmp_path / "nowhere.csv", FileFormat.CSV, "claim", "text", 4)
+        open_reader(tmp_path / "nowhere.csv", FileFormat.CSV, "claim", "text", 4, PREDICTIONS)

@@ -2,13 +2,23 @@ import json
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
+from models.encoding import MIN_TEXT_TOKENS, ClaimLimit
 from serving.batch.rows import Reject, RowLimits, check_rows
 
-LIMITS = RowLimits(max_claim_chars=60, max_text_chars=100, max_claim_tokens=8)
+LIMITS = RowLimits(max_claim_chars=60, max_text_chars=100)
 
 
-def test_each_bad_row_gets_its_reason(tokenizer):
+@pytest.fixture(scope="module")
+def claim_limit(tokenizer):
+    """Claims of at most 8 tokens: a window of 8 + 3 special tokens + the room kept for the text."""
+    limit = ClaimLimit(tokenizer, 8 + tokenizer.num_special_tokens_to_add(pair=True) + MIN_TEXT_TOKENS)
+    assert limit.tokens == 8
+    return limit
+
+
+def test_each_bad_row_gets_its_reason(claim_limit):
     table = pa.table(
         {
             "id": ["ok", "none", "blank", "long text", "many tokens", "no text"],
@@ -16,20 +26,20 @@ def test_each_bad_row_gets_its_reason(tokenizer):
             "text": ["A dog", "A dog", "A dog", "x" * 101, "A dog", None],
         }
     )
-    keep, rejects = check_rows(table, np.array([10, 11, 12, 13, 14, 15]), "claim", "text", LIMITS, tokenizer)
+    keep, rejects = check_rows(table, np.array([10, 11, 12, 13, 14, 15]), "claim", "text", LIMITS, claim_limit)
     assert keep.tolist() == [True, False, False, False, False, False]
     assert [(r.row, r.reason) for r in rejects] == [
         (11, "claim: missing"),
         (12, "claim: empty"),
         (13, "text: 101 characters, over the limit of 100"),
-        (14, "claim: 9 tokens, over the limit of 8"),
+        (14, "claim: 9 tokens, over the limit of 8 tokens"),
         (15, "text: missing"),
     ]
     assert rejects[0].input == {"id": "none", "claim": None, "text": "A dog"}
 
 
-def test_a_missing_column_rejects_every_row_as_missing(tokenizer):
-    keep, rejects = check_rows(pa.table({"claim": ["A cat"]}), np.array([1]), "claim", "body", LIMITS, tokenizer)
+def test_a_missing_column_rejects_every_row_as_missing(claim_limit):
+    keep, rejects = check_rows(pa.table({"claim": ["A cat"]}), np.array([1]), "claim", "body", LIMITS, claim_limit)
     assert not keep.any() and rejects[0].reason == "body: missing"
 
 

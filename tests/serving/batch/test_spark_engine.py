@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from batch_files import good_rows, write_rows
 
+from models.labels import LABELS, STANCES
 from serving.batch.__main__ import main
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (make setup installs it)")
@@ -47,8 +48,25 @@ def test_spark_gives_the_local_engines_labels_and_scores_in_input_order(both_eng
     assert len(spark) == len(local) == 118
     assert [row["id"] for row in spark] == [row["id"] for row in local]
     assert [row["label"] for row in spark] == [row["label"] for row in local]
-    for key in ("score_asserting", "score_disputing", "score_reporting", "text_reduced", "model", "n", "note"):
+    scores = [f"score_{label}" for label in LABELS]
+    for key in (*scores, "relevance", "text_reduced", "model", "n", "note"):
         assert [row[key] for row in spark] == [row[key] for row in local]
+    assert "unrelated" in {row["label"] for row in spark}
+
+
+def test_spark_scores_with_a_three_label_model_as_the_local_engine_does(onnx_three_label_model_dir, tmp_path):
+    # Spark ships a model folder by its name, and these tests share one Spark session: a folder named as the
+    # four-label one ("model") would clash there. Store folders are named by version, so they never do.
+    model = shutil.copytree(onnx_three_label_model_dir, tmp_path / "three-label-model")
+    source = write_rows(good_rows(20), tmp_path / "in.parquet")
+    common = ["--input", str(source), "--model", str(model), "--progress", "false"]
+    assert main([*common, "--output", str(tmp_path / "local.parquet"), "--workers", "1"]) == 0
+    assert main([*common, "--output", str(tmp_path / "spark.parquet"), "--engine", "spark"]) == 0
+    local = pq.read_table(tmp_path / "local.parquet")
+    spark = spark_rows(tmp_path / "spark.parquet")
+    assert [name for name in local.column_names if name.startswith("score_")] == [f"score_{s}" for s in STANCES]
+    assert spark == local.to_pylist()
+    assert {row["relevance"] for row in spark} == {None}
 
 
 def test_spark_rejects_the_same_rows_with_the_same_row_numbers(both_engines):

@@ -5,8 +5,12 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
+from models.labels import LABELS
+from serving.batch.columns import PredictionColumns
 from serving.batch.config import FileFormat
 from serving.batch.writers import atomic_file, join_parts, join_text_parts
+
+PREDICTIONS = PredictionColumns(LABELS)
 
 
 def parts(tmp_path, *tables):
@@ -20,7 +24,7 @@ def parts(tmp_path, *tables):
 def test_a_column_null_in_the_first_part_takes_its_type_from_later_ones(tmp_path):
     first = pa.table({"id": ["a"], "score": pa.nulls(1)})
     second = pa.table({"id": ["b"], "score": [0.5], "late": ["x"]})
-    join_parts(parts(tmp_path, first, second), FileFormat.PARQUET, tmp_path / "out.parquet")
+    join_parts(parts(tmp_path, first, second), FileFormat.PARQUET, tmp_path / "out.parquet", PREDICTIONS)
     joined = pq.read_table(tmp_path / "out.parquet")
     assert joined.schema.field("score").type == pa.float64()
     assert joined.to_pylist() == [{"id": "a", "score": None, "late": None}, {"id": "b", "score": 0.5, "late": "x"}]
@@ -28,19 +32,19 @@ def test_a_column_null_in_the_first_part_takes_its_type_from_later_ones(tmp_path
 
 def test_csv_writes_nested_values_as_json_text(tmp_path):
     table = pa.table({"id": ["a", "b"], "tags": [[1, 2], None]})
-    join_parts(parts(tmp_path, table), FileFormat.CSV, tmp_path / "out.csv")
+    join_parts(parts(tmp_path, table), FileFormat.CSV, tmp_path / "out.csv", PREDICTIONS)
     assert pa_csv.read_csv(tmp_path / "out.csv").column("tags").to_pylist() == ["[1, 2]", ""]
 
 
 def test_jsonl_keeps_every_part_in_order(tmp_path):
     paths = parts(tmp_path, pa.table({"id": [1, 2]}), pa.table({"id": [3]}))
-    join_parts(paths, FileFormat.JSONL, tmp_path / "out.jsonl")
+    join_parts(paths, FileFormat.JSONL, tmp_path / "out.jsonl", PREDICTIONS)
     assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [1, 2, 3]
 
 
 def test_a_column_whose_types_cannot_merge_is_written_as_text(tmp_path):
     paths = parts(tmp_path, pa.table({"id": [1], "n": [1]}), pa.table({"id": [[1, 2]], "n": [2.5]}))
-    join_parts(paths, FileFormat.PARQUET, tmp_path / "out.parquet")
+    join_parts(paths, FileFormat.PARQUET, tmp_path / "out.parquet", PREDICTIONS)
     joined = pq.read_table(tmp_path / "out.parquet")
     assert joined.column("id").to_pylist() == ["1", "[1, 2]"]
     assert joined.column("n").to_pylist() == [1.0, 2.5]
@@ -48,7 +52,7 @@ def test_a_column_whose_types_cannot_merge_is_written_as_text(tmp_path):
 
 def test_csv_writes_categories_as_their_values(tmp_path):
     table = pa.table({"kind": pa.array(["news", "blog", "news"]).dictionary_encode()})
-    join_parts(parts(tmp_path, table), FileFormat.CSV, tmp_path / "out.csv")
+    join_parts(parts(tmp_path, table), FileFormat.CSV, tmp_path / "out.csv", PREDICTIONS)
     assert (tmp_path / "out.csv").read_text().split() == ['"kind"', '"news"', '"blog"', '"news"']
 
 

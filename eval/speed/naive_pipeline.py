@@ -1,8 +1,9 @@
 """The naive way to score pairs, for the benchmarks to beat: one `transformers` pipeline call per pair.
 
-PyTorch, unbatched, no length handling beyond the pipeline's own truncation: what a first attempt at
-serving or batch-scoring this model looks like. `eval.naive_server` wraps it in HTTP; `python -m
-eval.naive_pipeline --model DIR --input FILE.parquet --output OUT.jsonl` loops it over a file.
+PyTorch, unbatched, no length handling beyond the pipeline's own truncation, and the plain argmax for a
+label (not the served rule of models/result.py): what a first attempt at serving or batch-scoring this
+model looks like. `eval.speed.naive_server` wraps it in HTTP; `python -m
+eval.speed.naive_pipeline --model DIR --input FILE.parquet --output OUT.jsonl` loops it over a file.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 from starlette.testclient import TestClient
 
-from eval.naive_server import build_app
+from eval.speed.naive_server import build_app
 from models.labels import LABELS
 from models.predictor import StancePredictor
 

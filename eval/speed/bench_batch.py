@@ -1,4 +1,4 @@
-"""The batch job's benchmark: `python -m eval.bench_batch` (`make bench-batch`).
+"""The batch job's benchmark: `python -m eval.speed.bench_batch` (`make bench-batch`).
 
 Each phase runs the real command in a process of its own, timed from launch to exit (model loading,
 and for Spark the JVM, included), while a sampler adds up the resident memory of the whole process
@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eval.cli import run_from_cli
-from eval.machine import this_machine
+from eval.speed.machine import this_machine
 from models.registry import locate
 from models.settings import MODEL_NAME
 from training.config import default_data_dir
@@ -144,8 +144,9 @@ def run(config: BenchBatchConfig) -> list[Phase]:
             log.info("%s: %.1f pairs/s, peak %.0f MB", phases[-1].name, phases[-1].pairs_per_second, peak)
         if config.naive_rows:
             log.info("naive loop, %d short pairs ...", config.naive_rows)
-            naive = [sys.executable, "-m", "eval.naive_pipeline", "--model", str(model_dir), "--input", str(short),
-                     "--output", str(work / "naive.jsonl"), "--rows", str(config.naive_rows)]  # fmt: skip
+            naive = [sys.executable, "-m", "eval.speed.naive_pipeline", "--model", str(model_dir),
+                     "--input", str(short), "--output", str(work / "naive.jsonl"),
+                     "--rows", str(config.naive_rows)]  # fmt: skip
             seconds, peak = run_measured(naive)
             phases.append(Phase("naive transformers pipeline, one call per row", "naive", "short", config.naive_rows,
                                 seconds, peak))  # fmt: skip

@@ -1,4 +1,4 @@
-"""What the model alone can do, without HTTP: `python -m eval.bench_model` (`make bench-model`).
+"""What the model alone can do, without HTTP: `python -m eval.speed.bench_model` (`make bench-model`).
 
 Pairs/s of each runtime on the Emergent test pairs, by pairs per forward pass and threads: the
 ceiling any server on this machine can reach. Also how far the int8 model's answers move when a pair
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.cli import run_from_cli
-from eval.machine import this_machine
+from eval.speed.machine import this_machine
 from models.predictor import StancePredictor
 from models.registry import resolve
 from models.runtime import ONNX_FILE, Runtime
@@ -37,9 +37,9 @@ class BenchModelConfig:
 
 
 def pairs_per_second(predictor: StancePredictor, claims: list[str], texts: list[str]) -> float:
-    predictor.probabilities(claims[:16], texts[:16])  # warm-up
+    predictor.score(claims[:16], texts[:16])  # warm-up
     started = time.perf_counter()
-    predictor.probabilities(claims, texts)
+    predictor.score(claims, texts)
     return len(claims) / (time.perf_counter() - started)
 
 
@@ -65,12 +65,12 @@ def run(config: BenchModelConfig) -> dict:
     }
     if Runtime.ONNX in runtimes:
         predictor = StancePredictor.from_dir(model_dir, runtime=Runtime.ONNX, num_threads=max(config.threads))
-        alone = predictor.probabilities(claims, texts)
+        alone = predictor.score(claims, texts)
         predictor.batch_size = 64
-        batched = predictor.probabilities(claims, texts)
+        batched = predictor.score(claims, texts)
         results["int8_batch_dependence"] = {
-            "max_probability_change": float(np.abs(batched - alone).max()),
-            "labels_changed": float(np.mean(batched.argmax(1) != alone.argmax(1))),
+            "max_probability_change": float(np.abs(batched.probabilities - alone.probabilities).max()),
+            "labels_changed": float(np.mean(batched.label_ids != alone.label_ids)),
         }
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 import asyncio
 import json
 
-from eval.load import LoadResult, RawHttpClient, run_load
+from eval.speed.load import LoadResult, RawHttpClient, run_load
 
 
 async def serve_statuses(statuses: list[int], seen: list[dict]) -> tuple[asyncio.AbstractServer, int]:

@@ -7,14 +7,13 @@ and bf16 inference use.
 
 from __future__ import annotations
 
-import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from models.runtime import available_cores
+from models.runtime import available_cores, cpu_info
 
-INFERENCE_EXTENSIONS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "amx_bf16")
-"""CPU flags that decide how fast int8 (VNNI, AMX) and bf16 (AMX) matrix products run."""
+INFERENCE_EXTENSIONS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
+"""CPU flags that decide how fast int8 (VNNI, AMX) and bf16 (AVX512-BF16, AMX) matrix products run."""
 
 
 @dataclass(frozen=True)
@@ -30,19 +29,6 @@ class Machine:
 
     def to_json(self) -> dict:
         return asdict(self) | {"description": self.describe()}
-
-
-def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, set[str]]:
-    """The CPU's model name and flags, from /proc/cpuinfo where there is one."""
-    name, flags = platform.processor() or platform.machine(), set()
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                name = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    return name, flags
 
 
 def this_machine(cpuinfo: Path = Path("/proc/cpuinfo")) -> Machine:

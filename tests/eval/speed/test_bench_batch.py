@@ -4,7 +4,7 @@ import sys
 import pandas as pd
 import pytest
 
-from eval.bench_batch import BenchBatchConfig, cycled, run, run_measured
+from eval.speed.bench_batch import BenchBatchConfig, cycled, run, run_measured
 
 
 def test_cycled_repeats_the_pairs_in_order():

@@ -1,6 +1,6 @@
 import json
 
-from eval.bench_model import BenchModelConfig, run
+from eval.speed.bench_model import BenchModelConfig, run
 
 
 def test_throughput_table_covers_each_runtime_and_batch_size(onnx_model_dir, synthetic_corpus, tmp_path):

@@ -1,6 +1,6 @@
 """Load benchmark of the HTTP service against a naive server: `make bench-serve`.
 
-Starts the real service (`bentoml serve`) and the naive baseline (eval/naive_server.py) on loopback,
+Starts the real service (`bentoml serve`) and the naive baseline (eval/speed/naive_server.py) on loopback,
 one after the other so they never share the CPU, and sends Emergent test pairs at each concurrency.
 Then it overloads the service past its concurrency limit and drops back to one client, to show the
 429/503 answers and the recovery. Writes reports/serve/{bench_serve.md,bench_serve.json}.
@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from eval.cli import run_from_cli
-from eval.load import LoadResult, run_load
-from eval.machine import this_machine
-from eval.server_process import start_server
+from eval.speed.load import LoadResult, run_load
+from eval.speed.machine import this_machine
+from eval.speed.server_process import start_server
 from models.registry import find
 from models.settings import MODEL_NAME
 from training.config import default_data_dir
@@ -107,7 +107,7 @@ def run(config: BenchServeConfig) -> dict:
         results["overload"] = {"max_concurrency": config.overload_limit, "phases": phases}
 
     if config.naive:
-        naive = [sys.executable, "-m", "eval.naive_server", "--model", str(model_dir), "--port", str(config.port)]
+        naive = [sys.executable, "-m", "eval.speed.naive_server", "--model", str(model_dir), "--port", str(config.port)]
         with start_server(naive, url, {}, out / "naive.log"):
             results["naive"] = [measure(f"{url}/predict", pairs, c, config) for c in config.concurrency]
 

@@ -1,7 +1,7 @@
 """The naive baseline the service is measured against: one `transformers` pipeline call per request.
 
-`python -m eval.naive_server --model DIR --port 3001` serves POST /predict with {"claim", "text"}
-(eval/naive_pipeline.py says what is naive about it).
+`python -m eval.speed.naive_server --model DIR --port 3001` serves POST /predict with {"claim", "text"}
+(eval/speed/naive_pipeline.py says what is naive about it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from eval.naive_pipeline import classify_pair, load_classifier
+from eval.speed.naive_pipeline import classify_pair, load_classifier
 
 
 def build_app(model_dir: str) -> Starlette:

@@ -1,0 +1,1 @@
+"""How fast it runs: the model, service and batch benchmarks, and the load tools they use."""

@@ -1,0 +1,147 @@
+"""The Markdown of an evaluation report: one table per question, one row per system, "–" where a system has no
+figure for a column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from models.labels import LABELS, UNRELATED
+
+Figures = dict[str, dict[str, dict]]
+"""system → set → figures, as report.json holds them."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    dataset: str
+    value: Callable[[dict], float | str | None]
+    format: str = "{:.3f}"
+
+    def cell(self, by_set: dict[str, dict]) -> str:
+        figures = by_set.get(self.dataset)
+        value = self.value(figures) if figures is not None else None
+        if value is None:
+            return "–"
+        return value if isinstance(value, str) else self.format.format(value)
+
+
+def markdown_table(rows: dict[str, dict[str, dict]], columns: list[Column]) -> str:
+    """Rows of systems that have a figure in at least one column."""
+    lines = ["| system | " + " | ".join(c.header for c in columns) + " |", "|---" * (1 + len(columns)) + "|"]
+    for system, by_set in rows.items():
+        cells = [column.cell(by_set) for column in columns]
+        if any(cell != "–" for cell in cells):
+            lines.append(f"| {system} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def f1_of(label: str) -> Callable[[dict], float | None]:
+    return lambda figures: figures.get("per_class", {}).get(label, {}).get("f1")
+
+
+def key(name: str, scale: float = 1.0) -> Callable[[dict], float | str | None]:
+    def value(figures: dict) -> float | str | None:
+        found = figures.get(name)
+        return found * scale if isinstance(found, float | int) else found
+
+    return value
+
+
+def all_unrelated(figures: dict) -> bool:
+    per_class = figures.get("per_class", {})
+    return bool(per_class) and per_class.get(UNRELATED, {}).get("support") == sum(
+        c["support"] for c in per_class.values()
+    )
+
+
+def set_names(results: Figures, has: Callable[[dict], bool]) -> list[str]:
+    """Sets, in the order the model's figures list them, whose figures pass `has`."""
+    names: dict[str, None] = {}
+    for by_set in results.values():
+        for name, figures in by_set.items():
+            if has(figures):
+                names.setdefault(name)
+    return list(names)
+
+
+def labels_in(results: Figures) -> list[str]:
+    present = {label for by_set in results.values() for f in by_set.values() for label in f.get("per_class", {})}
+    return [label for label in LABELS if label in present]
+
+
+def stance_table(results: Figures) -> str:
+    """Sets of pairs that are all about their claim: accuracy, macro-F1 and F1 per stance."""
+    names = set_names(
+        results, lambda f: "accuracy" in f and not f.get("per_class", {}).get(UNRELATED, {}).get("support")
+    )
+    stances = [label for label in labels_in(results) if label != UNRELATED]
+    columns = []
+    for name in names:
+        columns += [
+            Column(f"{name} acc", name, key("accuracy"), "{:.2%}"),
+            Column(f"{name} macro-F1", name, key("macro_f1")),
+        ]
+        columns += [Column(f"{name} {label} F1", name, f1_of(label)) for label in stances]
+    return markdown_table(results, columns)
+
+
+def fnc_table(results: Figures, published: dict[str, str]) -> str:
+    """Sets mixing related and unrelated pairs, on FNC-1's terms; published competition-test scores beside."""
+    names = set_names(results, lambda f: "fnc_relative_score" in f)
+    columns = []
+    for name in names:
+        columns.append(Column(f"{name} relative score", name, key("fnc_relative_score", 100), "{:.2f}"))
+        columns += [Column(f"{name} {label} F1", name, f1_of(label)) for label in labels_in(results)]
+        columns += [Column(f"{name} F1m", name, key("f1m")), Column(f"{name} related/unrelated acc", name,
+                    key("relatedness_accuracy"), "{:.2%}")]  # fmt: skip
+    rows = dict(results)
+    if names:
+        rows |= {
+            f"{system} [published, FNC-1 competition test, not this split]": {names[0]: {"fnc_relative_score": score}}
+            for system, score in published.items()
+        }
+    return markdown_table(rows, columns)
+
+
+def relevance_table(results: Figures) -> str:
+    """How often a text about another claim is called unrelated, and how well relevance is calibrated."""
+    mismatched = set_names(results, all_unrelated)
+    calibrated = set_names(results, lambda f: "relevance_ece" in f)
+    columns = [Column(f"{name} unrelated recall", name, key("accuracy"), "{:.2%}") for name in mismatched]
+    columns += [Column(f"{name} relevance ECE", name, key("relevance_ece"), "{:.4f}") for name in calibrated]
+    return markdown_table(results, columns)
+
+
+def designs_table(designs: dict) -> str:
+    """Relatedness on the validation sets, by relevance design: accuracy everywhere, and the unrelated F1 where a
+    set mixes related and unrelated pairs (in a set of one kind, accuracy says it all)."""
+    results = designs["results"]
+    names = set_names(results, lambda f: True)
+    mixed = set_names(results, lambda f: f.get("mixed", False))
+    columns = []
+    for name in names:
+        columns.append(Column(f"{name} related/unrelated acc", name, key("accuracy"), "{:.2%}"))
+        if name in mixed:
+            columns.append(Column(f"{name} unrelated F1", name, key("unrelated_f1")))
+    thresholds = ", ".join(f"{design} >= {t:.3f}" for design, t in designs["thresholds"].items())
+    return markdown_table(results, columns) + f"\n\nThresholds, chosen on a sample of training pairs: {thresholds}."
+
+
+def results_markdown(report: dict) -> str:
+    results: Figures = report["results"]
+    parts = [
+        "### Stance, on pairs about their claim",
+        stance_table(results),
+        "### FNC-1 on its own terms (related and unrelated pairs)",
+        fnc_table(results, report.get("published_fnc1_competition_test", {})),
+        "### Relevance",
+        relevance_table(results),
+    ]
+    if "recipe_score" in report:
+        scores = ", ".join(f"{source} {value:.4f}" for source, value in report["recipe_score"].items())
+        parts += ["### What recipes are chosen on", f"Validation macro-F1 by source, and their mean: {scores}."]
+    if "relevance_designs" in report:
+        parts += ["### Relevance designs on validation", designs_table(report["relevance_designs"])]
+    return "\n\n".join(parts)

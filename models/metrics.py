@@ -1,0 +1,129 @@
+"""Classification, calibration and FNC-1 metrics over a model's own labels, by name.
+
+Here rather than in eval/ because training chooses its epoch with them and eval reports them: both
+may import models/, and training never imports eval.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from models.labels import UNRELATED
+from models.result import ScoredPairs
+
+
+@dataclass
+class ClassScores:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class CalibrationCurve:
+    """Per probability bin: mean predicted probability, observed frequency and count (a reliability diagram)."""
+
+    confidence: list[float]
+    accuracy: list[float]
+    count: list[int]
+
+
+@dataclass
+class Scores:
+    labels: list[str]
+    accuracy: float
+    macro_f1: float
+    per_class: dict[str, ClassScores]
+    confusion: list[list[int]]
+    """Rows are true labels, columns predicted, both in `labels` order."""
+    ece: float | None = None
+    calibration: CalibrationCurve | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def macro_f1(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> float:
+    return float(f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0))
+
+
+def calibration_curve(probability: np.ndarray, outcome: np.ndarray, bins: int = 10) -> tuple[float, CalibrationCurve]:
+    """Expected calibration error of a probability against what happened, with equal-width bins.
+
+    For the top label: its probability, and whether it was right. For relevance: the relevance, and whether the
+    text was about the claim.
+    """
+    probability = np.asarray(probability, dtype=float)
+    outcome = np.asarray(outcome, dtype=float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(probability, edges[1:-1], right=True), 0, bins - 1)
+    curve = CalibrationCurve([], [], [])
+    ece = 0.0
+    for b in range(bins):
+        mask = which == b
+        n = int(mask.sum())
+        curve.count.append(n)
+        curve.confidence.append(float(probability[mask].mean()) if n else float((edges[b] + edges[b + 1]) / 2))
+        curve.accuracy.append(float(outcome[mask].mean()) if n else 0.0)
+        if n:
+            ece += n / len(probability) * abs(curve.accuracy[-1] - curve.confidence[-1])
+    return float(ece), curve
+
+
+def label_calibration(y_true: Sequence[str], scored: ScoredPairs) -> tuple[float, CalibrationCurve]:
+    """Calibration of the probability of the label given (by the one rule of models/result.py) against whether
+    it was right."""
+    return calibration_curve(scored.confidence, np.asarray(scored.predicted_labels) == np.asarray(y_true))
+
+
+def score(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> Scores:
+    """Accuracy, per-class figures and the confusion matrix over `labels`. Macro-F1 averages the labels that occur
+    in `y_true` only: a test set without unrelated pairs is not marked down for a class it cannot have."""
+    labels = list(labels)
+    present = [label for label in labels if label in set(y_true)]
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    with warnings.catch_warnings():  # sklearn warns of a one-label set even when `labels` gives the shape
+        warnings.filterwarnings("ignore", "A single label was found", UserWarning)
+        confusion = confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    return Scores(
+        labels=labels,
+        accuracy=float(accuracy_score(y_true, y_pred)),
+        macro_f1=macro_f1(y_true, y_pred, present),
+        per_class={
+            label: ClassScores(float(precision[i]), float(recall[i]), float(f1[i]), int(support[i]))
+            for i, label in enumerate(labels)
+        },
+        confusion=confusion,
+    )
+
+
+RELATED_WEIGHT = 0.25
+STANCE_WEIGHT = 0.75
+
+
+def fnc_score(y_true: Sequence[str], y_pred: Sequence[str]) -> tuple[float, float]:
+    """The Fake News Challenge score and the best score possible on these pairs.
+
+    Each pair earns 0.25 when related/unrelated is right, and a related pair 0.75 more when its stance is right
+    (the official scorer's weights). The relative score, as papers report it, is the first over the second.
+    """
+    earned = best = 0.0
+    for truth, guess in zip(y_true, y_pred, strict=True):
+        related = truth != UNRELATED
+        best += RELATED_WEIGHT + (STANCE_WEIGHT if related else 0.0)
+        if related == (guess != UNRELATED):
+            earned += RELATED_WEIGHT
+            if related and guess == truth:
+                earned += STANCE_WEIGHT
+    return earned, best
+
+
+def fnc_relative_score(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
+    earned, best = fnc_score(y_true, y_pred)
+    return earned / best if best else 0.0

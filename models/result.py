@@ -1,0 +1,88 @@
+"""One answer for one (claim, text) pair, the same for the service, the batch job and evaluation, and the one
+place where probabilities become a label and a relevance.
+
+Relevance is the probability that the text is about the claim: 1 - P(unrelated) under the model's calibrated
+softmax. The label follows it: a text whose relevance is under one half is `unrelated`; any other text gets
+its likeliest stance. So an answer never says "unrelated" while its relevance says the text is more likely
+about the claim than not (a plain argmax over four labels would, where the unrelated probability is the
+largest but under one half). A model without the `unrelated` label has no relevance (None): it cannot tell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from models.labels import UNRELATED
+
+RELEVANCE_THRESHOLD = 0.5
+"""Under this relevance a text is `unrelated`: on calibrated probabilities, the choice that is right most often."""
+
+
+@dataclass(frozen=True)
+class StanceResult:
+    """The answer for one (claim, text) pair."""
+
+    label: str
+    scores: dict[str, float]
+    """Calibrated probability of each of the model's labels, in the model's order; they sum to 1."""
+    relevance: float | None
+    """Probability that the text is about the claim; None for a model without the `unrelated` label."""
+    text_reduced: bool
+    """The text did not fit the window and only its claim-bearing passages were read."""
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """Calibrated probabilities of many pairs under one model's labels, with what follows from them."""
+
+    labels: tuple[str, ...]
+    probabilities: np.ndarray
+    """Shape (pairs, labels), columns in `labels` order."""
+    text_reduced: list[bool]
+
+    def __len__(self) -> int:
+        return len(self.probabilities)
+
+    @cached_property
+    def relevance(self) -> np.ndarray | None:
+        if UNRELATED not in self.labels:
+            return None
+        return 1.0 - self.probabilities[:, self.labels.index(UNRELATED)]
+
+    @cached_property
+    def label_ids(self) -> np.ndarray:
+        """Index into `labels` of each pair's label: `unrelated` under the relevance threshold, else the
+        likeliest of the other labels."""
+        relevance = self.relevance
+        if relevance is None:
+            return self.probabilities.argmax(axis=1)
+        unrelated = self.labels.index(UNRELATED)
+        stance_probabilities = self.probabilities.copy()
+        stance_probabilities[:, unrelated] = -1.0
+        return np.where(relevance < RELEVANCE_THRESHOLD, unrelated, stance_probabilities.argmax(axis=1))
+
+    @property
+    def predicted_labels(self) -> list[str]:
+        return [self.labels[i] for i in self.label_ids]
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """The probability of the label each pair was given (not always the largest: see the module's rule)."""
+        return self.probabilities[np.arange(len(self)), self.label_ids]
+
+    def results(self) -> list[StanceResult]:
+        relevance = self.relevance
+        return [
+            StanceResult(
+                label=label,
+                scores={name: float(p) for name, p in zip(self.labels, row, strict=True)},
+                relevance=None if relevance is None else float(relevance[i]),
+                text_reduced=reduced,
+            )
+            for i, (label, row, reduced) in enumerate(
+                zip(self.predicted_labels, self.probabilities, self.text_reduced, strict=True)
+            )
+        ]
