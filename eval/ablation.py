@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.cli import run_from_cli
-from eval.evaluate import RELATED_SUFFIX, model_system, system_figures
-from models.encoding import LongTextStrategy
+from eval.evaluate import READING_SYSTEMS, RELATED_SUFFIX, model_system, system_figures
 from models.predictor import StancePredictor
 from training.config import default_data_dir, parse_config
 from training.data import load_corpus
@@ -45,7 +44,8 @@ def mean_spread(values: list[float]) -> str:
 
 def model_figures(predictor: StancePredictor, corpus) -> dict[str, float]:
     """One trained model's row: Emergent test stance figures, FNC-1 held-out figures on its own terms and on its
-    related pairs, the last also with plain truncation. F1 per label, for whatever labels model and sets have."""
+    related pairs, the last also read each other way (models/encoding.py: LongTextStrategy). F1 per label, for
+    whatever labels model and sets have."""
     sets = {"emergent_test": corpus.emergent_test, "fnc1_test": corpus.fnc1_test}
     figures, _ = system_figures(sets, model_system(predictor))
     related = "fnc1_test" + RELATED_SUFFIX
@@ -55,9 +55,13 @@ def model_figures(predictor: StancePredictor, corpus) -> dict[str, float]:
         row |= {f"{name} acc": scores.accuracy, f"{name} macro-F1": scores.macro_f1}
         row |= {f"{name} {label} F1": c.f1 for label, c in scores.per_class.items() if c.support}
     row["fnc1_test relative score"] = figures["fnc1_test"].fnc["fnc_relative_score"]
-    predictor.long_text = LongTextStrategy.TRUNCATE
-    truncated, _ = system_figures({"fnc1_test": corpus.fnc1_test}, model_system(predictor))
-    row[f"{related} macro-F1, plain truncation"] = truncated[related].scores.macro_f1
+    default_reading = predictor.long_text
+    for strategy, system in READING_SYSTEMS.items():
+        if strategy is not default_reading:
+            predictor.long_text = strategy
+            read, _ = system_figures({"fnc1_test": corpus.fnc1_test}, model_system(predictor))
+            row[f"{related} macro-F1, {system.removeprefix('claimstance, ')}"] = read[related].scores.macro_f1
+    predictor.long_text = default_reading
     return row
 
 

@@ -33,6 +33,7 @@ from eval.baselines import (
     is_related,
 )
 from eval.cli import run_from_cli
+from eval.faithfulness import measure
 from eval.report import confusion_text, per_class_text, plot_confusion, plot_reliability, write_json
 from eval.tables import results_markdown
 from models.encoding import LongTextStrategy
@@ -49,7 +50,14 @@ from training.splits import build_splits, saved_config, subsample
 
 log = logging.getLogger("claimstance.eval")
 MODEL_SYSTEM = "claimstance"
-TRUNCATION_SYSTEM = "claimstance, plain truncation"
+READING_SYSTEMS = {
+    LongTextStrategy.SENTENCES: "claimstance, sentences pooled",
+    LongTextStrategy.PASSAGES: "claimstance, passage selection (one pass)",
+    LongTextStrategy.TRUNCATE: "claimstance, plain truncation",
+    LongTextStrategy.PASSAGES_AND_SENTENCES: "claimstance, passages and sentences pooled",
+}
+"""The model reading long texts another way than its default (models/encoding.py: LongTextStrategy)."""
+TRUNCATION_SYSTEM = READING_SYSTEMS[LongTextStrategy.TRUNCATE]
 ONNX_SYSTEM = "claimstance, int8 ONNX runtime (served)"
 SPLITS = ("test", "validation")
 RELATED_SUFFIX = "_related"
@@ -148,12 +156,6 @@ class SetFigures:
         return figures
 
 
-def subset(scored: ScoredPairs | None, mask: np.ndarray) -> ScoredPairs | None:
-    if scored is None:
-        return None
-    return ScoredPairs(scored.labels, scored.probabilities[mask], list(np.asarray(scored.text_reduced)[mask]))
-
-
 def system_figures(sets: dict[str, Dataset], predict: Predict) -> tuple[dict[str, SetFigures], dict[str, ScoredPairs]]:
     """A system's figures on each set, and on the related pairs alone of a set that mixes in unrelated ones
     (scored once, figured twice); with the model's scored pairs of each set."""
@@ -166,7 +168,8 @@ def system_figures(sets: dict[str, Dataset], predict: Predict) -> tuple[dict[str
         related = is_related(dataset)
         if related.any() and not related.all():
             related_pairs = dataset.select(np.flatnonzero(related))
-            figures[name + RELATED_SUFFIX] = SetFigures.of(related_pairs, predicted[related], subset(scored, related))
+            related_scored = None if scored is None else scored.take(related)
+            figures[name + RELATED_SUFFIX] = SetFigures.of(related_pairs, predicted[related], related_scored)
     return figures, scored_sets
 
 
@@ -244,6 +247,21 @@ def relevance_designs(
     return {"thresholds": {design: stage.threshold for design, stage in stages.items()}, "results": results}
 
 
+def evidence_faithfulness(
+    predictor: StancePredictor, sets: dict[str, Dataset], scored: dict[str, ScoredPairs]
+) -> dict[str, dict]:
+    """Sufficiency and comprehensiveness of the evidence on the related pairs of each set (the stance's evidence;
+    an unrelated text has no stance to rest on)."""
+    results = {}
+    for name, dataset in sets.items():
+        related = np.flatnonzero(is_related(dataset))
+        pairs = dataset.select(related)
+        results[name + RELATED_SUFFIX] = asdict(
+            measure(predictor, pairs["claim"], pairs["text"], scored[name].take(related))
+        )
+    return results
+
+
 def recipe_score(figures: dict[str, dict]) -> dict[str, float]:
     """What recipes are chosen on: each source's validation macro-F1 over all its labels, an Emergent claim's
     mismatched pairs counted with its related ones (as training's own epoch choice counts them), and the mean
@@ -279,13 +297,26 @@ def run(config: EvalConfig) -> dict:
     for name in sets:
         write_plots(name, model_figures[name], out)
     figures = {MODEL_SYSTEM: as_dicts(model_figures)}
-    predictor.long_text = LongTextStrategy.TRUNCATE
     long_sets = {name: dataset for name, dataset in sets.items() if not name.startswith("emergent_")}
-    figures[TRUNCATION_SYSTEM] = as_dicts(system_figures(long_sets, model_system(predictor))[0])
+    faithfulness = {MODEL_SYSTEM: evidence_faithfulness(predictor, long_sets, scored)}
+    default_reading = predictor.long_text
+    for strategy, system in READING_SYSTEMS.items():
+        if strategy is not default_reading:
+            predictor.long_text = strategy
+            reading_figures, reading_scored = system_figures(long_sets, model_system(predictor))
+            figures[system] = as_dicts(reading_figures)
+            faithfulness[system] = evidence_faithfulness(predictor, long_sets, reading_scored)
+    predictor.long_text = default_reading
     if (path / ONNX_FILE).is_file():
         onnx_predictor = StancePredictor.from_dir(path, runtime=Runtime.ONNX)
         figures[ONNX_SYSTEM] = as_dicts(system_figures(sets, model_system(onnx_predictor))[0])
-    report: dict = {"model": str(path), "labels": list(predictor.labels), "results": figures}
+    report: dict = {
+        "model": str(path),
+        "labels": list(predictor.labels),
+        "long_text": str(default_reading),
+        "results": figures,
+        "faithfulness": faithfulness,
+    }
     if config.baselines and config.split == "test":
         figures |= baseline_figures(trained, sets)
         figures[PUBLISHED_EMERGENT.system + " [published]"] = {

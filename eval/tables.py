@@ -129,6 +129,20 @@ def designs_table(designs: dict) -> str:
     return markdown_table(results, columns) + f"\n\nThresholds, chosen on a sample of training pairs: {thresholds}."
 
 
+def evidence_table(faithfulness: Figures) -> str:
+    """Whether the evidence is what each reading's answer rests on (ERASER's two tests, eval/faithfulness.py)."""
+    columns = []
+    for name in set_names(faithfulness, lambda f: True):
+        columns += [
+            Column(f"{name} texts", name, key("texts"), "{:.0f}"),
+            Column(f"{name} sufficiency", name, key("sufficiency")),
+            Column(f"{name} comprehensiveness", name, key("comprehensiveness")),
+            Column(f"{name} ERASER suff. (lower is better)", name, key("sufficiency_drop")),
+            Column(f"{name} ERASER comp. (higher is better)", name, key("comprehensiveness_drop")),
+        ]
+    return markdown_table(faithfulness, columns)
+
+
 def results_markdown(report: dict) -> str:
     results: Figures = report["results"]
     parts = [
@@ -139,6 +153,11 @@ def results_markdown(report: dict) -> str:
         "### Relevance",
         relevance_table(results),
     ]
+    if "faithfulness" in report:
+        parts += [
+            "### Evidence: is the answer what its sentences say? (texts of more than one sentence)",
+            evidence_table(report["faithfulness"]),
+        ]
     if "recipe_score" in report:
         scores = ", ".join(f"{source} {value:.4f}" for source, value in report["recipe_score"].items())
         parts += ["### What recipes are chosen on", f"Validation macro-F1 by source, and their mean: {scores}."]

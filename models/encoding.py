@@ -12,10 +12,24 @@ from models.settings import MAX_CLAIM_TOKENS
 
 
 class LongTextStrategy(StrEnum):
-    """What to do with a text longer than the window: pick claim-bearing passages, or cut its head."""
+    """How a text of several sentences is read. SENTENCES: its candidate sentences, each against the claim,
+    pooled (models/evidence.py). PASSAGES: one pass over the sentences nearest the claim that fit the window.
+    TRUNCATE: one pass over the window's first tokens. PASSAGES_AND_SENTENCES: the passages' pass pooled with
+    the sentences'. Every strategy scores the candidate sentences, for the evidence."""
 
+    SENTENCES = "sentences"
     PASSAGES = "passages"
     TRUNCATE = "truncate"
+    PASSAGES_AND_SENTENCES = "passages_and_sentences"
+
+    @property
+    def reads_whole_text(self) -> bool:
+        """Whether a pass over the (fitted) text itself counts in the answer."""
+        return self is not LongTextStrategy.SENTENCES
+
+    @property
+    def pools_sentences(self) -> bool:
+        return self in (LongTextStrategy.SENTENCES, LongTextStrategy.PASSAGES_AND_SENTENCES)
 
 
 MIN_TEXT_TOKENS = 16
@@ -72,10 +86,10 @@ def fit_texts(
         if error := limit.error(claim_tokens):
             raise error
         budget = max_length - special - claim_tokens
-        if strategy is LongTextStrategy.PASSAGES:
-            text, was_reduced = select_passages(claim, text, tokenizer, budget)
-        else:
+        if strategy is LongTextStrategy.TRUNCATE:
             text, was_reduced = truncate_head(text, tokenizer, budget)
+        else:
+            text, was_reduced = select_passages(claim, text, tokenizer, budget)
         fitted.append(text)
         reduced.append(was_reduced)
     return fitted, reduced

@@ -14,7 +14,8 @@ import re
 from collections import Counter
 from typing import Protocol
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+from models.sentences import split_sentences
+
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
     "a an and are as at be been but by for from has have he her his i in is it its of on or that "
@@ -42,10 +43,6 @@ def _stem(word: str) -> str:
 
 def _terms(sentence: str) -> set[str]:
     return {_stem(w) for w in _WORD.findall(sentence.lower()) if w not in _STOPWORDS}
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
 def score_sentences(claim: str, sentences: list[str]) -> list[float]:

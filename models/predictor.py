@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
+from models.document import DEFAULT_LONG_TEXT, DocumentPlan
 from models.encoding import ClaimLimit, LongTextStrategy, encode_pairs, fit_texts
+from models.evidence import Document
 from models.model_config import ModelSettings, load_tokenizer, read_model_settings
 from models.result import ScoredPairs, StanceResult
 from models.runtime import Backend, Runtime, available_cores, default_batch_size, load_backend
+from models.settings import MAX_EVIDENCE
 
 if TYPE_CHECKING:  # importing it loads torch, which the ONNX serving path never needs
     from transformers import PreTrainedModel
@@ -39,8 +42,9 @@ class StancePredictor:
         tokenizer: PreTrainedTokenizerBase,
         settings: ModelSettings,
         batch_size: int = 64,
-        long_text: LongTextStrategy = LongTextStrategy.PASSAGES,
+        long_text: LongTextStrategy = DEFAULT_LONG_TEXT,
         runtime: Runtime = Runtime.TORCH,
+        max_evidence: int = MAX_EVIDENCE,
     ) -> None:
         self.backend = backend
         self.tokenizer = tokenizer
@@ -52,6 +56,9 @@ class StancePredictor:
         self.batch_size = batch_size
         self.long_text = long_text
         self.runtime = runtime
+        if max_evidence < 1:
+            raise ValueError(f"max_evidence: {max_evidence}, must be at least 1")
+        self.max_evidence = max_evidence
 
     @classmethod
     def from_model(
@@ -83,27 +90,52 @@ class StancePredictor:
         return cls(backend, load_tokenizer(model_dir), settings, batch_size, runtime=runtime, **kwargs)
 
     def logits(self, claims: Sequence[str], texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
-        """Uncalibrated logits in input order, and which texts had to be reduced to fit."""
+        """Uncalibrated logits of one pass over each (fitted) text, in input order, and which texts had to be
+        reduced to fit."""
         if not claims:
             return np.zeros((0, len(self.labels)), dtype=np.float32), []
         fitted, reduced = fit_texts(self.tokenizer, claims, texts, self.max_length, self.long_text)
-        encoded = encode_pairs(self.tokenizer, claims, fitted, self.max_length)
+        return self._forward(claims, fitted), reduced
+
+    def _forward(self, claims: Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        """Logits of pairs that fit the window, in length-sorted batches, returned in input order."""
+        out = np.zeros((len(claims), len(self.labels)), dtype=np.float32)
+        if not claims:
+            return out
+        encoded = encode_pairs(self.tokenizer, claims, texts, self.max_length)
         ids = encoded["input_ids"]
         order = np.argsort([len(x) for x in ids], kind="stable")
-        out = np.zeros((len(ids), len(self.labels)), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
             batch = self.tokenizer.pad(
                 {key: [encoded[key][i] for i in index] for key in encoded.keys()}, return_tensors="np"
             )
             out[index] = self.backend({key: np.asarray(value, dtype=np.int64) for key, value in batch.items()})
-        return out, reduced
+        return out
 
-    def score(self, claims: Sequence[str], texts: Sequence[str]) -> ScoredPairs:
-        """Calibrated probabilities of each pair, in input order, and what follows from them."""
-        logits, reduced = self.logits(claims, texts)
-        return ScoredPairs(self.labels, softmax(logits.astype(np.float64), self.temperature), reduced)
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        return softmax(logits.astype(np.float64), self.temperature)
 
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> list[StanceResult]:
-        claims, texts = zip(*pairs, strict=True) if pairs else ((), ())
-        return self.score(claims, texts).results()
+    def score(
+        self, claims: Sequence[str], texts: Sequence[str], titles: Sequence[str | None] | None = None
+    ) -> ScoredPairs:
+        """Calibrated probabilities of each pair, in input order, what follows from them, and each text's evidence.
+
+        A text of one sentence is read in one pass and is its own evidence. A longer one is read as its candidate
+        sentences (all scored in the same batches as the one-pass texts) and, unless the strategy pools sentences
+        alone, one pass over its fitted text (models/encoding.py: LongTextStrategy). A title, where given, is one
+        more sentence, before the text's.
+        """
+        titles = titles if titles is not None else [None] * len(texts)
+        documents = [Document(text, title) for text, title in zip(texts, titles, strict=True)]
+        plan = DocumentPlan.of(claims, documents, self.max_evidence, self.long_text)
+        whole_logits, reduced = self.logits([claims[i] for i in plan.whole], plan.whole_texts)
+        sentence_logits = self._forward(plan.sentence_claims, plan.sentence_texts)
+        return plan.assemble(
+            self.labels, self.probabilities(whole_logits), reduced, self.probabilities(sentence_logits)
+        )
+
+    def predict(self, pairs: Sequence[tuple[str, str] | tuple[str, str, str | None]]) -> list[StanceResult]:
+        """Answers for (claim, text) or (claim, text, title) tuples, in input order."""
+        claims, texts = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+        return self.score(claims, texts, [pair[2] if len(pair) > 2 else None for pair in pairs]).results()

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from models.labels import UNRELATED
+
+if TYPE_CHECKING:
+    from models.evidence import Evidence
 
 RELEVANCE_THRESHOLD = 0.5
 """Under this relevance a text is `unrelated`: on calibrated probabilities, the choice that is right most often."""
@@ -31,7 +35,9 @@ class StanceResult:
     relevance: float | None
     """Probability that the text is about the claim; None for a model without the `unrelated` label."""
     text_reduced: bool
-    """The text did not fit the window and only its claim-bearing passages were read."""
+    """The text was too long to read whole: only its sentences nearest the claim were read."""
+    evidence: tuple[Evidence, ...] = ()
+    """The sentences that carry the answer, the one that bears most on it first (a one-sentence text: itself)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class ScoredPairs:
     probabilities: np.ndarray
     """Shape (pairs, labels), columns in `labels` order."""
     text_reduced: list[bool]
+    evidence: list[tuple[Evidence, ...]] | None = None
+    """Each pair's evidence, where it was read for it."""
 
     def __len__(self) -> int:
         return len(self.probabilities)
@@ -73,6 +81,16 @@ class ScoredPairs:
         """The probability of the label each pair was given (not always the largest: see the module's rule)."""
         return self.probabilities[np.arange(len(self)), self.label_ids]
 
+    def take(self, index: np.ndarray) -> ScoredPairs:
+        """The pairs at `index` (integer positions or a boolean mask), with their evidence."""
+        index = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index, dtype=int)
+        return ScoredPairs(
+            self.labels,
+            self.probabilities[index],
+            [self.text_reduced[i] for i in index],
+            None if self.evidence is None else [self.evidence[i] for i in index],
+        )
+
     def results(self) -> list[StanceResult]:
         relevance = self.relevance
         return [
@@ -81,6 +99,7 @@ class ScoredPairs:
                 scores={name: float(p) for name, p in zip(self.labels, row, strict=True)},
                 relevance=None if relevance is None else float(relevance[i]),
                 text_reduced=reduced,
+                evidence=self.evidence[i] if self.evidence is not None else (),
             )
             for i, (label, row, reduced) in enumerate(
                 zip(self.predicted_labels, self.probabilities, self.text_reduced, strict=True)

@@ -10,8 +10,12 @@ MAX_LENGTH = 128
 MAX_CLAIM_TOKENS = 96
 """A claim longer than this leaves too little room for the text; it is refused, not cut."""
 
+MAX_EVIDENCE = 3
+"""Sentences of a long text scored against the claim and shown as its evidence (a handful at most)."""
+
 MAX_CLAIM_CHARS = 2_000
 MAX_TEXT_CHARS = 50_000
+MAX_TITLE_CHARS = 2_000
 """Input limits of the service and the batch job: past them a pair is refused with the field and the limit."""
 
 MODEL_NAME = "claimstance"

@@ -40,6 +40,7 @@ EXAMPLE_SCORES = {
     "article-18": dict(zip((*STANCES, UNRELATED), (0.01, 0.01, 0.02, 0.96), strict=True)),
 }
 """Made-up probabilities of the two example pairs: the first text disputes the claim, the second is off it."""
+EXAMPLE_TEXTS = {pair["id"]: pair["text"] for pair in (EXAMPLE_PAIR, UNRELATED_PAIR)}
 EXAMPLE_MODEL = "claimstance:3neckkhftsxzkax4"
 
 
@@ -50,6 +51,18 @@ class StancePair(BaseModel):
 
     claim: Annotated[str, Field(min_length=1, max_length=SETTINGS.max_claim_chars), AfterValidator(not_blank)]
     text: Annotated[str, Field(min_length=1, max_length=SETTINGS.max_text_chars), AfterValidator(not_blank)]
+    title: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=SETTINGS.max_title_chars,
+                description="The text's headline, if it has one: read as one more sentence, before the text.",
+            ),
+            AfterValidator(not_blank),
+        ]
+        | None
+    ) = None
     id: str | int | None = None
 
 
@@ -66,8 +79,10 @@ def example_result(labels: Sequence[str], pair_id: str) -> dict:
     [result] = ScoredPairs(tuple(labels), probabilities / probabilities.sum(), [False]).results()
     rounded = {label: round(value, 2) for label, value in result.scores.items()}
     relevance = None if result.relevance is None else round(result.relevance, 2)
+    text = EXAMPLE_TEXTS[pair_id]
+    sentence = {"text": text, "start": 0, "end": len(text), "label": result.label, "scores": rounded, "field": "text"}
     return {"id": pair_id, "label": result.label, "scores": rounded, "relevance": relevance, "text_reduced": False,
-            "model": EXAMPLE_MODEL}  # fmt: skip
+            "model": EXAMPLE_MODEL, "evidence": [sentence]}  # fmt: skip
 
 
 def result_schema(labels: Sequence[str]) -> type[BaseModel]:
@@ -77,6 +92,16 @@ def result_schema(labels: Sequence[str]) -> type[BaseModel]:
         "Scores",
         __config__=ConfigDict(extra="forbid"),
         **{label: (float, Field(ge=0.0, le=1.0)) for label in labels},
+    )
+    evidence = create_model(
+        "Evidence",
+        __config__=ConfigDict(extra="forbid"),
+        text=(str, Field(description="The sentence, exactly as it stands in the field it comes from.")),
+        start=(int, Field(ge=0, description="Offset of its first character in that field (Python string index).")),
+        end=(int, Field(ge=0, description="Offset just past its last character: field[start:end] is the sentence.")),
+        field=(Literal["text", "title"], Field(description="The field of the request the sentence comes from.")),
+        label=(Literal[tuple(labels)], Field(description="The model's answer for this sentence alone.")),
+        scores=(scores, Field(description="Calibrated probability of each label for this sentence alone.")),
     )
     example = example_result(labels, UNRELATED_PAIR["id"] if UNRELATED in labels else EXAMPLE_PAIR["id"])
     relevance_help = (
@@ -95,10 +120,14 @@ def result_schema(labels: Sequence[str]) -> type[BaseModel]:
         relevance=(float | None, Field(ge=0.0, le=1.0, description=relevance_help)),
         text_reduced=(
             bool,
-            Field(
-                description="The text was longer than the model's window: only its passages nearest the claim "
-                "were read."
-            ),
+            Field(description="The text was too long to read whole: only its sentences nearest the claim were read."),
         ),
         model=(str, Field(description="Model-store tag (name:version) of the model that answered.")),
+        evidence=(
+            list[evidence],
+            Field(
+                description="The sentences the answer rests on, the one that bears most on it first; for a "
+                "one-sentence text, that sentence."
+            ),
+        ),
     )

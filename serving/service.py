@@ -85,6 +85,7 @@ class Claimstance:
                 runtime=runtime,
                 num_threads=SETTINGS.threads_per_lane,
                 batch_size=SETTINGS.model_batch_pairs or None,
+                max_evidence=SETTINGS.max_evidence,
             )
             for _ in range(SETTINGS.lanes)
         ]
@@ -95,7 +96,7 @@ class Claimstance:
         # Validation counts claim tokens on the event loop while the model thread tokenizes batches:
         # a tokenizer of its own keeps the two from sharing one Rust tokenizer across threads.
         self.claim_limit = ClaimLimit(load_tokenizer(stored.path), self.predictors[0].max_length)
-        self.batcher: MicroBatcher[tuple[str, str], StanceResult] = MicroBatcher(
+        self.batcher: MicroBatcher[tuple[str, str, str | None], StanceResult] = MicroBatcher(
             [self.scorer(predictor) for predictor in self.predictors],
             SETTINGS.max_batch_size,
             SETTINGS.batch_wait_ms,
@@ -117,8 +118,8 @@ class Claimstance:
         return self.ready
 
     @staticmethod
-    def scorer(predictor: StancePredictor) -> Callable[[list[tuple[str, str]]], list[StanceResult]]:
-        def score(pairs: list[tuple[str, str]]) -> list[StanceResult]:
+    def scorer(predictor: StancePredictor) -> Callable[[list[tuple[str, str, str | None]]], list[StanceResult]]:
+        def score(pairs: list[tuple[str, str, str | None]]) -> list[StanceResult]:
             BATCH_SIZE.observe(len(pairs))
             with BATCH_SECONDS.time():
                 return predictor.predict(pairs)
@@ -135,7 +136,7 @@ class Claimstance:
 
     async def answer(self, pairs: list[StancePair]) -> list[StanceAnswer] | JSONResponse:
         try:
-            results = await self.batcher.submit([(pair.claim, pair.text) for pair in pairs])
+            results = await self.batcher.submit([(pair.claim, pair.text, pair.title) for pair in pairs])
         except Overloaded as error:
             response = error_response(503, f"service overloaded: {error}", ["service"], "overloaded")
             response.headers["Retry-After"] = "1"

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, fields
 
 from models.runtime import available_cores
-from models.settings import MAX_CLAIM_CHARS, MAX_TEXT_CHARS, MODEL_NAME
+from models.settings import MAX_CLAIM_CHARS, MAX_EVIDENCE, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MODEL_NAME
 
 ENV_PREFIX = "CLAIMSTANCE_"
 
@@ -43,9 +43,24 @@ class ServiceSettings:
     """Most pairs in one /predict_batch call."""
     max_claim_chars: int = MAX_CLAIM_CHARS
     max_text_chars: int = MAX_TEXT_CHARS
+    max_title_chars: int = MAX_TITLE_CHARS
+    max_evidence: int = MAX_EVIDENCE
+    """Sentences of a long text read against the claim and shown as its evidence."""
     max_body_bytes: int = 4 * 1024 * 1024
     access_log: bool = False
     """One log line per request costs ~5% of throughput on two cores; on for debugging."""
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_evidence",
+            "max_pairs",
+            "max_claim_chars",
+            "max_text_chars",
+            "max_title_chars",
+            "max_body_bytes",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{ENV_PREFIX}{name.upper()} must be at least 1, got {getattr(self, name)}")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ServiceSettings:

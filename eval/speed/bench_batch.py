@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from eval.cli import run_from_cli
 from eval.speed.machine import this_machine
 from models.registry import locate
-from models.settings import MODEL_NAME
+from models.settings import MAX_EVIDENCE, MODEL_NAME
 from training.config import default_data_dir
 from training.data import FNC1_FILES, read_emergent, read_fnc_format
 
@@ -53,6 +53,9 @@ class BenchBatchConfig:
         metadata={"help": "More local runs on this many short rows: peak memory against the file's size."},
     )
     engines: list[str] = field(default_factory=lambda: ["local", "spark"])
+    max_evidence: int = field(
+        default=MAX_EVIDENCE, metadata={"help": "The batch job's --max_evidence: sentences of a long text read."}
+    )
     output_dir: str = "reports/batch"
 
 
@@ -116,9 +119,9 @@ def run_measured(command: list[str]) -> tuple[float, float]:
     return seconds, peak / 2**20
 
 
-def batch_command(model: str, source: Path, output: Path, engine: str) -> list[str]:
+def batch_command(model: str, source: Path, output: Path, engine: str, max_evidence: int) -> list[str]:
     return [sys.executable, "-m", "serving.batch", "--input", str(source), "--output", str(output), "--model", model,
-            "--engine", engine, "--progress", "false", "--overwrite"]  # fmt: skip
+            "--engine", engine, "--progress", "false", "--overwrite", "--max_evidence", str(max_evidence)]  # fmt: skip
 
 
 def run(config: BenchBatchConfig) -> list[Phase]:
@@ -139,7 +142,8 @@ def run(config: BenchBatchConfig) -> list[Phase]:
             )
         for engine, pairs, source, rows in runs:
             log.info("%s engine, %d %s pairs ...", engine, rows, pairs)
-            seconds, peak = run_measured(batch_command(tag, source, work / f"out-{engine}-{rows}.parquet", engine))
+            output = work / f"out-{engine}-{rows}.parquet"
+            seconds, peak = run_measured(batch_command(tag, source, output, engine, config.max_evidence))
             phases.append(Phase(f"claimstance batch, {engine}", engine, pairs, rows, seconds, peak))
             log.info("%s: %.1f pairs/s, peak %.0f MB", phases[-1].name, phases[-1].pairs_per_second, peak)
         if config.naive_rows:
@@ -160,7 +164,9 @@ def write_report(phases: list[Phase], tag: str, config: BenchBatchConfig) -> Non
     rows = [asdict(phase) | {"pairs_per_s": round(phase.pairs_per_second, 1)} for phase in phases]
     machine = this_machine()
     (out / "bench_batch.json").write_text(
-        json.dumps({"model": tag, "machine": machine.to_json(), "phases": rows}, indent=1)
+        json.dumps(
+            {"model": tag, "machine": machine.to_json(), "max_evidence": config.max_evidence, "phases": rows}, indent=1
+        )  # fmt: skip
     )
     lines = [
         f"# Batch scoring benchmark ({tag})",
@@ -168,7 +174,8 @@ def write_report(phases: list[Phase], tag: str, config: BenchBatchConfig) -> Non
         f"On {machine.describe()}.",
         "",
         "Wall time from launch to exit (model loading, and Spark's JVM, included); peak resident memory of the whole",
-        "process tree. Short: Emergent test pairs cycled; long: FNC-1 headline + article body.",
+        "process tree. Short: Emergent test pairs cycled; long: FNC-1 headline + article body. Evidence: up to",
+        f"{config.max_evidence} sentence(s) of a long text read and shown (`--max_evidence`).",
         "",
         "| run | pairs | rows | seconds | pairs/s | peak RSS MB |",
         "|---|---|---|---|---|---|",

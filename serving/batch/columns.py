@@ -16,12 +16,15 @@ LABEL_COLUMN = "label"
 RELEVANCE_COLUMN = "relevance"
 REDUCED_COLUMN = "text_reduced"
 MODEL_COLUMN = "model"
+EVIDENCE_COLUMN = "evidence"
 
 
 @dataclass(frozen=True)
 class PredictionColumns:
     """The columns the job adds to each row, for one model's labels: the label, one score per label, relevance
-    (null for a model without the `unrelated` label), whether the text was reduced, and the model's name."""
+    (null for a model without the `unrelated` label), whether the text was reduced, the model's name, and the
+    evidence (last, so that the columns of earlier outputs keep their places): a list of sentences, each with
+    its offsets into the text, its label and its scores (in CSV, that list as JSON text)."""
 
     labels: tuple[str, ...]
 
@@ -31,13 +34,23 @@ class PredictionColumns:
 
     @property
     def names(self) -> tuple[str, ...]:
-        return (LABEL_COLUMN, *self.score_columns, RELEVANCE_COLUMN, REDUCED_COLUMN, MODEL_COLUMN)
+        return (LABEL_COLUMN, *self.score_columns, RELEVANCE_COLUMN, REDUCED_COLUMN, MODEL_COLUMN, EVIDENCE_COLUMN)
+
+    @property
+    def evidence_type(self) -> pa.DataType:
+        scores = pa.struct([(label, pa.float64()) for label in self.labels])
+        sentence = pa.struct(
+            [("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()),
+             ("scores", scores), ("field", pa.string())]
+        )  # fmt: skip
+        return pa.list_(sentence)
 
     @property
     def schema(self) -> pa.Schema:
         return pa.schema(
             [(LABEL_COLUMN, pa.string()), *((name, pa.float64()) for name in self.score_columns)]
             + [(RELEVANCE_COLUMN, pa.float64()), (REDUCED_COLUMN, pa.bool_()), (MODEL_COLUMN, pa.string())]
+            + [(EVIDENCE_COLUMN, self.evidence_type)]
         )
 
     def clashes(self, names: Iterable[str]) -> list[str]:

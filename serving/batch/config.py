@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from models.settings import MAX_CLAIM_CHARS, MAX_TEXT_CHARS, MODEL_NAME
+from models.settings import MAX_CLAIM_CHARS, MAX_EVIDENCE, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MODEL_NAME
 
 
 class FileFormat(StrEnum):
@@ -54,6 +54,10 @@ class BatchConfig:
     output_format: str | None = field(default=None, metadata={"help": "jsonl, csv or parquet (default: by extension)."})
     claim_column: str = "claim"
     text_column: str = "text"
+    title_column: str = field(
+        default="title",
+        metadata={"help": "The texts' headlines, where the input has this column (a null or empty one: none)."},
+    )
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag or saved model folder."})
     runtime: str = field(default="auto", metadata={"help": "auto (the model's build-step choice), onnx or torch."})
     engine: Engine = field(default=Engine.LOCAL, metadata={"help": "local (this machine) or spark."})
@@ -76,11 +80,16 @@ class BatchConfig:
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing output file."})
     max_claim_chars: int = MAX_CLAIM_CHARS
     max_text_chars: int = MAX_TEXT_CHARS
+    max_title_chars: int = MAX_TITLE_CHARS
+    max_evidence: int = field(
+        default=MAX_EVIDENCE,
+        metadata={"help": "Sentences of a long text read against the claim and shown as its evidence."},
+    )
     progress: bool = field(default=True, metadata={"help": "Show a progress bar (rows/s, ETA) on stderr."})
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.engine)
-        for name in ("chunk_rows", "max_claim_chars", "max_text_chars"):
+        for name in ("chunk_rows", "max_claim_chars", "max_text_chars", "max_title_chars", "max_evidence"):
             if getattr(self, name) < 1:
                 raise BatchInputError(f"--{name} must be at least 1, got {getattr(self, name)}")
         for name in ("workers", "threads", "batch_size"):
@@ -89,8 +98,10 @@ class BatchConfig:
         for setting in self.spark_conf:
             if "=" not in setting:
                 raise BatchInputError(f"--spark_conf {setting!r}: write it as KEY=VALUE")
-        if self.claim_column == self.text_column:
-            raise BatchInputError(f"--claim_column and --text_column are both {self.claim_column!r}")
+        columns = {"claim": self.claim_column, "text": self.text_column, "title": self.title_column}
+        if len(set(columns.values())) < len(columns):
+            named = ", ".join(f"--{role}_column {name!r}" for role, name in columns.items())
+            raise BatchInputError(f"the claim, text and title columns must differ: {named}")
 
     @property
     def input_path(self) -> Path:

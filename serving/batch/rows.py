@@ -34,12 +34,13 @@ class Reject:
 class RowLimits:
     max_claim_chars: int
     max_text_chars: int
+    max_title_chars: int
 
 
 def as_text(value: object) -> str | None:
     """A value where only text can hold it (a column of mixed types, a nested value in CSV): strings as they
     are, anything else as its JSON."""
-    return value if value is None or isinstance(value, str) else json.dumps(value, default=str)
+    return value if value is None or isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
 
 
 def wrong_type(column: str, value: object) -> str:
@@ -59,22 +60,43 @@ def reason_for(column: str, value: object, max_chars: int) -> str | None:
     return None
 
 
+def title_reason(column: str, value: object, max_chars: int) -> str | None:
+    """Why this title cannot be read, or None if it can; a missing or empty title is no title, not an error."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return wrong_type(column, value)
+    if len(value) > max_chars:
+        return f"{column}: {len(value):,} characters, over the limit of {max_chars:,}"
+    return None
+
+
+def column_values(table: pa.Table, column: str) -> list:
+    return table.column(column).to_pylist() if column in table.column_names else [None] * len(table)
+
+
+def titles_of(table: pa.Table, column: str) -> list[str | None]:
+    """Each row's title: none where the column is absent, null, or blank."""
+    return [value if isinstance(value, str) and value.strip() else None for value in column_values(table, column)]
+
+
 def check_rows(
     table: pa.Table,
     rows: Sequence[int],
-    claim_column: str,
-    text_column: str,
+    columns: tuple[str, str, str],
     limits: RowLimits,
     claim_limit: ClaimLimit,
 ) -> tuple[np.ndarray, list[Reject]]:
-    """A mask of the scorable rows of `table`, and a Reject for each other row."""
-    claims = table.column(claim_column).to_pylist() if claim_column in table.column_names else [None] * len(table)
-    texts = table.column(text_column).to_pylist() if text_column in table.column_names else [None] * len(table)
+    """A mask of the scorable rows of `table`, and a Reject for each other row. `columns`: the claim, text and
+    title columns."""
+    claim_column, text_column, title_column = columns
+    claims, texts, titles = (column_values(table, column) for column in columns)
     reasons: list[str | None] = []
-    for claim, text in zip(claims, texts, strict=True):
+    for claim, text, title in zip(claims, texts, titles, strict=True):
         reasons.append(
             reason_for(claim_column, claim, limits.max_claim_chars)
             or reason_for(text_column, text, limits.max_text_chars)
+            or title_reason(title_column, title, limits.max_title_chars)
         )
     unchecked = [i for i, reason in enumerate(reasons) if reason is None]
     for j, error in claim_limit.errors([claims[i] for i in unchecked], claim_column).items():

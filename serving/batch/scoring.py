@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from models.evidence import Evidence
 from models.model_config import ModelLoadError, read_model_settings
 from models.predictor import StancePredictor
 from models.runtime import Runtime, chosen_runtime
 from serving.batch.columns import PredictionColumns
 from serving.batch.config import BatchConfig
-from serving.batch.rows import Reject, RowLimits, check_rows
+from serving.batch.rows import Reject, RowLimits, check_rows, titles_of
 
 SCORE_DECIMALS = 6
 """Digits kept in the score columns (labels come from the unrounded scores)."""
@@ -37,8 +38,11 @@ class ScorerSpec:
     """Pairs per forward pass; 0 for the runtime's default."""
     claim_column: str
     text_column: str
+    title_column: str
     max_claim_chars: int
     max_text_chars: int
+    max_title_chars: int
+    max_evidence: int
     keep_claim_text: bool
 
     @classmethod
@@ -52,14 +56,23 @@ class ScorerSpec:
             batch_size=config.batch_size,
             claim_column=config.claim_column,
             text_column=config.text_column,
+            title_column=config.title_column,
             max_claim_chars=config.max_claim_chars,
             max_text_chars=config.max_text_chars,
+            max_title_chars=config.max_title_chars,
+            max_evidence=config.max_evidence,
             keep_claim_text=config.keep_claim_text,
         )
 
     @property
     def columns(self) -> PredictionColumns:
         return PredictionColumns(self.labels)
+
+
+def evidence_record(evidence: Evidence) -> dict[str, object]:
+    scores = {label: round(p, SCORE_DECIMALS) for label, p in evidence.scores.items()}
+    return {"text": evidence.text, "start": evidence.start, "end": evidence.end, "label": evidence.label,
+            "scores": scores, "field": str(evidence.field)}  # fmt: skip
 
 
 @dataclass
@@ -74,23 +87,26 @@ class ChunkScorer:
     def __init__(self, spec: ScorerSpec) -> None:
         self.spec = spec
         self.predictor = StancePredictor.from_dir(
-            spec.model_dir, runtime=spec.runtime, num_threads=spec.threads, batch_size=spec.batch_size or None
+            spec.model_dir,
+            runtime=spec.runtime,
+            num_threads=spec.threads,
+            batch_size=spec.batch_size or None,
+            max_evidence=spec.max_evidence,
         )
         if self.predictor.labels != spec.labels:
             raise ModelLoadError(f"{spec.model_dir}: labels {self.predictor.labels}, not the job's {spec.labels}")
-        self.limits = RowLimits(spec.max_claim_chars, spec.max_text_chars)
+        self.limits = RowLimits(spec.max_claim_chars, spec.max_text_chars, spec.max_title_chars)
 
     def score(self, table: pa.Table, rows: np.ndarray) -> ScoredChunk:
         """The scorable rows of `table` with their predictions, in input order, and the rejected ones."""
         spec, columns = self.spec, self.spec.columns
         columns.check(table.column_names)
-        keep, rejects = check_rows(
-            table, rows, spec.claim_column, spec.text_column, self.limits, self.predictor.claim_limit
-        )
+        columns_read = (spec.claim_column, spec.text_column, spec.title_column)
+        keep, rejects = check_rows(table, rows, columns_read, self.limits, self.predictor.claim_limit)
         kept = table.filter(pa.array(keep)) if not keep.all() else table
         claims = kept.column(spec.claim_column).to_pylist()
         texts = kept.column(spec.text_column).to_pylist()
-        scored = self.predictor.score(claims, texts)
+        scored = self.predictor.score(claims, texts, titles_of(kept, spec.title_column))
         if not spec.keep_claim_text:
             kept = kept.drop_columns([spec.claim_column, spec.text_column])
         relevance = scored.relevance
@@ -100,7 +116,9 @@ class ChunkScorer:
             pa.nulls(len(claims), pa.float64()) if relevance is None else pa.array(relevance.round(SCORE_DECIMALS)),
             pa.array(scored.text_reduced, pa.bool_()),
             pa.array([spec.model_tag] * len(claims), pa.string()),
-        ]
+            pa.array([[evidence_record(e) for e in evidence] for evidence in scored.evidence or ()],
+                     columns.evidence_type),
+        ]  # fmt: skip
         for column, values in zip(columns.schema, predictions, strict=True):
             kept = kept.append_column(column, values)
         return ScoredChunk(kept, rows[keep], rejects)

@@ -8,7 +8,8 @@ from sklearn.metrics import f1_score
 
 import eval.ablation as ablation
 from eval.ablation import AblationConfig, mean_spread, write
-from models.encoding import LongTextStrategy
+from eval.evaluate import READING_SYSTEMS
+from models.document import DEFAULT_LONG_TEXT
 from models.labels import STANCES, UNRELATED
 from models.metrics import fnc_relative_score
 from models.predictor import StancePredictor
@@ -90,12 +91,17 @@ def expected_figures(model_dir: Path, corpus) -> dict[str, float]:
             figures["fnc1_test relative score"] = fnc_relative_score(y_true, y_pred)
             related = y_true != UNRELATED
             figures |= figures_of("fnc1_test_related", y_true[related], y_pred[related])
-    predictor.long_text = LongTextStrategy.TRUNCATE
     y_true = np.asarray(corpus.fnc1_test["label"])
-    y_pred = np.asarray(predictor.score(corpus.fnc1_test["claim"], corpus.fnc1_test["text"]).predicted_labels)
     related = y_true != UNRELATED
-    truncated = figures_of("x", y_true[related], y_pred[related])["x macro-F1"]
-    return figures | {"fnc1_test_related macro-F1, plain truncation": truncated}
+    for strategy, system in READING_SYSTEMS.items():
+        if strategy is not DEFAULT_LONG_TEXT:
+            predictor.long_text = strategy
+            scored = predictor.score(corpus.fnc1_test["claim"], corpus.fnc1_test["text"])
+            y_pred = np.asarray(scored.predicted_labels)
+            figures[f"fnc1_test_related macro-F1, {system.removeprefix('claimstance, ')}"] = figures_of(
+                "x", y_true[related], y_pred[related]
+            )["x macro-F1"]
+    return figures
 
 
 def never_train(config):

@@ -6,12 +6,20 @@ import numpy as np
 import pytest
 
 from eval.baselines import PUBLISHED_EMERGENT
-from eval.evaluate import MODEL_SYSTEM, TRUNCATION_SYSTEM, EvalConfig, evaluation_sets, run, with_split_flags
-from models.encoding import LongTextStrategy
+from eval.evaluate import (
+    MODEL_SYSTEM,
+    READING_SYSTEMS,
+    EvalConfig,
+    evaluation_sets,
+    run,
+    with_split_flags,
+)
+from models.document import DEFAULT_LONG_TEXT
 from models.labels import LABELS, STANCES, UNRELATED
 from models.metrics import fnc_relative_score
 from models.predictor import StancePredictor
 from models.registry import find, register, resolve
+from models.sentences import sentence_spans
 from training.config import TrainConfig
 from training.data import load_corpus
 from training.splits import model_splits, saved_config
@@ -21,6 +29,10 @@ TEST_SETS = ("emergent_test", "emergent_test_mismatched", "fnc1_test")
 WITH_UNRELATED = ("emergent_test_mismatched", "fnc1_test")
 PUBLISHED_SYSTEM = PUBLISHED_EMERGENT.system + " [published]"
 TWO_STAGE = re.compile(r"TF-IDF cosine relatedness \(>= [0-9.-]+\) \+ TF-IDF \+ LR stance \(C=[0-9.]+\)")
+OTHER_READINGS = {system for strategy, system in READING_SYSTEMS.items() if strategy is not DEFAULT_LONG_TEXT}
+"""The model reading long texts in each way but its default, on the sets of long texts."""
+ANOTHER_READING = next(strategy for strategy in READING_SYSTEMS if strategy is not DEFAULT_LONG_TEXT)
+ANOTHER_SYSTEM = READING_SYSTEMS[ANOTHER_READING]
 EMERGENT_TFIDF = re.compile(r"TF-IDF \+ LR, Emergent training data only \(C=[0-9.]+\)")
 
 
@@ -49,7 +61,7 @@ def test_sets(synthetic_corpus):
     return evaluation_sets(load_corpus(synthetic_corpus.path), EvalConfig(), TrainConfig())
 
 
-def predicted(model_dir: Path, dataset, long_text=LongTextStrategy.PASSAGES) -> list[str]:
+def predicted(model_dir: Path, dataset, long_text=DEFAULT_LONG_TEXT) -> list[str]:
     predictor = StancePredictor.from_dir(model_dir, num_threads=1, long_text=long_text)
     return predictor.score(dataset["claim"], dataset["text"]).predicted_labels
 
@@ -92,11 +104,12 @@ def test_report_json_has_every_system_and_the_models_labels(test_run, saved_mode
     two_stage = [s for s in results if TWO_STAGE.fullmatch(s)]
     emergent_tfidf = [s for s in results if EMERGENT_TFIDF.fullmatch(s)]
     assert len(two_stage) == len(emergent_tfidf) == 1
-    assert set(results) == {MODEL_SYSTEM, TRUNCATION_SYSTEM, "majority class", *two_stage, *emergent_tfidf,
+    assert set(results) == {MODEL_SYSTEM, *OTHER_READINGS, "majority class", *two_stage, *emergent_tfidf,
                             PUBLISHED_SYSTEM}  # fmt: skip
     with_related = {*TEST_SETS, "fnc1_test_related"}
     assert set(results[MODEL_SYSTEM]) == set(results["majority class"]) == set(results[two_stage[0]]) == with_related
-    assert set(results[TRUNCATION_SYSTEM]) == {"fnc1_test", "fnc1_test_related"}
+    assert all(set(results[system]) == {"fnc1_test", "fnc1_test_related"} for system in OTHER_READINGS)
+    assert report["long_text"] == DEFAULT_LONG_TEXT
     assert results[PUBLISHED_SYSTEM] == {"emergent_test": {"accuracy": 0.7328, "macro_f1": 0.723}}
     assert report["published_fnc1_competition_test"]["Talos (1st in FNC-1)"] == "82.02"
 
@@ -112,9 +125,9 @@ def test_model_figures_match_the_models_own_predictions(test_run, saved_model_di
         assert figures["accuracy"] == pytest.approx(np.mean(np.asarray(y_true) == np.asarray(y_pred))), name
         assert figures["ece"] is not None and figures["calibration"] is not None
         assert ("relevance_ece" in figures) == (name in WITH_UNRELATED)
-    truncated = predicted(saved_model_dir, test_sets["fnc1_test"], LongTextStrategy.TRUNCATE)
-    assert results[TRUNCATION_SYSTEM]["fnc1_test"]["confusion"] == confusion_of(
-        test_sets["fnc1_test"]["label"], truncated, LABELS
+    read_otherwise = predicted(saved_model_dir, test_sets["fnc1_test"], ANOTHER_READING)
+    assert results[ANOTHER_SYSTEM]["fnc1_test"]["confusion"] == confusion_of(
+        test_sets["fnc1_test"]["label"], read_otherwise, LABELS
     )
 
 
@@ -188,6 +201,23 @@ def test_results_md_answers_stance_fnc1_and_relevance(test_run):
     assert relevance[MODEL_SYSTEM]["fnc1_test relevance ECE"] != "–"
 
 
+def test_evidence_faithfulness_for_each_reading_on_related_long_texts(test_run, test_sets):
+    faithfulness = test_run["report"]["faithfulness"]
+    assert set(faithfulness) == {MODEL_SYSTEM, *OTHER_READINGS}
+    dataset = test_sets["fnc1_test"]
+    related_long = sum(
+        label != UNRELATED and len(sentence_spans(text)) > 1
+        for label, text in zip(dataset["label"], dataset["text"], strict=True)
+    )
+    assert related_long > 0
+    for by_set in faithfulness.values():
+        figures = by_set["fnc1_test_related"]
+        assert figures["texts"] == related_long
+        assert 0.0 <= figures["sufficiency"] <= 1.0 and 0.0 <= figures["comprehensiveness"] <= 1.0
+        assert -1.0 <= figures["sufficiency_drop"] <= 1.0 and -1.0 <= figures["comprehensiveness_drop"] <= 1.0
+    assert "### Evidence" in (test_run["out"] / "results.md").read_text()
+
+
 # --- the validation split -----------------------------------------------------------------------
 
 
@@ -195,9 +225,9 @@ def test_validation_split_scores_each_sources_validation_claims(validation_run, 
     report = validation_run["report"]
     results = report["results"]
     names = {"arc_validation", "emergent_validation", "emergent_validation_mismatched", "fnc1_validation"}
-    assert set(results) == {MODEL_SYSTEM, TRUNCATION_SYSTEM}  # no baselines, no published figures
+    assert set(results) == {MODEL_SYSTEM, *OTHER_READINGS}  # no baselines, no published figures
     assert names <= set(results[MODEL_SYSTEM])
-    assert set(results[TRUNCATION_SYSTEM]) & names == {"arc_validation", "fnc1_validation"}
+    assert set(results[ANOTHER_SYSTEM]) & names == {"arc_validation", "fnc1_validation"}
     assert "published_fnc1_competition_test" not in report
 
 
@@ -249,7 +279,7 @@ def test_run_with_a_store_tag_and_no_baselines(bento_store, saved_model_dir, syn
     tag = register(saved_model_dir)
     report, out = run_into(tmp_path / "report", tag, synthetic_corpus.path, baselines=False)
     assert json.loads((out / "report.json").read_text())["model"] == str(find(tag)[0])
-    assert set(report["results"]) == {MODEL_SYSTEM, TRUNCATION_SYSTEM}
+    assert set(report["results"]) == {MODEL_SYSTEM, *OTHER_READINGS}
     assert set(report["results"][MODEL_SYSTEM]) == {*TEST_SETS, "fnc1_test_related"}
 
 

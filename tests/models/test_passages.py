@@ -1,6 +1,7 @@
 import pytest
 
-from models.passages import SEPARATOR, score_sentences, select_passages, split_sentences, truncate_head
+from models.passages import SEPARATOR, score_sentences, select_passages, truncate_head
+from models.sentences import split_sentences
 
 CLAIM = "A meteorite crashed near the airport in Managua"
 KEY_SENTENCE = "Officials in Managua denied that a meteorite crashed near the airport."
@@ -19,16 +20,6 @@ def n_tokens(tokenizer, text: str) -> int:
 def long_text(position: int) -> str:
     sentences = FILLER[:position] + [KEY_SENTENCE] + FILLER[position:]
     return " ".join(sentences)
-
-
-def test_split_sentences_on_end_marks_and_newlines():
-    assert split_sentences("One here. Two there!  Three?\n\nFour\nFive.") == [
-        "One here.",
-        "Two there!",
-        "Three?",
-        "Four",
-        "Five.",
-    ]
 
 
 def test_claim_bearing_sentence_scores_highest():

@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 import torch
 
+from models.encoding import LongTextStrategy
+from models.evidence import Document, Field, candidate_spans, pool_sentences
 from models.labels import LABELS, STANCES
 from models.predictor import StancePredictor, softmax
 from models.result import ScoredPairs, StanceResult
@@ -71,10 +73,13 @@ def test_outputs_follow_input_order(predictor):
 
 
 def test_one_pair_alone_scores_as_inside_a_batch_of_mixed_lengths(predictor):
-    batch = scores_of(predictor.predict(PAIRS))
+    batch = predictor.predict(PAIRS)
     for i, pair in enumerate(PAIRS):
-        alone = scores_of(predictor.predict([pair]))[0]
-        np.testing.assert_allclose(alone, batch[i], atol=1e-5)
+        [alone] = predictor.predict([pair])
+        np.testing.assert_allclose(scores_of([alone])[0], scores_of(batch)[i], atol=1e-5)
+        assert [(e.start, e.end, e.label) for e in alone.evidence] == [
+            (e.start, e.end, e.label) for e in batch[i].evidence
+        ]
 
 
 def test_batch_size_does_not_change_results(tiny_model, tokenizer, predictor):
@@ -108,7 +113,7 @@ def test_scores_match_the_model_on_claim_then_text_with_saved_temperature(saved_
 
 
 def test_logits_are_uncalibrated_and_probabilities_calibrated(saved_model_dir):
-    predictor = StancePredictor.from_dir(saved_model_dir, num_threads=1)
+    predictor = StancePredictor.from_dir(saved_model_dir, num_threads=1, long_text=LongTextStrategy.PASSAGES)
     claims, texts = zip(*PAIRS, strict=True)
     logits, reduced = predictor.logits(claims, texts)
     assert logits.shape == (len(PAIRS), len(LABELS))
@@ -117,6 +122,68 @@ def test_logits_are_uncalibrated_and_probabilities_calibrated(saved_model_dir):
     assert isinstance(scored, ScoredPairs) and scored.text_reduced == reduced
     np.testing.assert_allclose(scored.probabilities, softmax(logits / 1.5), atol=1e-6)
     assert not np.allclose(scored.probabilities, softmax(logits), atol=1e-4)
+
+
+LONG = 2
+"""The one pair of PAIRS whose text has more than one sentence."""
+
+
+def sentence_probabilities(predictor: StancePredictor, claim: str, text: str) -> tuple[np.ndarray, list[str]]:
+    """Each candidate sentence scored alone, as a one-sentence text, and the sentences."""
+    spans, _ = candidate_spans(claim, Document(text), predictor.max_evidence)
+    sentences = [span.of(text) for span in spans]
+    return predictor.score([claim] * len(sentences), sentences).probabilities, sentences
+
+
+def test_a_long_text_read_as_sentences_is_its_sentences_pooled(tiny_model, tokenizer):
+    reader = StancePredictor.from_model(tiny_model, tokenizer, num_threads=1, long_text=LongTextStrategy.SENTENCES)
+    claim, text = PAIRS[LONG]
+    sentences, _ = sentence_probabilities(reader, claim, text)
+    scored = reader.score([claim], [text])
+    assert scored.text_reduced == [True]  # 61 sentences, 3 read
+    np.testing.assert_allclose(scored.probabilities[0], pool_sentences(sentences, LABELS), atol=1e-6)
+
+
+def test_passages_and_sentences_pools_the_one_pass_with_the_sentences(tiny_model, tokenizer):
+    mixed = StancePredictor.from_model(
+        tiny_model, tokenizer, num_threads=1, long_text=LongTextStrategy.PASSAGES_AND_SENTENCES
+    )
+    claim, text = PAIRS[LONG]
+    sentences, _ = sentence_probabilities(mixed, claim, text)
+    one_pass = mixed.probabilities(mixed.logits([claim], [text])[0])
+    expected = pool_sentences(np.vstack([one_pass, sentences]), LABELS)
+    np.testing.assert_allclose(mixed.score([claim], [text]).probabilities[0], expected, atol=1e-6)
+
+
+def test_evidence_is_the_candidate_sentences_with_their_own_answers_best_first(predictor):
+    claim, text = PAIRS[LONG]
+    sentences, texts = sentence_probabilities(predictor, claim, text)
+    [result] = predictor.predict([(claim, text)])
+    assert len(result.evidence) == predictor.max_evidence == 3
+    assert sorted(e.text for e in result.evidence) == sorted(texts)
+    assert "Officials denied that a meteorite hit Managua." in texts
+    label = LABELS.index(result.label)
+    assert [e.scores[result.label] for e in result.evidence] == sorted(sentences[:, label], reverse=True)
+    for evidence in result.evidence:
+        assert text[evidence.start : evidence.end] == evidence.text
+        row = sentences[texts.index(evidence.text)]
+        np.testing.assert_allclose([evidence.scores[name] for name in LABELS], row, atol=1e-6)
+        assert evidence.label == ScoredPairs(LABELS, row[None], [False]).predicted_labels[0]
+
+
+def test_a_one_sentence_text_is_its_own_evidence_with_the_answers_label(predictor):
+    text = "  Officials confirmed that a meteorite crashed near the airport.  "
+    [result] = predictor.predict([(CLAIM, text)])
+    [evidence] = result.evidence
+    assert text[evidence.start : evidence.end] == evidence.text == text.strip()
+    assert evidence.label == result.label and evidence.scores == result.scores
+
+
+def test_max_evidence_is_how_many_sentences_are_read_and_shown(tiny_model, tokenizer):
+    claim, text = PAIRS[LONG]
+    one = StancePredictor.from_model(tiny_model, tokenizer, num_threads=1, max_evidence=1)
+    [result] = one.predict([(claim, text)])
+    assert [e.text for e in result.evidence] == ["Officials denied that a meteorite hit Managua."]
 
 
 def test_a_model_with_its_labels_in_another_order_is_read_in_that_order(tokenizer, tmp_path):
@@ -133,3 +200,16 @@ def test_a_model_with_its_labels_in_another_order_is_read_in_that_order(tokenize
         assert p.scores["unrelated"] == pytest.approx(row[0])  # the model's first output is its `unrelated`
         assert p.relevance == pytest.approx(1 - row[0])
         assert (p.label == "unrelated") == (p.relevance < 0.5)
+
+
+def test_a_title_is_read_as_a_sentence_and_its_evidence_points_into_the_title(predictor):
+    title = "Managua meteorite report denied"
+    text = "Farmers planted barley near the airport. The season was dry."
+    [with_title] = predictor.score([CLAIM], [text], [title]).results()
+    fields = {e.field: e for e in with_title.evidence}
+    assert set(fields) == {Field.TITLE, Field.TEXT}
+    assert title[fields[Field.TITLE].start : fields[Field.TITLE].end] == fields[Field.TITLE].text == title
+    assert all(text[e.start : e.end] == e.text for e in with_title.evidence if e.field is Field.TEXT)
+    [without] = predictor.score([CLAIM], [text]).results()
+    assert all(e.field is Field.TEXT for e in without.evidence)
+    assert predictor.score([CLAIM], [text], [None]).probabilities.tolist() == [list(without.scores.values())]

@@ -2,7 +2,15 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from models.labels import LABELS, STANCES
-from serving.schemas import EXAMPLE_PAIR, UNRELATED_PAIR, PairList, StancePair, example_result, result_schema
+from serving.schemas import (
+    EXAMPLE_PAIR,
+    EXAMPLE_TEXTS,
+    UNRELATED_PAIR,
+    PairList,
+    StancePair,
+    example_result,
+    result_schema,
+)
 from serving.settings import SETTINGS
 
 
@@ -83,3 +91,22 @@ def test_an_answer_must_have_a_score_per_label_and_relevance_in_range():
         schema.model_validate({**good, "relevance": 1.5})
     with pytest.raises(ValidationError, match="label"):
         result_schema(STANCES).model_validate({**good, "label": "unrelated"})
+
+
+def test_the_answer_documents_its_evidence_with_the_models_labels():
+    for labels in (LABELS, STANCES):
+        schema = result_schema(labels).model_json_schema()
+        evidence = schema["$defs"]["Evidence"]
+        assert schema["properties"]["evidence"]["items"] == {"$ref": "#/$defs/Evidence"}
+        assert set(evidence["required"]) == {"text", "start", "end", "label", "scores", "field"}
+        assert evidence["properties"]["label"]["enum"] == list(labels)
+        [sentence] = schema["example"]["evidence"]
+        text = EXAMPLE_TEXTS[schema["example"]["id"]]
+        assert text[sentence["start"] : sentence["end"]] == sentence["text"] == text
+
+
+def test_evidence_with_a_label_the_model_does_not_have_is_refused():
+    good = example_result(STANCES, EXAMPLE_PAIR["id"])
+    bad_sentence = {**good["evidence"][0], "label": "unrelated"}
+    with pytest.raises(ValidationError, match="evidence"):
+        result_schema(STANCES).model_validate({**good, "evidence": [bad_sentence]})

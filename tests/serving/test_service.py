@@ -51,6 +51,9 @@ def test_one_pair_end_to_end(server, served_model, expected):
     assert body["relevance"] == pytest.approx(expected[0].relevance, abs=1e-5)
     assert 0.0 <= body["relevance"] <= 1.0
     assert body["text_reduced"] is False
+    [sentence] = body["evidence"]  # a one-sentence text is its own evidence
+    assert sentence["text"] == PAIRS[0][1] and (sentence["start"], sentence["end"]) == (0, len(PAIRS[0][1]))
+    assert sentence["label"] == body["label"]
 
 
 def test_unrelated_answers_follow_relevance_and_match_the_model_over_http(server, served_model):
@@ -71,6 +74,25 @@ def test_a_text_longer_than_the_window_is_reduced_and_says_so(server, expected):
     assert body["text_reduced"] is True
     assert body["label"] == expected[2].label
     assert "id" in body and body["id"] is None
+    assert [(e["start"], e["end"], e["label"]) for e in body["evidence"]] == [
+        (e.start, e.end, e.label) for e in expected[2].evidence
+    ]
+    assert "Officials denied that a meteorite hit Managua." in [e["text"] for e in body["evidence"]]
+    assert all(PAIRS[2][1][e["start"] : e["end"]] == e["text"] for e in body["evidence"])
+
+
+def test_a_title_is_read_with_the_text_and_its_evidence_points_into_it(server, served_model):
+    claim, text, title = CLAIM, "Farmers planted barley. The season was dry.", "Managua meteorite report denied"
+    body = post(server, "/predict", {"claim": claim, "text": text, "title": title}).json()
+    [expected] = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1).predict(
+        [(claim, text, title)]
+    )
+    assert body["label"] == expected.label
+    assert [(e["field"], e["start"], e["end"]) for e in body["evidence"]] == [
+        (e.field, e.start, e.end) for e in expected.evidence
+    ]
+    titled = [e for e in body["evidence"] if e["field"] == "title"]
+    assert titled and title[titled[0]["start"] : titled[0]["end"]] == titled[0]["text"]
 
 
 def test_the_list_endpoint_answers_in_order(server, expected):
@@ -123,6 +145,8 @@ LIMITS = {k: int(v) for k, v in SERVER_LIMITS.items()}
         ("/predict", {"claim": "c", "text": "t" * 5001}, ["text"], "at most 5000 characters"),
         ("/predict", {"claim": "c" * 601, "text": "t"}, ["claim"], "at most 600 characters"),
         ("/predict", {"claim": "word " * 100, "text": "t"}, ["claim"], "100 tokens, over the limit of 96 tokens"),
+        ("/predict", {"claim": "c", "text": "t", "title": "h" * 301}, ["title"], "at most 300 characters"),
+        ("/predict", {"claim": "c", "text": "t", "title": " "}, ["title"], "must not be empty or only whitespace"),
         ("/predict", ["not", "an", "object"], [], "Input should be an object"),
         ("/predict_batch", {"pairs": []}, ["pairs"], "at least 1 item"),
         ("/predict_batch", {"pairs": [{"claim": "c", "text": "t"}] * 5}, ["pairs"], "at most 4 items"),
@@ -186,8 +210,9 @@ def test_openapi_documents_both_endpoints_with_examples_and_the_models_labels(se
     assert CLAIM_EXAMPLE_TEXT in text
     result = response_schema(spec)
     assert result["properties"]["label"]["enum"] == list(LABELS)
-    assert "relevance" in result["properties"]
+    assert "relevance" in result["properties"] and "evidence" in result["properties"]
     assert result["example"]["label"] == "unrelated"  # the documented answer shows a text off the claim
+    assert result["example"]["evidence"][0]["label"] == "unrelated"
     assert '"unrelated": 0.96' in text
 
 

@@ -34,7 +34,7 @@ def test_rejects_file_sits_beside_the_output():
     [
         ({"chunk_rows": 0}, "--chunk_rows must be at least 1"),
         ({"workers": -1}, "--workers must be 0"),
-        ({"claim_column": "x", "text_column": "x"}, "both 'x'"),
+        ({"claim_column": "x", "text_column": "x"}, "columns must differ: --claim_column 'x', --text_column 'x'"),
     ],
 )
 def test_bad_arguments_name_the_flag(flags, message):

@@ -52,6 +52,23 @@ def score(model: Path, source: Path, output: Path, *flags: str) -> int:
     )
 
 
+def assert_evidence_survives(column: list, rows: list[dict], predictions: list) -> None:
+    """Each row's evidence as the predictor gives it: a list of sentences (JSON text in CSV) whose offsets
+    index the row's text."""
+    assert any(len(p.evidence) > 1 for p in predictions)  # long texts are among the rows
+    for value, row, prediction in zip(column, rows, predictions, strict=True):
+        evidence = json.loads(value) if isinstance(value, str) else list(value)
+        assert [(e["text"], e["start"], e["end"], e["label"]) for e in evidence] == [
+            (e.text, e.start, e.end, e.label) for e in prediction.evidence
+        ]
+        for sentence, expected in zip(evidence, prediction.evidence, strict=True):
+            assert row["text"][sentence["start"] : sentence["end"]] == sentence["text"]
+            assert list(sentence["scores"]) == list(expected.scores)
+            assert [sentence["scores"][k] for k in expected.scores] == pytest.approx(
+                list(expected.scores.values()), abs=1e-6
+            )
+
+
 @pytest.mark.parametrize(
     ("source", "target"),
     [(".jsonl", ".jsonl"), (".csv", ".csv"), (".parquet", ".parquet"), (".jsonl", ".parquet"), (".csv", ".jsonl")],
@@ -75,6 +92,7 @@ def test_each_format_round_trips_with_pass_through_columns_in_order(batch_model,
     assert "unrelated" in set(scored["label"])  # the four-label model calls some texts unrelated
     assert scored["text_reduced"].tolist() == [p.text_reduced for p in predictions]
     assert set(scored["model"]) == {str(batch_model)}
+    assert_evidence_survives(scored["evidence"].tolist(), rows, predictions)
     assert (tmp_path / "out.rejects.jsonl").read_text() == ""
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

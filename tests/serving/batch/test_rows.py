@@ -5,9 +5,10 @@ import pyarrow as pa
 import pytest
 
 from models.encoding import MIN_TEXT_TOKENS, ClaimLimit
-from serving.batch.rows import Reject, RowLimits, check_rows
+from serving.batch.rows import Reject, RowLimits, check_rows, titles_of
 
-LIMITS = RowLimits(max_claim_chars=60, max_text_chars=100)
+LIMITS = RowLimits(max_claim_chars=60, max_text_chars=100, max_title_chars=20)
+COLUMNS = ("claim", "text", "title")
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def test_each_bad_row_gets_its_reason(claim_limit):
             "text": ["A dog", "A dog", "A dog", "x" * 101, "A dog", None],
         }
     )
-    keep, rejects = check_rows(table, np.array([10, 11, 12, 13, 14, 15]), "claim", "text", LIMITS, claim_limit)
+    keep, rejects = check_rows(table, np.array([10, 11, 12, 13, 14, 15]), COLUMNS, LIMITS, claim_limit)
     assert keep.tolist() == [True, False, False, False, False, False]
     assert [(r.row, r.reason) for r in rejects] == [
         (11, "claim: missing"),
@@ -39,8 +40,22 @@ def test_each_bad_row_gets_its_reason(claim_limit):
 
 
 def test_a_missing_column_rejects_every_row_as_missing(claim_limit):
-    keep, rejects = check_rows(pa.table({"claim": ["A cat"]}), np.array([1]), "claim", "body", LIMITS, claim_limit)
+    table = pa.table({"claim": ["A cat"]})
+    keep, rejects = check_rows(table, np.array([1]), ("claim", "body", "title"), LIMITS, claim_limit)
     assert not keep.any() and rejects[0].reason == "body: missing"
+
+
+def test_a_title_is_optional_but_one_given_must_be_text_within_its_limit(claim_limit):
+    titles = [None, "", "  ", "A short title", "t" * 21]
+    table = pa.table({"claim": ["A cat"] * 5, "text": ["A dog"] * 5, "title": titles})
+    keep, rejects = check_rows(table, np.arange(1, 6), COLUMNS, LIMITS, claim_limit)
+    assert keep.tolist() == [True, True, True, True, False]
+    assert [(r.row, r.reason) for r in rejects] == [(5, "title: 21 characters, over the limit of 20")]
+    assert titles_of(table, "title") == [None, None, None, "A short title", "t" * 21]
+    assert titles_of(table, "headline") == [None] * 5  # no such column: no titles
+    mixed = pa.table({"claim": ["A cat"], "text": ["A dog"], "title": [7]})
+    keep, rejects = check_rows(mixed, np.array([1]), COLUMNS, LIMITS, claim_limit)
+    assert rejects[0].reason == "title: expected a string, got int"
 
 
 def test_reject_is_one_json_line():

@@ -15,8 +15,9 @@ SCORE_COLUMNS = PredictionColumns(LABELS).score_columns
 
 def spec(model_dir, **changes) -> ScorerSpec:
     values = dict(model_dir=str(model_dir), model_tag="claimstance:test", labels=LABELS, runtime=Runtime.ONNX,
-                  threads=1, batch_size=0, claim_column="claim", text_column="text", max_claim_chars=100,
-                  max_text_chars=5000, keep_claim_text=True)  # fmt: skip
+                  threads=1, batch_size=0, claim_column="claim", text_column="text", title_column="title",
+                  max_claim_chars=100, max_text_chars=5000, max_title_chars=200, max_evidence=3,
+                  keep_claim_text=True)  # fmt: skip
     return ScorerSpec(**(values | changes))
 
 
@@ -27,9 +28,13 @@ def scorer(batch_model):
 
 def test_the_prediction_columns_follow_the_models_labels():
     assert PREDICTION_COLUMNS == ("label", "score_asserting", "score_disputing", "score_reporting",
-                                  "score_unrelated", "relevance", "text_reduced", "model")  # fmt: skip
+                                  "score_unrelated", "relevance", "text_reduced", "model", "evidence")  # fmt: skip
     assert PredictionColumns(STANCES).names == ("label", "score_asserting", "score_disputing", "score_reporting",
-                                                "relevance", "text_reduced", "model")  # fmt: skip
+                                                "relevance", "text_reduced", "model", "evidence")  # fmt: skip
+    evidence = PredictionColumns(STANCES).evidence_type.value_type
+    names = [evidence.field(i).name for i in range(evidence.num_fields)]
+    assert names == ["text", "start", "end", "label", "scores", "field"]
+    assert [f.name for f in evidence.field("scores").type] == list(STANCES)
 
 
 def test_the_spec_reads_the_labels_from_the_model(batch_model, onnx_three_label_model_dir):
@@ -111,3 +116,21 @@ def test_a_model_with_its_labels_in_another_order_names_each_score_column_rightl
             [answer.scores[k] for k in LABELS], abs=1e-6
         )
         assert row["relevance"] == pytest.approx(answer.relevance, abs=1e-6)
+
+
+def test_a_title_column_is_read_as_each_texts_headline(scorer):
+    from models.predictor import StancePredictor
+
+    table = pa.table({"claim": ["A cat sat"] * 2, "text": ["It sat. Then it slept."] * 2,
+                      "title": ["Cat sat, owner says", None]})  # fmt: skip
+    scored = scorer.score(table, np.array([1, 2]))
+    predictor = StancePredictor.from_dir(scorer.spec.model_dir, runtime=Runtime.ONNX, num_threads=1)
+    expected = predictor.predict([("A cat sat", "It sat. Then it slept.", "Cat sat, owner says"),
+                                  ("A cat sat", "It sat. Then it slept.")])  # fmt: skip
+    rows = scored.table.to_pylist()
+    for row, answer in zip(rows, expected, strict=True):
+        assert [(e["field"], e["start"], e["end"]) for e in row["evidence"]] == [
+            (e.field, e.start, e.end) for e in answer.evidence
+        ]
+    assert "title" in {e["field"] for e in rows[0]["evidence"]} and rows[0]["title"] == "Cat sat, owner says"
+    assert {e["field"] for e in rows[1]["evidence"]} == {"text"}

@@ -49,9 +49,11 @@ def test_spark_gives_the_local_engines_labels_and_scores_in_input_order(both_eng
     assert [row["id"] for row in spark] == [row["id"] for row in local]
     assert [row["label"] for row in spark] == [row["label"] for row in local]
     scores = [f"score_{label}" for label in LABELS]
-    for key in (*scores, "relevance", "text_reduced", "model", "n", "note"):
+    for key in (*scores, "relevance", "text_reduced", "model", "n", "note", "evidence"):
         assert [row[key] for row in spark] == [row[key] for row in local]
     assert "unrelated" in {row["label"] for row in spark}
+    assert any(len(row["evidence"]) > 1 for row in spark)
+    assert all(row["text"][e["start"] : e["end"]] == e["text"] for row in spark for e in row["evidence"])
 
 
 def test_spark_scores_with_a_three_label_model_as_the_local_engine_does(onnx_three_label_model_dir, tmp_path):
@@ -124,6 +126,12 @@ def test_csv_with_line_breaks_inside_fields_and_spaces_around_values(batch_model
     assert spark[2]["text"] == rows[2]["text"]
     assert spark[4]["note"] == local[4]["note"] == "  kept as written  "
 
+    def sentences(row: dict) -> list[tuple]:  # evidence is JSON text in CSV, from either engine
+        return [(e["text"], e["start"], e["end"], e["label"]) for e in json.loads(row["evidence"])]
+
+    assert [sentences(r) for r in spark] == [sentences(r) for r in local]
+    assert all(r["text"][start:end] == text for r in spark for text, start, end, _ in sentences(r))
+
 
 def test_jsonl_output_keeps_null_values(batch_model, tmp_path):
     rows = good_rows(4)
@@ -136,6 +144,7 @@ def test_jsonl_output_keeps_null_values(batch_model, tmp_path):
              part.read_text().splitlines()]  # fmt: skip
     assert [row["id"] for row in lines] == [row["id"] for row in rows]
     assert "note" in lines[1] and lines[1]["note"] is None
+    assert all(isinstance(row["evidence"], list) and row["evidence"] for row in lines)  # a list, not JSON text
 
 
 def test_a_file_spark_cannot_read_stops_with_one_line(batch_model, tmp_path, capsys):
