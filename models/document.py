@@ -70,7 +70,7 @@ class DocumentPlan:
         sentence_probabilities: np.ndarray,
     ) -> ScoredPairs:
         """Each text's probabilities (its one pass, its pooled sentences, or both pooled) and evidence."""
-        position = {text: row for row, text in enumerate(self.whole)}
+        position = {index: row for row, index in enumerate(self.whole)}
         probabilities = np.zeros((len(self.documents), len(labels)))
         reduced = [False] * len(self.documents)
         rows = self.sentence_rows()

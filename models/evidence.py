@@ -1,12 +1,12 @@
-"""Evidence: the sentences of a text that carry its stance toward the claim, and how a document's answer is
+"""Evidence: the sentences of a text that carry its stance toward the claim, and how a document's answer can be
 built from theirs.
 
-A long text is read as its candidate sentences: the few that bear most on the claim by the words they share
-with it and by denial or hedging cues (models/passages.py), wherever they stand, so that a denial in paragraph
-nine is read. Each is scored against the claim on its own. The document's answer pools them: it is about the
-claim as much as its most relevant sentence is, and its stance is the mean of its sentences' stances, each
-weighted by how relevant that sentence is. The evidence shown is those sentences, ordered by the probability
-each gives to the document's label, so that the first is the one that bears most on the answer.
+A text's candidate sentences are the few that bear most on the claim by the words they share with it and by
+denial or hedging cues (models/passages.py), wherever they stand, so that a denial in paragraph nine is among
+them. Each is scored against the claim on its own and shown as evidence, ordered by the probability it gives
+the answer's label. Where the reading pools sentences (models/encoding.py: LongTextStrategy), the document is
+about the claim as much as its most relevant sentence is, and its stance is the mean of its sentences'
+stances, each weighted by how relevant that sentence is.
 """
 
 from __future__ import annotations
