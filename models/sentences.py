@@ -2,10 +2,10 @@
 
 Offsets are Python string indices (code points): `text[span.start:span.end]` is the sentence, exactly, for
 any Unicode text, and line endings (LF, CRLF, CR) are kept as they came. A regular expression, not a library:
-NLTK's punkt needs a data download (this service runs offline), and pySBD's character spans are slower than
-the model on short texts; news prose needs little more than sentence-final punctuation, line breaks and a
-list of abbreviations. A "sentence" longer than MAX_SENTENCE_CHARS (a 20,000-character text with no full stop)
-is cut at whitespace into pieces that fit the model's window beside a claim.
+NLTK's punkt needs a data download (this service runs offline), and pySBD would be one more dependency on the
+serving path for what news prose needs: sentence-final punctuation, line breaks and a list of abbreviations.
+A "sentence" longer than MAX_SENTENCE_CHARS (a 20,000-character text with no full stop) is cut at whitespace
+into pieces that fit the model's window beside a claim.
 """
 
 from __future__ import annotations
