@@ -35,7 +35,7 @@ class StanceResult:
     relevance: float | None
     """Probability that the text is about the claim; None for a model without the `unrelated` label."""
     text_reduced: bool
-    """The text was too long to read whole: only its sentences nearest the claim were read."""
+    """The text was too long to read whole (models/encoding.py: LongTextStrategy says what was read)."""
     evidence: tuple[Evidence, ...] = ()
     """The sentences that carry the answer, the one that bears most on it first (a one-sentence text: itself)."""
 

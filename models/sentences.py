@@ -17,8 +17,13 @@ MAX_SENTENCE_CHARS = 400
 """Longest piece scored as one sentence: about 100 tokens of English, what the window leaves beside a claim."""
 
 _LINE = re.compile(r"[^\r\n]+")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s)")
+"""A run of end marks is tried once, from its first mark, and taken whole (possessive): not retried from each
+of its characters, which made a long run quadratic."""
 _LAST_WORD = re.compile(r"(\S+?)[.!?…]+[\"'”’»)\]]*$")
+_WORD_TAIL = 40
+"""Characters before an end mark in which its word is looked for: enough for any abbreviation, and it keeps
+the look-back from rescanning a long sentence at each of its full stops."""
 _NEXT_WORD = re.compile(r"[^\S\r\n]*(\w)")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st jr sr gen col lt sgt capt gov sen rep pres rev hon vs etc inc ltd co corp no fig "
@@ -44,10 +49,12 @@ def _ends_sentence(text: str, start: int, end: int) -> bool:
     following = _NEXT_WORD.match(text, end)
     if following and following.group(1).islower():
         return False
-    match = _LAST_WORD.search(text, start, end)
+    match = _LAST_WORD.search(text, max(start, end - _WORD_TAIL), end)
     if match is None:
         return True
     word = match.group(1).lower().lstrip("\"'“‘«([")
+    if word == "no":  # "No. 10 Downing Street", but a denial in '"No." She left.'
+        return not (following and following.group(1).isdigit())
     return not (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()))
 
 

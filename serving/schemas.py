@@ -120,7 +120,10 @@ def result_schema(labels: Sequence[str]) -> type[BaseModel]:
         relevance=(float | None, Field(ge=0.0, le=1.0, description=relevance_help)),
         text_reduced=(
             bool,
-            Field(description="The text was too long to read whole: only its sentences nearest the claim were read."),
+            Field(
+                description="The text was longer than the model's window: the answer read its first tokens (the "
+                "evidence reads its sentences nearest the claim, wherever they are)."
+            ),
         ),
         model=(str, Field(description="Model-store tag (name:version) of the model that answered.")),
         evidence=(

@@ -54,9 +54,13 @@ class BatchConfig:
     output_format: str | None = field(default=None, metadata={"help": "jsonl, csv or parquet (default: by extension)."})
     claim_column: str = "claim"
     text_column: str = "text"
-    title_column: str = field(
-        default="title",
-        metadata={"help": "The texts' headlines, where the input has this column (a null or empty one: none)."},
+    title_column: str | None = field(
+        default=None,
+        metadata={
+            "help": "A column of the texts' headlines, read as one more sentence before each text (a null or "
+            "empty title: none). Default: no titles, so that a column that happens to be called title is not "
+            "read as one."
+        },
     )
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag or saved model folder."})
     runtime: str = field(default="auto", metadata={"help": "auto (the model's build-step choice), onnx or torch."})
@@ -98,7 +102,9 @@ class BatchConfig:
         for setting in self.spark_conf:
             if "=" not in setting:
                 raise BatchInputError(f"--spark_conf {setting!r}: write it as KEY=VALUE")
-        columns = {"claim": self.claim_column, "text": self.text_column, "title": self.title_column}
+        columns = {"claim": self.claim_column, "text": self.text_column}
+        if self.title_column:
+            columns["title"] = self.title_column
         if len(set(columns.values())) < len(columns):
             named = ", ".join(f"--{role}_column {name!r}" for role, name in columns.items())
             raise BatchInputError(f"the claim, text and title columns must differ: {named}")

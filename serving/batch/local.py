@@ -151,7 +151,13 @@ def run_local(config: BatchConfig) -> BatchSummary:
     workers = config.workers or available_cores()
     spec = scorer_spec(config, workers)
     reader = open_reader(
-        config.input_path, input_format, config.claim_column, config.text_column, config.chunk_rows, spec.columns
+        config.input_path,
+        input_format,
+        config.claim_column,
+        config.text_column,
+        config.chunk_rows,
+        spec.columns,
+        config.title_column,
     )
     spec.columns.check(reader.column_names)
     work = WorkDir(config.output_path, job_identity(config, spec))

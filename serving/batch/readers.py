@@ -130,9 +130,17 @@ def writes_as_utf8(record: dict) -> bool:
 
 class JsonlReader:
     def __init__(
-        self, path: Path, claim_column: str, text_column: str, chunk_rows: int, predictions: PredictionColumns
+        self,
+        path: Path,
+        claim_column: str,
+        text_column: str,
+        chunk_rows: int,
+        predictions: PredictionColumns,
+        title_column: str | None = None,
     ) -> None:
         self.path, self.claim_column, self.text_column, self.chunk_rows = path, claim_column, text_column, chunk_rows
+        self.title_column = title_column
+        """Type-checked per line like claim and text: a chunk mixing types would turn a number into text."""
         self.predictions = predictions
         """The columns the job adds: a field of one of their names in a late line rejects that line."""
         self.check_header()
@@ -189,8 +197,8 @@ class JsonlReader:
             return None, reason
         if clashes := self.predictions.clashes(record):
             return None, f"field {clashes[0]!r} has the name of a prediction column"
-        for column in (self.claim_column, self.text_column):
-            value = record.get(column)
+        for column in (self.claim_column, self.text_column, self.title_column):
+            value = record.get(column) if column else None
             if value is not None and not isinstance(value, str):
                 return None, wrong_type(column, value)
         return record, None
@@ -366,13 +374,19 @@ class ParquetReader:
 
 
 def open_reader(
-    path: Path, fmt: FileFormat, claim_column: str, text_column: str, chunk_rows: int, predictions: PredictionColumns
+    path: Path,
+    fmt: FileFormat,
+    claim_column: str,
+    text_column: str,
+    chunk_rows: int,
+    predictions: PredictionColumns,
+    title_column: str | None = None,
 ) -> InputReader:
     """A reader of the file; `predictions` are the columns the job will add (only JSONL, whose fields may first
     appear in any line, checks them per row; the others have a header, which the engine checks once)."""
     if not path.is_file():
         raise BatchInputError(f"{path}: no such file")
     if fmt is FileFormat.JSONL:
-        return JsonlReader(path, claim_column, text_column, chunk_rows, predictions)
+        return JsonlReader(path, claim_column, text_column, chunk_rows, predictions, title_column)
     readers = {FileFormat.CSV: CsvReader, FileFormat.PARQUET: ParquetReader}
     return readers[fmt](path, claim_column, text_column, chunk_rows)

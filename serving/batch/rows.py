@@ -71,24 +71,24 @@ def title_reason(column: str, value: object, max_chars: int) -> str | None:
     return None
 
 
-def column_values(table: pa.Table, column: str) -> list:
+def column_values(table: pa.Table, column: str | None) -> list:
     return table.column(column).to_pylist() if column in table.column_names else [None] * len(table)
 
 
-def titles_of(table: pa.Table, column: str) -> list[str | None]:
-    """Each row's title: none where the column is absent, null, or blank."""
+def titles_of(table: pa.Table, column: str | None) -> list[str | None]:
+    """Each row's title: none where no title column was named, or it is absent, null, or blank."""
     return [value if isinstance(value, str) and value.strip() else None for value in column_values(table, column)]
 
 
 def check_rows(
     table: pa.Table,
     rows: Sequence[int],
-    columns: tuple[str, str, str],
+    columns: tuple[str, str, str | None],
     limits: RowLimits,
     claim_limit: ClaimLimit,
 ) -> tuple[np.ndarray, list[Reject]]:
     """A mask of the scorable rows of `table`, and a Reject for each other row. `columns`: the claim, text and
-    title columns."""
+    title columns (None: no titles)."""
     claim_column, text_column, title_column = columns
     claims, texts, titles = (column_values(table, column) for column in columns)
     reasons: list[str | None] = []
@@ -96,7 +96,7 @@ def check_rows(
         reasons.append(
             reason_for(claim_column, claim, limits.max_claim_chars)
             or reason_for(text_column, text, limits.max_text_chars)
-            or title_reason(title_column, title, limits.max_title_chars)
+            or (title_column and title_reason(title_column, title, limits.max_title_chars))
         )
     unchecked = [i for i, reason in enumerate(reasons) if reason is None]
     for j, error in claim_limit.errors([claims[i] for i in unchecked], claim_column).items():

@@ -38,7 +38,8 @@ class ScorerSpec:
     """Pairs per forward pass; 0 for the runtime's default."""
     claim_column: str
     text_column: str
-    title_column: str
+    title_column: str | None
+    """Read as the texts' headlines; None: no titles."""
     max_claim_chars: int
     max_text_chars: int
     max_title_chars: int

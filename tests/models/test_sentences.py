@@ -65,3 +65,14 @@ def test_a_one_sentence_text_is_one_span_without_its_surrounding_whitespace():
     text = "  Officials denied it  \n"
     [span] = sentence_spans(text)
     assert span.of(text) == "Officials denied it"
+
+
+@pytest.mark.parametrize("text", ["." * 50_000, "A. " * 16_666, "Mr. " * 12_500, "!?" * 25_000 + " x"])
+def test_long_runs_of_end_marks_and_abbreviations_split_into_pieces_that_fit(text):
+    spans = sentence_spans(text)  # these once took tens of seconds: the splitter was quadratic on them
+    assert spans and all(s.end - s.start <= MAX_SENTENCE_CHARS for s in spans)
+
+
+def test_no_ends_a_sentence_unless_a_number_follows():
+    text = '"No." She left. He lives at No. 10 Downing Street.'
+    assert spans_of(text) == ['"No."', "She left.", "He lives at No. 10 Downing Street."]

@@ -35,8 +35,14 @@ def test_rejects_file_sits_beside_the_output():
         ({"chunk_rows": 0}, "--chunk_rows must be at least 1"),
         ({"workers": -1}, "--workers must be 0"),
         ({"claim_column": "x", "text_column": "x"}, "columns must differ: --claim_column 'x', --text_column 'x'"),
+        ({"title_column": "text"}, "columns must differ: --claim_column 'claim', --text_column 'text', --title_column"),
     ],
 )
 def test_bad_arguments_name_the_flag(flags, message):
     with pytest.raises(BatchInputError, match=message):
         BatchConfig(input="in.csv", output="out.csv", **flags)
+
+
+def test_titles_are_read_only_when_a_title_column_is_named():
+    assert BatchConfig(input="in.csv", output="o.csv").title_column is None
+    assert BatchConfig(input="in.csv", output="o.csv", text_column="title").text_column == "title"

@@ -190,3 +190,12 @@ def test_parquet_resumes_from_the_row_group_that_holds_its_first_row(tmp_path, m
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(BatchInputError, match="nowhere.csv: no such file"):
         open_reader(tmp_path / "nowhere.csv", FileFormat.CSV, "claim", "text", 4, PREDICTIONS)
+
+
+def test_jsonl_rejects_a_title_that_is_not_text_in_any_chunk(tmp_path):
+    path = tmp_path / "in.jsonl"
+    lines = [{"claim": "c", "text": "t", "title": "A headline"}, {"claim": "c", "text": "t", "title": 5}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    reader = open_reader(path, FileFormat.JSONL, "claim", "text", 4, PREDICTIONS, title_column="title")
+    [chunk] = list(reader.chunks(0))
+    assert [(r.row, r.reason) for r in chunk.rejects] == [(2, "title: expected a string, got int")]
