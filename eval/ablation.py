@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.cli import run_from_cli
-from eval.evaluate import READING_SYSTEMS, RELATED_SUFFIX, model_system, system_figures
+from eval.evaluate import RELATED_SUFFIX, model_system, other_readings, system_figures
 from models.predictor import StancePredictor
 from training.config import default_data_dir, parse_config
 from training.data import load_corpus
@@ -55,13 +55,9 @@ def model_figures(predictor: StancePredictor, corpus) -> dict[str, float]:
         row |= {f"{name} acc": scores.accuracy, f"{name} macro-F1": scores.macro_f1}
         row |= {f"{name} {label} F1": c.f1 for label, c in scores.per_class.items() if c.support}
     row["fnc1_test relative score"] = figures["fnc1_test"].fnc["fnc_relative_score"]
-    default_reading = predictor.long_text
-    for strategy, system in READING_SYSTEMS.items():
-        if strategy is not default_reading:
-            predictor.long_text = strategy
-            read, _ = system_figures({"fnc1_test": corpus.fnc1_test}, model_system(predictor))
-            row[f"{related} macro-F1, {system.removeprefix('claimstance, ')}"] = read[related].scores.macro_f1
-    predictor.long_text = default_reading
+    for system in other_readings(predictor):
+        read, _ = system_figures({"fnc1_test": corpus.fnc1_test}, model_system(predictor))
+        row[f"{related} macro-F1, {system.removeprefix('claimstance, ')}"] = read[related].scores.macro_f1
     return row
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -57,7 +57,6 @@ READING_SYSTEMS = {
     LongTextStrategy.PASSAGES_AND_SENTENCES: "claimstance, passages and sentences pooled",
 }
 """The model reading long texts another way than its default (models/encoding.py: LongTextStrategy)."""
-TRUNCATION_SYSTEM = READING_SYSTEMS[LongTextStrategy.TRUNCATE]
 ONNX_SYSTEM = "claimstance, int8 ONNX runtime (served)"
 SPLITS = ("test", "validation")
 RELATED_SUFFIX = "_related"
@@ -247,6 +246,19 @@ def relevance_designs(
     return {"thresholds": {design: stage.threshold for design, stage in stages.items()}, "results": results}
 
 
+def other_readings(predictor: StancePredictor) -> Iterator[str]:
+    """Set the predictor to read long texts each way but its own, in turn, yielding that system's name; its own
+    reading is back when the loop ends (or breaks)."""
+    own = predictor.long_text
+    try:
+        for strategy, system in READING_SYSTEMS.items():
+            if strategy is not own:
+                predictor.long_text = strategy
+                yield system
+    finally:
+        predictor.long_text = own
+
+
 def evidence_faithfulness(
     predictor: StancePredictor, sets: dict[str, Dataset], scored: dict[str, ScoredPairs]
 ) -> dict[str, dict]:
@@ -299,21 +311,17 @@ def run(config: EvalConfig) -> dict:
     figures = {MODEL_SYSTEM: as_dicts(model_figures)}
     long_sets = {name: dataset for name, dataset in sets.items() if not name.startswith("emergent_")}
     faithfulness = {MODEL_SYSTEM: evidence_faithfulness(predictor, long_sets, scored)}
-    default_reading = predictor.long_text
-    for strategy, system in READING_SYSTEMS.items():
-        if strategy is not default_reading:
-            predictor.long_text = strategy
-            reading_figures, reading_scored = system_figures(long_sets, model_system(predictor))
-            figures[system] = as_dicts(reading_figures)
-            faithfulness[system] = evidence_faithfulness(predictor, long_sets, reading_scored)
-    predictor.long_text = default_reading
+    for system in other_readings(predictor):
+        reading_figures, reading_scored = system_figures(long_sets, model_system(predictor))
+        figures[system] = as_dicts(reading_figures)
+        faithfulness[system] = evidence_faithfulness(predictor, long_sets, reading_scored)
     if (path / ONNX_FILE).is_file():
         onnx_predictor = StancePredictor.from_dir(path, runtime=Runtime.ONNX)
         figures[ONNX_SYSTEM] = as_dicts(system_figures(sets, model_system(onnx_predictor))[0])
     report: dict = {
         "model": str(path),
         "labels": list(predictor.labels),
-        "long_text": str(default_reading),
+        "long_text": str(predictor.long_text),
         "results": figures,
         "faithfulness": faithfulness,
     }

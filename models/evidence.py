@@ -19,7 +19,7 @@ import numpy as np
 
 from models.labels import UNRELATED
 from models.passages import score_sentences
-from models.sentences import Span, sentence_spans
+from models.sentences import Span, sentence_spans, stripped
 
 
 class Field(StrEnum):
@@ -67,12 +67,9 @@ class Document:
     @cached_property
     def spans(self) -> list[Span]:
         """The title (whole) and the text's sentences, as spans of `joined`."""
-        spans = []
-        if self.title and self.title.strip():
-            start = len(self.title) - len(self.title.lstrip())
-            spans.append(Span(start, len(self.title.rstrip())))
+        title = stripped(self.title, 0, len(self.title)) if self.title else None
         offset = self.text_offset
-        return spans + [Span(s.start + offset, s.end + offset) for s in sentence_spans(self.text)]
+        return ([title] if title else []) + [Span(s.start + offset, s.end + offset) for s in sentence_spans(self.text)]
 
     def locate(self, span: Span) -> tuple[Field, int, int]:
         """A span of `joined` as the field it lies in and its offsets there."""
@@ -107,5 +104,4 @@ def pool_sentences(probabilities: np.ndarray, labels: tuple[str, ...]) -> np.nda
     stance = np.delete(probabilities, unrelated, axis=1)
     conditional = stance / np.clip(stance.sum(axis=1, keepdims=True), 1e-12, None)
     weights = relevance / relevance.sum() if relevance.sum() > 0 else np.full(len(relevance), 1 / len(relevance))
-    pooled = np.insert(relevance.max() * (weights @ conditional), unrelated, 1.0 - relevance.max())
-    return pooled
+    return np.insert(relevance.max() * (weights @ conditional), unrelated, 1.0 - relevance.max())

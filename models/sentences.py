@@ -26,10 +26,10 @@ _WORD_TAIL = 40
 the look-back from rescanning a long sentence at each of its full stops."""
 _NEXT_WORD = re.compile(r"[^\S\r\n]*(\w)")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr gen col lt sgt capt gov sen rep pres rev hon vs etc inc ltd co corp no fig "
+    "mr mrs ms dr prof st jr sr gen col lt sgt capt gov sen rep pres rev hon vs etc inc ltd co corp fig "
     "jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m".split()
 )
-"""Words whose full stop does not end a sentence ("Mr. Putin", "U.S. officials")."""
+"""Words whose full stop does not end a sentence ("Mr. Putin", "U.S. officials"); "No." is decided apart."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ def _ends_sentence(text: str, start: int, end: int) -> bool:
     return not (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()))
 
 
-def _stripped(text: str, start: int, end: int) -> Span | None:
+def stripped(text: str, start: int, end: int) -> Span | None:
+    """`text[start:end]` without the whitespace around it, or None where nothing else is left."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -72,10 +73,10 @@ def _pieces(text: str, span: Span, max_chars: int) -> list[Span]:
     while span.end - start > max_chars:
         cut = text.rfind(" ", start + 1, start + max_chars + 1)
         cut = cut if cut > start else start + max_chars
-        if piece := _stripped(text, start, cut):
+        if piece := stripped(text, start, cut):
             pieces.append(piece)
         start = cut
-    if piece := _stripped(text, start, span.end):
+    if piece := stripped(text, start, span.end):
         pieces.append(piece)
     return pieces
 
@@ -87,10 +88,10 @@ def sentence_spans(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[Span]
         start = line.start()
         for end_mark in _SENTENCE_END.finditer(text, line.start(), line.end()):
             if _ends_sentence(text, start, end_mark.end()):
-                if sentence := _stripped(text, start, end_mark.end()):
+                if sentence := stripped(text, start, end_mark.end()):
                     spans.extend(_pieces(text, sentence, max_chars))
                 start = end_mark.end()
-        if rest := _stripped(text, start, line.end()):
+        if rest := stripped(text, start, line.end()):
             spans.extend(_pieces(text, rest, max_chars))
     return spans
 

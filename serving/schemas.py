@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
+from models.evidence import Field as EvidenceField
 from models.labels import STANCES, UNRELATED
 from models.result import ScoredPairs
 from serving.settings import SETTINGS
@@ -80,7 +81,14 @@ def example_result(labels: Sequence[str], pair_id: str) -> dict:
     rounded = {label: round(value, 2) for label, value in result.scores.items()}
     relevance = None if result.relevance is None else round(result.relevance, 2)
     text = EXAMPLE_TEXTS[pair_id]
-    sentence = {"text": text, "start": 0, "end": len(text), "label": result.label, "scores": rounded, "field": "text"}
+    sentence = {
+        "text": text,
+        "start": 0,
+        "end": len(text),
+        "label": result.label,
+        "scores": rounded,
+        "field": str(EvidenceField.TEXT),
+    }
     return {"id": pair_id, "label": result.label, "scores": rounded, "relevance": relevance, "text_reduced": False,
             "model": EXAMPLE_MODEL, "evidence": [sentence]}  # fmt: skip
 
@@ -99,7 +107,10 @@ def result_schema(labels: Sequence[str]) -> type[BaseModel]:
         text=(str, Field(description="The sentence, exactly as it stands in the field it comes from.")),
         start=(int, Field(ge=0, description="Offset of its first character in that field (Python string index).")),
         end=(int, Field(ge=0, description="Offset just past its last character: field[start:end] is the sentence.")),
-        field=(Literal["text", "title"], Field(description="The field of the request the sentence comes from.")),
+        field=(
+            Literal[tuple(map(str, EvidenceField))],
+            Field(description="The field of the request the sentence comes from."),
+        ),
         label=(Literal[tuple(labels)], Field(description="The model's answer for this sentence alone.")),
         scores=(scores, Field(description="Calibrated probability of each label for this sentence alone.")),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from transformers import HfArgumentParser
 
-from models.labels import STANCES, UNRELATED
+from models.labels import LABELS, STANCES
 from models.runtime import cpu_has_bf16
 from models.settings import MAX_LENGTH, default_base_model
 
@@ -78,7 +78,7 @@ class TrainConfig:
     @property
     def labels(self) -> tuple[str, ...]:
         """The labels the model gets: the three stances, and `unrelated` when it learns relevance."""
-        return (*STANCES, UNRELATED) if self.relevance else STANCES
+        return LABELS if self.relevance else STANCES
 
     @property
     def source_list(self) -> tuple[str, ...]:

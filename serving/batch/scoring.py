@@ -6,7 +6,7 @@ built there from a `ScorerSpec` (small and picklable), so the model is loaded on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +71,9 @@ class ScorerSpec:
 
 
 def evidence_record(evidence: Evidence) -> dict[str, object]:
+    """One evidence sentence as a struct of the `evidence` column, its scores rounded as the score columns are."""
     scores = {label: round(p, SCORE_DECIMALS) for label, p in evidence.scores.items()}
-    return {"text": evidence.text, "start": evidence.start, "end": evidence.end, "label": evidence.label,
-            "scores": scores, "field": str(evidence.field)}  # fmt: skip
+    return asdict(evidence) | {"scores": scores, "field": str(evidence.field)}
 
 
 @dataclass
