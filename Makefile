@@ -71,8 +71,9 @@ eval: data $(MODEL_DIR)/model.safetensors
 eval-validation: data $(MODEL_DIR)/model.safetensors
 	$(PY) -m eval.evaluate --split validation --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)_validation
 
+# make ablation [STEPS="default balanced"] [ARGS="--readings false"]: every step unless STEPS names some.
 ablation: data
-	$(PY) -m eval.ablation --data_dir $(DATA_DIR) --seeds $(SEEDS)
+	$(PY) -m eval.ablation --data_dir $(DATA_DIR) --seeds $(SEEDS) $(if $(STEPS),--steps $(STEPS)) $(ARGS)
 
 test: setup
 	$(PY) -m pytest

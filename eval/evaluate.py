@@ -156,20 +156,28 @@ class SetFigures:
 
 
 def system_figures(sets: dict[str, Dataset], predict: Predict) -> tuple[dict[str, SetFigures], dict[str, ScoredPairs]]:
-    """A system's figures on each set, and on the related pairs alone of a set that mixes in unrelated ones
-    (scored once, figured twice); with the model's scored pairs of each set."""
+    """A system's figures on each set (see `set_figures`), with the model's scored pairs of each set."""
     figures, scored_sets = {}, {}
     for name, dataset in sets.items():
         predicted, scored = predict(dataset)
-        figures[name] = SetFigures.of(dataset, predicted, scored)
+        figures |= set_figures(name, dataset, predicted, scored)
         if scored is not None:
             scored_sets[name] = scored
-        related = is_related(dataset)
-        if related.any() and not related.all():
-            related_pairs = dataset.select(np.flatnonzero(related))
-            related_scored = None if scored is None else scored.take(related)
-            figures[name + RELATED_SUFFIX] = SetFigures.of(related_pairs, predicted[related], related_scored)
     return figures, scored_sets
+
+
+def set_figures(
+    name: str, dataset: Dataset, predicted: np.ndarray, scored: ScoredPairs | None
+) -> dict[str, SetFigures]:
+    """The figures of one set's answers, and of its related pairs alone when it mixes in unrelated ones (scored
+    once, figured twice)."""
+    figures = {name: SetFigures.of(dataset, predicted, scored)}
+    related = is_related(dataset)
+    if related.any() and not related.all():
+        related_pairs = dataset.select(np.flatnonzero(related))
+        related_scored = None if scored is None else scored.take(related)
+        figures[name + RELATED_SUFFIX] = SetFigures.of(related_pairs, predicted[related], related_scored)
+    return figures
 
 
 def as_dicts(figures: dict[str, SetFigures]) -> dict[str, dict]:

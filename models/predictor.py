@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,6 +135,14 @@ class StancePredictor:
         return plan.assemble(
             self.labels, self.probabilities(whole_logits), reduced, self.probabilities(sentence_logits)
         )
+
+    def score_without_evidence(self, claims: Sequence[str], texts: Sequence[str]) -> ScoredPairs:
+        """The same probabilities as `score`, without evidence: a reading that pools no sentences then needs one
+        pass per text, the cost at which evaluating many models (the ablation) stays affordable."""
+        if self.long_text.pools_sentences:
+            return replace(self.score(claims, texts), evidence=None)
+        logits, reduced = self.logits(claims, texts)
+        return ScoredPairs(self.labels, self.probabilities(logits), reduced)
 
     def predict(self, pairs: Sequence[tuple[str, str] | tuple[str, str, str | None]]) -> list[StanceResult]:
         """Answers for (claim, text) or (claim, text, title) tuples, in input order."""

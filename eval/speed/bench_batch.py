@@ -85,8 +85,13 @@ def write_pairs(frame: pd.DataFrame, path: Path) -> Path:
 
 
 def tree_rss(process: psutil.Process) -> int:
+    """Resident bytes of the process and its descendants; 0 once it has exited."""
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
     total = 0
-    for member in [process, *process.children(recursive=True)]:
+    for member in members:
         try:
             total += member.memory_info().rss
         except psutil.Error:
@@ -98,12 +103,12 @@ def run_measured(command: list[str]) -> tuple[float, float]:
     """Wall seconds from launch to exit, and peak resident MB of the process and all its descendants."""
     started = time.perf_counter()
     job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = psutil.Process(job.pid)  # here, before communicate() reaps it: a short job may end before a thread asks
     peak = 0
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
-        process = psutil.Process(job.pid)
         while not stop.is_set():
             peak = max(peak, tree_rss(process))
             stop.wait(0.25)

@@ -7,7 +7,19 @@ import pytest
 from sklearn.metrics import f1_score
 
 import eval.ablation as ablation
-from eval.ablation import AblationConfig, mean_spread, write
+from eval.ablation import (
+    BASE_STEP,
+    DECISION_RULE_ROW,
+    ENSEMBLE_ROW,
+    SCORES_FILE,
+    VALIDATION_COLUMN,
+    AblationConfig,
+    ModelScores,
+    Step,
+    mean_spread,
+    write,
+)
+from eval.decision_rule import fit_stance_offsets, with_stance_offsets
 from eval.evaluate import READING_SYSTEMS
 from models.document import DEFAULT_LONG_TEXT
 from models.labels import STANCES, UNRELATED
@@ -15,17 +27,13 @@ from models.metrics import fnc_relative_score
 from models.predictor import StancePredictor
 from training.config import TrainConfig
 from training.data import load_corpus
+from training.splits import model_splits
 
-STEPS = {
-    "Emergent only, three stances": ["--sources", "emergent", "--relevance", "false"],
-    "+ unrelated pairs (default recipe)": [],
-}
-SEED = 7
-# <step, lower-cased, non-alphanumerics as '_', outer '_' stripped, first 40 characters>_s<seed>
-FOLDERS = {
-    "Emergent only, three stances": "emergent_only__three_stances_s7",
-    "+ unrelated pairs (default recipe)": "unrelated_pairs__default_recipe_s7",
-}
+STEPS = (
+    Step("Emergent only, three stances", "emergent_only", ("--sources", "emergent", "--relevance", "false")),
+    Step("+ unrelated pairs (default recipe)", BASE_STEP),
+)
+SEEDS = [7, 8]
 
 
 # --- mean_spread and write ----------------------------------------------------------------------
@@ -33,7 +41,7 @@ FOLDERS = {
 
 @pytest.mark.parametrize(
     ("values", "expected"),
-    [([0.5, 0.7], "0.600 ± 0.141"), ([0.25], "0.250 ± 0.000"), ([0.1, 0.2, 0.6], "0.300 ± 0.265")],
+    [([0.5, 0.7], "0.600 ± 0.141"), ([0.25], "0.250"), ([0.1, 0.2, 0.6], "0.300 ± 0.265")],
 )
 def test_mean_spread(values, expected):
     assert mean_spread(values) == expected
@@ -59,38 +67,46 @@ def test_write_renders_markdown_and_json(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines() == expected
 
 
-# --- run ----------------------------------------------------------------------------------------
+# --- run ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def step_models(saved_three_label_model_dir, saved_model_dir, tmp_path_factory) -> dict[str, Path]:
-    """A saved model per step, in folders named as the ablation names them: three labels, then four."""
+    """Each step's model under both seeds (the same model twice), in folders named as the ablation names them."""
     models_dir = tmp_path_factory.mktemp("ablation-models")
     for step, source in zip(STEPS, (saved_three_label_model_dir, saved_model_dir), strict=True):
-        shutil.copytree(source, models_dir / FOLDERS[step])
-    return {step: models_dir / FOLDERS[step] for step in STEPS}
+        for seed in SEEDS:
+            shutil.copytree(source, models_dir / f"{step.slug}_s{seed}")
+    return {step.name: models_dir / f"{step.slug}_s{SEEDS[0]}" for step in STEPS}
 
 
-def expected_figures(model_dir: Path, corpus) -> dict[str, float]:
+def f1_figures(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    present = [label for label in (*STANCES, UNRELATED) if label in set(y_true)]
+    f1 = f1_score(y_true, y_pred, labels=present, average=None, zero_division=0)
+    row = {f"{name} acc": float(np.mean(y_true == y_pred)), f"{name} macro-F1": float(np.mean(f1))}
+    return row | {f"{name} {label} F1": float(v) for label, v in zip(present, f1, strict=True)}
+
+
+def expected_figures(model_dir: Path, corpus, data_dir: Path) -> dict[str, float]:
     """The figures of one model, computed here with sklearn rather than eval's own code."""
     predictor = StancePredictor.from_dir(model_dir, num_threads=1)
-
-    def figures_of(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-        present = [label for label in (*STANCES, UNRELATED) if label in set(y_true)]
-        f1 = f1_score(y_true, y_pred, labels=present, average=None, zero_division=0)
-        row = {f"{name} acc": float(np.mean(y_true == y_pred)), f"{name} macro-F1": float(np.mean(f1))}
-        return row | {f"{name} {label} F1": float(v) for label, v in zip(present, f1, strict=True)}
-
-    figures = {}
+    _, validation = model_splits(model_dir, str(data_dir))
+    y_true = np.asarray(validation["label"])
+    y_pred = np.asarray(predictor.score(validation["claim"], validation["text"]).predicted_labels)
+    sources = np.asarray(validation["source"])
+    per_source = [
+        f1_figures("v", y_true[sources == s], y_pred[sources == s])["v macro-F1"] for s in sorted(set(sources))
+    ]
+    figures = {"validation macro-F1": float(np.mean(per_source))}
     for name in ("emergent_test", "fnc1_test"):
         dataset = getattr(corpus, name)
         y_true = np.asarray(dataset["label"])
         y_pred = np.asarray(predictor.score(dataset["claim"], dataset["text"]).predicted_labels)
-        figures |= figures_of(name, y_true, y_pred)
+        figures |= f1_figures(name, y_true, y_pred)
         if name == "fnc1_test":
             figures["fnc1_test relative score"] = fnc_relative_score(y_true, y_pred)
             related = y_true != UNRELATED
-            figures |= figures_of("fnc1_test_related", y_true[related], y_pred[related])
+            figures |= f1_figures("fnc1_test_related", y_true[related], y_pred[related])
     y_true = np.asarray(corpus.fnc1_test["label"])
     related = y_true != UNRELATED
     for strategy, system in READING_SYSTEMS.items():
@@ -98,7 +114,7 @@ def expected_figures(model_dir: Path, corpus) -> dict[str, float]:
             predictor.long_text = strategy
             scored = predictor.score(corpus.fnc1_test["claim"], corpus.fnc1_test["text"])
             y_pred = np.asarray(scored.predicted_labels)
-            figures[f"fnc1_test_related macro-F1, {system.removeprefix('claimstance, ')}"] = figures_of(
+            figures[f"fnc1_test_related macro-F1, {system.removeprefix('claimstance, ')}"] = f1_figures(
                 "x", y_true[related], y_pred[related]
             )["x macro-F1"]
     return figures
@@ -108,41 +124,79 @@ def never_train(config):
     raise AssertionError(f"train() called for {config.output_dir}, but a saved model was there")
 
 
-def test_run_reuses_saved_models_instead_of_training(step_models, synthetic_corpus, tmp_path, monkeypatch):
+def ablation_config(data_dir: Path, models_dir: Path, output_dir: Path, **kwargs) -> AblationConfig:
+    return AblationConfig(
+        data_dir=str(data_dir),
+        seeds=SEEDS,
+        steps=[step.slug for step in STEPS],
+        models_dir=str(models_dir),
+        output_dir=str(output_dir),
+        **kwargs,
+    )
+
+
+def test_run_reuses_saved_models_and_scores_each_step_and_lever(step_models, synthetic_corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(ablation, "STEPS", STEPS)
     monkeypatch.setattr(ablation, "train", never_train)
     models_dir = next(iter(step_models.values())).parent
-    config = AblationConfig(
-        data_dir=str(synthetic_corpus.path), seeds=[SEED], models_dir=str(models_dir), output_dir=str(tmp_path)
-    )
-    results = ablation.run(config)
+    results = ablation.run(ablation_config(synthetic_corpus.path, models_dir, tmp_path))
 
     corpus = load_corpus(synthetic_corpus.path)
-    assert list(results) == list(STEPS)
+    assert list(results) == [step.name for step in STEPS] + [DECISION_RULE_ROW, ENSEMBLE_ROW]
     for step, model_dir in step_models.items():
-        expected = expected_figures(model_dir, corpus)
+        expected = expected_figures(model_dir, corpus, synthetic_corpus.path)
         assert set(results[step]) == set(expected), step
         for column, value in expected.items():
-            assert results[step][column] == [pytest.approx(value)], (step, column)
-    # Each step read its own folder: the three-label model never calls a pair unrelated.
-    first, second = (results[step] for step in STEPS)
-    assert first["fnc1_test unrelated F1"] == [0.0] and first != second
+            assert results[step][column] == [pytest.approx(value)] * len(SEEDS), (step, column)
+    # Each step read its own folders: the three-label model never calls a pair unrelated.
+    first, second = (results[step.name] for step in STEPS)
+    assert first["fnc1_test unrelated F1"] == [0.0, 0.0] and first != second
 
-    assert json.loads((tmp_path / "ablation.json").read_text()) == {"seeds": [SEED], "results": results}
+    # The ensemble of one model twice is that model; it has no validation figure (each seed held out other claims).
+    ensemble = results[ENSEMBLE_ROW]
+    assert VALIDATION_COLUMN not in ensemble
+    assert ensemble == {c: [pytest.approx(v[0])] for c, v in second.items() if c in ensemble}
+    assert set(ensemble) == {c for c in second if "," not in c and c != VALIDATION_COLUMN}
+
+    # The decision rule's test figures follow the offsets it fitted on the model's validation split.
+    _, validation = model_splits(step_models[STEPS[1].name], str(synthetic_corpus.path))
+    scores = ModelScores.load(step_models[STEPS[1].name] / SCORES_FILE)
+    offsets = fit_stance_offsets(validation["label"], scores.scored("validation"), validation["source"])
+    shifted = with_stance_offsets(scores.scored("fnc1_test"), offsets).predicted_labels
+    truth = np.asarray(corpus.fnc1_test["label"])
+    assert results[DECISION_RULE_ROW]["fnc1_test acc"] == [pytest.approx(np.mean(truth == shifted))] * len(SEEDS)
+    assert len(results[DECISION_RULE_ROW][VALIDATION_COLUMN]) == len(SEEDS)
+
+    assert json.loads((tmp_path / "ablation.json").read_text()) == {"seeds": SEEDS, "results": results}
     lines = (tmp_path / "ablation.md").read_text().splitlines()
-    assert lines[0] == f"Mean ± sample standard deviation over seeds {SEED}."
+    assert lines[0] == f"Mean ± sample standard deviation over seeds {', '.join(map(str, SEEDS))}."
     columns = list(dict.fromkeys(c for figures in results.values() for c in figures))
     assert lines[2] == "| step | " + " | ".join(columns) + " |"
-    assert len(lines) == 4 + len(STEPS)
+    assert len(lines) == 4 + len(results)
     for line, (step, figures) in zip(lines[4:], results.items(), strict=True):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        assert cells == [step] + [f"{figures[c][0]:.3f} ± 0.000" if c in figures else "–" for c in columns]
+        assert cells == [step] + [mean_spread(figures[c]) if c in figures else "–" for c in columns]
+
+
+def test_run_resumes_from_the_scores_kept_beside_each_model(step_models, synthetic_corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(ablation, "STEPS", STEPS)
+    monkeypatch.setattr(ablation, "train", never_train)
+    models_dir = tmp_path / "models"
+    shutil.copytree(next(iter(step_models.values())).parent, models_dir)
+    first = ablation.run(ablation_config(synthetic_corpus.path, models_dir, tmp_path / "first"))
+    assert all((models_dir / f"{step.slug}_s{seed}" / SCORES_FILE).is_file() for step in STEPS for seed in SEEDS)
+
+    def never_score(*args, **kwargs):
+        raise AssertionError("scored again, though its scores were kept")
+
+    monkeypatch.setattr(ablation, "score_model", never_score)
+    assert ablation.run(ablation_config(synthetic_corpus.path, models_dir, tmp_path / "second")) == first
 
 
 def test_run_trains_only_the_missing_models(step_models, saved_model_dir, synthetic_corpus, tmp_path, monkeypatch):
     models_dir = tmp_path / "models"
-    second = "+ unrelated pairs (default recipe)"
-    shutil.copytree(step_models[second], models_dir / FOLDERS[second])
+    for seed in SEEDS:
+        shutil.copytree(saved_model_dir, models_dir / f"{STEPS[1].slug}_s{seed}")
     trained: list[TrainConfig] = []
 
     def fake_train(config: TrainConfig) -> Path:
@@ -151,26 +205,26 @@ def test_run_trains_only_the_missing_models(step_models, saved_model_dir, synthe
 
     monkeypatch.setattr(ablation, "STEPS", STEPS)
     monkeypatch.setattr(ablation, "train", fake_train)
-    config = AblationConfig(
-        data_dir=str(synthetic_corpus.path),
-        seeds=[SEED],
-        models_dir=str(models_dir),
-        output_dir=str(tmp_path / "report"),
-    )
-    results = ablation.run(config)
+    results = ablation.run(ablation_config(synthetic_corpus.path, models_dir, tmp_path / "report", readings=False))
 
-    assert len(trained) == 1
-    (train_config,) = trained
-    first = "Emergent only, three stances"
-    assert train_config.output_dir == str(models_dir / FOLDERS[first])
-    assert train_config.source_list == ("emergent",)
-    assert train_config.relevance is False
-    assert train_config.seed == SEED
-    assert train_config.data_dir == str(synthetic_corpus.path)
-    assert train_config.register is False
-    assert (models_dir / FOLDERS[first] / "model.safetensors").is_file()
-    assert set(results) == set(STEPS)
+    assert [config.output_dir for config in trained] == [str(models_dir / f"emergent_only_s{s}") for s in SEEDS]
+    for config, seed in zip(trained, SEEDS, strict=True):
+        assert config.source_list == ("emergent",)
+        assert config.relevance is False
+        assert config.seed == seed
+        assert config.data_dir == str(synthetic_corpus.path)
+        assert config.register is False and config.export_onnx is False
+    assert set(results) == {step.name for step in STEPS} | {DECISION_RULE_ROW, ENSEMBLE_ROW}
+    assert not any("," in column for figures in results.values() for column in figures)  # no readings asked for
     assert (tmp_path / "report" / "ablation.md").is_file()
+
+
+def test_run_refuses_an_unknown_step(synthetic_corpus, tmp_path):
+    config = AblationConfig(
+        data_dir=str(synthetic_corpus.path), steps=["default", "nonsense"], output_dir=str(tmp_path)
+    )
+    with pytest.raises(SystemExit, match="--steps: unknown nonsense"):
+        ablation.run(config)
 
 
 def test_write_leaves_a_dash_where_a_step_lacks_a_column(tmp_path, capsys):
@@ -178,4 +232,4 @@ def test_write_leaves_a_dash_where_a_step_lacks_a_column(tmp_path, capsys):
     write(results, AblationConfig(seeds=[1], output_dir=str(tmp_path)))
     lines = (tmp_path / "ablation.md").read_text().splitlines()
     assert lines[2] == "| step | a | b |"
-    assert lines[4] == "| three | 0.500 ± 0.000 | – |"
+    assert lines[4] == "| three | 0.500 | – |"

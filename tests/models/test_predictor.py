@@ -213,3 +213,13 @@ def test_a_title_is_read_as_a_sentence_and_its_evidence_points_into_the_title(pr
     [without] = predictor.score([CLAIM], [text]).results()
     assert all(e.field is Field.TEXT for e in without.evidence)
     assert predictor.score([CLAIM], [text], [None]).probabilities.tolist() == [list(without.scores.values())]
+
+
+@pytest.mark.parametrize("strategy", list(LongTextStrategy))
+def test_scores_without_evidence_are_the_scores_of_each_reading(tiny_model, tokenizer, strategy):
+    reader = StancePredictor.from_model(tiny_model, tokenizer, num_threads=1, long_text=strategy)
+    claims, texts = [p[0] for p in PAIRS], [p[1] for p in PAIRS]
+    full, bare = reader.score(claims, texts), reader.score_without_evidence(claims, texts)
+    np.testing.assert_allclose(bare.probabilities, full.probabilities, atol=1e-6)
+    assert bare.text_reduced == full.text_reduced
+    assert bare.evidence is None and full.evidence is not None

@@ -3,13 +3,14 @@ import shutil
 from collections import Counter
 from dataclasses import asdict
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from models.checkpoint import TRAINING_INFO_FILE
 from tests.training.test_train import tiny_config
 from training.config import TrainConfig
-from training.splits import AUX_SOURCES, build_splits, model_splits, subsample
+from training.splits import AUX_SOURCES, balanced_draw, build_splits, model_splits, subsample
 
 
 def test_build_splits_merges_user_files_and_splits_by_claim(synthetic_corpus, tiny_base_model_dir, tmp_path):
@@ -90,6 +91,38 @@ def test_subsample_caps_only_the_given_sources():
     assert len(subsample(dataset, 7, seed=0)) == 7
     assert subsample(dataset, 0, seed=0) is dataset
     assert subsample(dataset, 100, seed=0) is dataset
+
+
+@pytest.mark.parametrize(
+    ("sizes", "limit", "expected"),
+    [
+        ({"disputing": 3, "asserting": 40, "reporting": 60}, 30, {"disputing": 3, "asserting": 13, "reporting": 14}),
+        ({"disputing": 20, "asserting": 20, "reporting": 20}, 30, {"disputing": 10, "asserting": 10, "reporting": 10}),
+        ({"disputing": 0, "asserting": 9, "reporting": 50}, 30, {"disputing": 0, "asserting": 9, "reporting": 21}),
+    ],
+)
+def test_balanced_draw_gives_each_label_an_equal_share_or_all_it_has(sizes, limit, expected):
+    start = np.cumsum([0, *sizes.values()])
+    by_label = {label: list(range(a, a + n)) for (label, n), a in zip(sizes.items(), start, strict=False)}
+    kept = balanced_draw(by_label, limit, np.random.default_rng(0))
+    assert len(kept) == len(set(kept)) == sum(expected.values())
+    assert {label: len(set(kept) & set(rows)) for label, rows in by_label.items()} == expected
+
+
+def test_subsample_balanced_keeps_every_rare_label_row_a_uniform_draw_would_thin():
+    from training.data import to_dataset
+
+    labels = ["disputing"] * 6 + ["asserting"] * 60 + ["reporting"] * 60
+    n = len(labels)
+    frame = pd.DataFrame(
+        {"claim": [f"c{i}" for i in range(n)], "text": [f"t{i}" for i in range(n)], "label": labels,
+         "source": ["fnc1"] * n, "group": [f"g{i}" for i in range(n)], "text_group": [f"g{i}" for i in range(n)]}
+    )  # fmt: skip
+    dataset = to_dataset(frame)
+    balanced = Counter(subsample(dataset, 30, seed=0, sources=AUX_SOURCES, balanced=True)["label"])
+    assert balanced == {"disputing": 6, "asserting": 12, "reporting": 12}
+    uniform = Counter(subsample(dataset, 30, seed=0, sources=AUX_SOURCES)["label"])
+    assert sum(uniform.values()) == 30 and uniform["disputing"] < 6
 
 
 def test_model_splits_rebuild_the_split_saved_with_the_model(saved_model_dir, synthetic_corpus, tmp_path):

@@ -1,10 +1,12 @@
 import json
+import subprocess
 import sys
 
 import pandas as pd
+import psutil
 import pytest
 
-from eval.speed.bench_batch import BenchBatchConfig, cycled, run, run_measured
+from eval.speed.bench_batch import BenchBatchConfig, cycled, run, run_measured, tree_rss
 
 
 def test_cycled_repeats_the_pairs_in_order():
@@ -17,6 +19,13 @@ def test_peak_memory_counts_the_whole_process_tree():
     parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
     seconds, peak_mb = run_measured([sys.executable, "-c", parent])
     assert seconds >= 1.5 and peak_mb >= 80
+
+
+def test_memory_of_a_process_that_has_exited_is_zero_not_an_error():
+    job = subprocess.Popen([sys.executable, "-c", "pass"])
+    process = psutil.Process(job.pid)
+    job.wait()
+    assert tree_rss(process) == 0
 
 
 def test_a_failing_phase_reports_its_error():
