@@ -45,6 +45,7 @@ STEPS = (
     Step("+ FNC-1 and ARC related pairs, three stances", "related_pairs", ("--relevance", "false")),
     Step("+ unrelated pairs, four labels (default recipe)", "default"),
     Step("+ FNC-1/ARC pairs drawn evenly across labels", "balanced", ("--balance_aux_labels", "true")),
+    Step("every FNC-1/ARC related pair (quality recipe)", "quality", ("--recipe", "quality")),
 )
 BASE_STEP = "default"
 """The step whose models the decision rule and the ensemble are built on."""
