@@ -163,11 +163,12 @@ def decision_rule_row(scores: ModelScores, corpus: StanceCorpus, validation: Dat
 def ensemble_row(all_scores: list[ModelScores], corpus: StanceCorpus) -> dict[str, float]:
     """The seeds' models as one: their probabilities averaged. It has no validation figure: each seed held out
     different claims, which the other seeds trained on."""
-    averaged = {}
-    for name in TEST_SETS:
-        probabilities = np.mean([scores.probabilities[name] for scores in all_scores], axis=0)
-        averaged[name] = ScoredPairs(all_scores[0].labels, probabilities, [False] * len(probabilities))
-    return held_out_row(corpus, averaged)
+    averaged = ModelScores(
+        all_scores[0].labels,
+        {name: np.mean([scores.probabilities[name] for scores in all_scores], axis=0) for name in TEST_SETS},
+        readings={},
+    )
+    return held_out_row(corpus, {name: averaged.scored(name) for name in TEST_SETS})
 
 
 def model_scores(step: Step, seed: int, config: AblationConfig, corpus: StanceCorpus) -> tuple[ModelScores, Dataset]:

@@ -32,21 +32,20 @@ def subsample(
     in its order."""
     if not limit:
         return dataset
+    labels = dataset["label"]
     capped = [
         i
-        for i, (source, label) in enumerate(zip(dataset["source"], dataset["label"], strict=True))
+        for i, (source, label) in enumerate(zip(dataset["source"], labels, strict=True))
         if (sources is None or source in sources) and (unrelated is None or (label == UNRELATED) == unrelated)
     ]
     if len(capped) <= limit:
         return dataset
     rng = np.random.default_rng(seed)
     if balanced:
-        labels = dataset["label"]
-        kept = balanced_draw(
-            {label: [i for i in capped if labels[i] == label] for label in sorted({labels[i] for i in capped})},
-            limit,
-            rng,
-        )
+        by_label: dict[str, list[int]] = {}
+        for i in capped:
+            by_label.setdefault(labels[i], []).append(i)
+        kept = balanced_draw(dict(sorted(by_label.items())), limit, rng)
     else:
         kept = rng.choice(capped, size=limit, replace=False).tolist()
     dropped = set(capped) - set(kept)
