@@ -11,9 +11,9 @@ MODEL ?= claimstance:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java data train export model serve score bench-serve bench-model bench-batch eval eval-validation ablation test lint format clean
+.PHONY: setup java browser data train export model serve score track bench-serve bench-model bench-batch bench-track eval eval-validation ablation test lint format clean
 
-setup: $(VENV)/.installed java
+setup: $(VENV)/.installed java browser
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	python3 -m venv $(VENV)
@@ -28,6 +28,13 @@ java:
 	if [ "$${v:-0}" -lt 17 ]; then \
 		echo "Spark needs Java 17 or newer (found: $${v:-none}); installing openjdk-17-jre-headless"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; \
+	fi
+
+# The tracker page's browser test (tests/serving/test_tracker_page.py) drives Debian's headless Chromium.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "The tracker page's test needs chromium and chromedriver; installing chromium and chromium-driver"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
 	fi
 
 data: setup
@@ -55,6 +62,12 @@ score: model
 	$(if $(and $(IN),$(OUT)),,$(error make score needs IN=<input file> OUT=<output file>))
 	$(PY) -m serving.batch --input $(IN) --output $(OUT) --model $(MODEL) $(ARGS)
 
+# One claim across many documents: make track IN=docs.jsonl OUT=tracked.jsonl [ARGS="--engine spark ..."]
+# Rows of claim, id, text (title, source, url, published optional): the scored rows, and OUT's .summary.jsonl.
+track: model
+	$(if $(and $(IN),$(OUT)),,$(error make track needs IN=<input file> OUT=<output file>))
+	$(PY) -m serving.batch --input $(IN) --output $(OUT) --model $(MODEL) --track true --title_column title $(ARGS)
+
 bench-serve: model
 	$(PY) -m eval.speed.bench_serve --model $(MODEL)
 
@@ -63,6 +76,9 @@ bench-model: model
 
 bench-batch: model
 	$(PY) -m eval.speed.bench_batch --model $(MODEL) $(ARGS)
+
+bench-track: model
+	$(PY) -m eval.speed.bench_track --model $(MODEL) $(ARGS)
 
 eval: data $(MODEL_DIR)/model.safetensors
 	$(PY) -m eval.evaluate --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)

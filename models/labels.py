@@ -12,6 +12,9 @@ from collections.abc import Iterable
 STANCES: tuple[str, ...] = ("asserting", "disputing", "reporting")
 """The three ways a text that is about the claim can stand toward it."""
 
+SIDED_STANCES: tuple[str, ...] = ("asserting", "disputing")
+"""The stances that take a side: a claim tracker shows the strongest evidence of each."""
+
 UNRELATED = "unrelated"
 """The outcome for a text that is not about the claim (FNC-1/ARC `unrelated` pairs)."""
 

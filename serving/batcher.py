@@ -5,6 +5,13 @@ While the model scores one batch, new requests queue; when a lane is free, every
 under heavy load batches grow by themselves. The predictor sorts each batch by length, so merged
 requests pad only to their neighbours. A queue whose estimated wait passes the latency budget
 refuses new work (`Overloaded`), so the service answers 503 at once instead of timing out.
+
+Bulk work (the documents of one `/track` call) is cut into small requests of its own queue, taken only when no
+single prediction waits, and never merged with one: a tracking call of hundreds of articles then delays a
+`/predict` by at most one small bulk batch per lane, instead of making it wait behind all of them.
+
+BentoML's own `@bentoml.api(batchable=True)` batches across requests too, but it merges every caller into one
+queue with one latency budget, and cannot put one route's work behind another's: this batcher can.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ class Overloaded(RuntimeError):
 class _Request(Generic[Item, Result]):
     items: Sequence[Item]
     future: asyncio.Future[list[Result]]
+    bulk: bool = False
 
 
 @dataclass
@@ -59,44 +67,94 @@ class MicroBatcher(Generic[Item, Result]):
         max_batch_size: int = 64,
         batch_wait_ms: float = 0.0,
         max_queue_ms: float = 2000.0,
+        bulk_batch_size: int = 4,
+        max_bulk_queue_ms: float = 30000.0,
     ) -> None:
         self.scorers = list(scorers)
         self.max_batch_size = max_batch_size
         self.batch_wait = batch_wait_ms / 1000
         self.max_queue = max_queue_ms / 1000
+        self.bulk_batch_size = bulk_batch_size
+        self.max_bulk_queue = max_bulk_queue_ms / 1000
         self.stats = BatchStats()
+        self.bulk_stats = BatchStats()
+        """Bulk items (whole articles) take longer than single pairs: their waits are estimated apart."""
         self._pending: deque[_Request[Item, Result]] = deque()
+        self._bulk: deque[_Request[Item, Result]] = deque()
         self._queued_items = 0
+        self._queued_bulk_items = 0
         self._arrived: asyncio.Event | None = None
         self._executor = ThreadPoolExecutor(max_workers=len(self.scorers), thread_name_prefix="claimstance-model")
         self._lanes: list[asyncio.Task[None]] = []
 
     def estimated_wait(self) -> float:
+        """Of a single prediction: only the other single predictions are ahead of it."""
         return self._queued_items * self.stats.seconds_per_item / len(self.scorers)
+
+    def estimated_bulk_wait(self) -> float:
+        return self._queued_bulk_items * self.bulk_stats.seconds_per_item / len(self.scorers)
+
+    def _start(self) -> None:
+        if self._arrived is None:
+            self._arrived = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            self._lanes = [loop.create_task(self._run(score)) for score in self.scorers]
+
+    def _enqueue(self, items: Sequence[Item], bulk: bool) -> asyncio.Future[list[Result]]:
+        request = _Request(items, asyncio.get_running_loop().create_future(), bulk)
+        if bulk:
+            self._queued_bulk_items += len(items)
+            self._bulk.append(request)
+        else:
+            self._queued_items += len(items)
+            self._pending.append(request)
+        assert self._arrived is not None
+        self._arrived.set()
+        return request.future
 
     async def submit(self, items: Sequence[Item]) -> list[Result]:
         """Results for `items`, in their order, once the batch holding them has run."""
         if not items:
             return []
-        if self._arrived is None:
-            self._arrived = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            self._lanes = [loop.create_task(self._run(score)) for score in self.scorers]
+        self._start()
         if self.estimated_wait() > self.max_queue:
             raise Overloaded(
                 f"queue wait {self.estimated_wait() * 1000:.0f} ms is over the budget of {self.max_queue * 1000:.0f} ms"
             )
-        request = _Request(items, asyncio.get_running_loop().create_future())
-        self._queued_items += len(items)
-        self._pending.append(request)
-        self._arrived.set()
-        return await request.future
+        return await self._enqueue(items, bulk=False)
+
+    async def submit_bulk(self, items: Sequence[Item]) -> list[Result]:
+        """Results for many `items`, in their order: scored `bulk_batch_size` at a time, whenever no single
+        prediction is waiting. Refused whole (`Overloaded`) when the bulk queue's wait is over its budget."""
+        if not items:
+            return []
+        self._start()
+        if self.estimated_bulk_wait() > self.max_bulk_queue:
+            raise Overloaded(
+                f"bulk queue wait {self.estimated_bulk_wait():.0f} s is over the budget of {self.max_bulk_queue:.0f} s"
+            )
+        size = self.bulk_batch_size
+        futures = [self._enqueue(items[start : start + size], bulk=True) for start in range(0, len(items), size)]
+        try:
+            parts = await asyncio.gather(*futures)
+        except BaseException:
+            for future in futures:
+                future.cancel()  # the rest are dropped unscored (see _take_fitting)
+            raise
+        return [result for part in parts for result in part]
 
     def _take_fitting(self, batch: list[_Request[Item, Result]], size: int) -> int:
-        """Move queued requests into `batch` while they fit; callers that are gone are dropped unscored."""
-        while self._pending and (not batch or size + len(self._pending[0].items) <= self.max_batch_size):
-            request = self._pending.popleft()
-            self._queued_items -= len(request.items)
+        """Move queued requests into `batch` while they fit: single predictions first, merged; a bulk request
+        only into an empty batch when none waits, and alone. Callers that are gone are dropped unscored."""
+        while not (batch and batch[0].bulk):
+            queue = self._pending if (self._pending or batch) else self._bulk
+            if not queue or (batch and size + len(queue[0].items) > self.max_batch_size):
+                break
+            request = queue.popleft()
+            if request.bulk:
+                self._queued_bulk_items -= len(request.items)
+            else:
+                self._queued_items -= len(request.items)
             if request.future.done():  # cancelled: the caller timed out or went away
                 continue
             batch.append(request)
@@ -110,8 +168,8 @@ class MicroBatcher(Generic[Item, Result]):
         deadline: float | None = None
         while True:
             size = self._take_fitting(batch, size)
-            if batch and (self._pending or size >= self.max_batch_size):
-                return batch  # full, or the next request does not fit: it stays first in line
+            if batch and (batch[0].bulk or self._pending or self._bulk or size >= self.max_batch_size):
+                return batch  # full, bulk, or more is queued: what did not fit stays first in line
             timeout = None
             if batch:
                 deadline = deadline if deadline is not None else time.monotonic() + self.batch_wait
@@ -128,7 +186,7 @@ class MicroBatcher(Generic[Item, Result]):
         loop = asyncio.get_running_loop()
         while True:
             batch = await self._next_batch()
-            if self._pending and self._arrived is not None:
+            if (self._pending or self._bulk) and self._arrived is not None:
                 self._arrived.set()  # more is queued: wake another free lane for it
             items = [item for request in batch for item in request.items]
             started = time.perf_counter()
@@ -139,7 +197,7 @@ class MicroBatcher(Generic[Item, Result]):
                     if not request.future.done():
                         request.future.set_exception(error)
                 continue
-            self._record(len(items), time.perf_counter() - started)
+            self._record(self.bulk_stats if batch[0].bulk else self.stats, len(items), time.perf_counter() - started)
             start = 0
             for request in batch:
                 end = start + len(request.items)
@@ -147,8 +205,8 @@ class MicroBatcher(Generic[Item, Result]):
                     request.future.set_result(results[start:end])
                 start = end
 
-    def _record(self, size: int, seconds: float) -> None:
-        stats = self.stats
+    @staticmethod
+    def _record(stats: BatchStats, size: int, seconds: float) -> None:
         stats.recent_seconds = 0.9 * stats.recent_seconds + seconds
         stats.recent_items = 0.9 * stats.recent_items + size
         stats.batches += 1

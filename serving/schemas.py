@@ -7,16 +7,21 @@ model's labels (`result_schema`), so the OpenAPI document lists exactly the labe
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
 
 from models.evidence import Field as EvidenceField
 from models.labels import STANCES, UNRELATED
 from models.result import ScoredPairs
+from models.settings import MAX_CLAIM_TOKENS
 from serving.settings import SETTINGS
+
+NOT_BLANK = "[^" + "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) + "]"
+"""Any character but whitespace (`str.isspace`): the JSON schema's pattern of a text `not_blank` checks."""
 
 
 def not_blank(value: str) -> str:
@@ -45,26 +50,43 @@ EXAMPLE_TEXTS = {pair["id"]: pair["text"] for pair in (EXAMPLE_PAIR, UNRELATED_P
 EXAMPLE_MODEL = "claimstance:3neckkhftsxzkax4"
 
 
+ClaimText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=SETTINGS.max_claim_chars,
+        description=f"Also at most {MAX_CLAIM_TOKENS} tokens of the model's tokenizer (a limit JSON Schema cannot "
+        "state): a longer claim is refused with 400, never cut.",
+        json_schema_extra={"pattern": NOT_BLANK},
+    ),
+    AfterValidator(not_blank),
+]
+Text = Annotated[
+    str,
+    Field(min_length=1, max_length=SETTINGS.max_text_chars, json_schema_extra={"pattern": NOT_BLANK}),
+    AfterValidator(not_blank),
+]
+TitleText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=SETTINGS.max_title_chars,
+        description="The text's headline, if it has one: read as one more sentence, before the text.",
+        json_schema_extra={"pattern": NOT_BLANK},
+    ),
+    AfterValidator(not_blank),
+]
+
+
 class StancePair(BaseModel):
     """One (claim, text) pair; `id` is anything of the caller's, echoed back."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"example": EXAMPLE_PAIR})
 
-    claim: Annotated[str, Field(min_length=1, max_length=SETTINGS.max_claim_chars), AfterValidator(not_blank)]
-    text: Annotated[str, Field(min_length=1, max_length=SETTINGS.max_text_chars), AfterValidator(not_blank)]
-    title: (
-        Annotated[
-            str,
-            Field(
-                min_length=1,
-                max_length=SETTINGS.max_title_chars,
-                description="The text's headline, if it has one: read as one more sentence, before the text.",
-            ),
-            AfterValidator(not_blank),
-        ]
-        | None
-    ) = None
-    id: str | int | None = None
+    claim: ClaimText
+    text: Text
+    title: TitleText | None = None
+    id: StrictStr | StrictInt | None = None  # strict: lax mode reads `false` as 0, which the schema does not allow
 
 
 PairList = Annotated[

@@ -11,12 +11,14 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # workers are forked; threads come from settings
 
 import bentoml  # noqa: E402
 from prometheus_client import Counter, Histogram  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
+from starlette.staticfiles import StaticFiles  # noqa: E402
 
 from models.encoding import ClaimLimit  # noqa: E402
 from models.labels import LABELS  # noqa: E402
@@ -24,14 +26,20 @@ from models.model_config import ModelLoadError, load_tokenizer, read_model_setti
 from models.predictor import StancePredictor  # noqa: E402
 from models.result import StanceResult  # noqa: E402
 from models.runtime import chosen_runtime  # noqa: E402
+from models.tracking import SummaryBuilder, TrackedDocument, published_day, relevance_order  # noqa: E402
 from serving.batcher import MicroBatcher, Overloaded  # noqa: E402
 from serving.body_limit import BodySizeLimit  # noqa: E402
 from serving.errors import error_response  # noqa: E402
 from serving.json_only import JsonOnly  # noqa: E402
+from serving.openapi import document_contract  # noqa: E402
 from serving.schemas import PairList, StancePair, result_schema  # noqa: E402
 from serving.settings import SETTINGS  # noqa: E402
+from serving.tracking_schemas import DocumentList, TrackClaim, TrackDocument, track_schema  # noqa: E402
 
 log = logging.getLogger("bentoml.claimstance")
+
+TRACKER_PAGE = Path(__file__).with_name("tracker")
+"""The claim tracker's static page, served at /tracker/: it posts to /track."""
 
 PREDICTIONS = Counter("claimstance_predictions", "Pairs answered, by predicted label.", ["label"])
 BATCH_SIZE = Histogram("claimstance_batch_pairs", "Pairs per model call.", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
@@ -59,11 +67,31 @@ def served_labels(stored_model: bentoml.models.BentoModel) -> tuple[str, ...]:
 LABELS_SERVED = served_labels(STORED_MODEL)
 StanceAnswer = result_schema(LABELS_SERVED)
 """The response body of one pair, for the served model's labels."""
+TrackAnswer = track_schema(LABELS_SERVED, StanceAnswer)
+"""The response body of /track: each document's answer and the claim's summary."""
 
 WARM_UP_PAIRS = [
     ("A meteorite crashed near the airport", "Officials denied that a meteorite crashed near the airport."),
     ("A meteorite crashed near the airport", "A long report about the airport. " * 60),
 ]
+
+
+def overloaded(error: Overloaded) -> JSONResponse:
+    response = error_response(503, f"service overloaded: {error}", ["service"], "overloaded")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def tracked(document: TrackDocument, result: StanceResult) -> TrackedDocument:
+    return TrackedDocument(
+        document.id,
+        result.label,
+        result.scores,
+        result.evidence,
+        document.source,
+        document.url,
+        published_day(document.published),
+    )
 
 
 @bentoml.service(
@@ -101,6 +129,8 @@ class Claimstance:
             SETTINGS.max_batch_size,
             SETTINGS.batch_wait_ms,
             SETTINGS.max_queue_ms,
+            SETTINGS.track_batch_documents,
+            SETTINGS.max_track_queue_ms,
         )
         self.ready = False
         lanes, threads = SETTINGS.lanes, SETTINGS.threads_per_lane
@@ -126,8 +156,8 @@ class Claimstance:
 
         return score
 
-    def claim_errors(self, pairs: list[StancePair], list_field: str | None) -> JSONResponse | None:
-        errors = self.claim_limit.errors([pair.claim for pair in pairs])
+    def claim_errors(self, claims: list[str], list_field: str | None) -> JSONResponse | None:
+        errors = self.claim_limit.errors(claims)
         if not errors:
             return None
         index, error = min(errors.items())
@@ -138,9 +168,7 @@ class Claimstance:
         try:
             results = await self.batcher.submit([(pair.claim, pair.text, pair.title) for pair in pairs])
         except Overloaded as error:
-            response = error_response(503, f"service overloaded: {error}", ["service"], "overloaded")
-            response.headers["Retry-After"] = "1"
-            return response
+            return overloaded(error)
         answers = []
         for pair, result in zip(pairs, results, strict=True):
             PREDICTIONS.labels(result.label).inc()
@@ -150,7 +178,7 @@ class Claimstance:
     @bentoml.api(route="/predict")
     async def predict(self, pair: StancePair, /) -> StanceAnswer:
         """Stance of one text toward one claim, as one of the model's labels, with the text's relevance."""
-        if error := self.claim_errors([pair], None):
+        if error := self.claim_errors([pair.claim], None):
             return error
         results = await self.answer([pair])
         return results if isinstance(results, JSONResponse) else results[0]
@@ -158,10 +186,39 @@ class Claimstance:
     @bentoml.api(route="/predict_batch")
     async def predict_batch(self, pairs: PairList) -> list[StanceAnswer]:
         """Stances of many pairs in one call, answered in the order given."""
-        if error := self.claim_errors(pairs, "pairs"):
+        if error := self.claim_errors([pair.claim for pair in pairs], "pairs"):
             return error
         return await self.answer(pairs)
 
+    @bentoml.api(route="/track")
+    async def track(self, claim: TrackClaim, documents: DocumentList) -> TrackAnswer:
+        """One claim across many documents: each document's answer, the most relevant first, and the claim's
+        summary (stance shares, each source's prevailing stance, the strongest evidence each way, a timeline).
+        Scored in small batches behind single predictions, so a big call does not hold /predict up."""
+        if error := self.claim_errors([claim], None):
+            return error
+        try:
+            results = await self.batcher.submit_bulk([(claim, document.text, document.title) for document in documents])
+        except Overloaded as error:
+            return overloaded(error)
+        builder = SummaryBuilder(LABELS_SERVED)
+        for document, result in zip(documents, results, strict=True):
+            PREDICTIONS.labels(result.label).inc()
+            builder.add(tracked(document, result))
+        answers = [
+            {**asdict(results[i]), **documents[i].model_dump(exclude={"text"}), "position": i}
+            for i in relevance_order([result.relevance for result in results])
+        ]
+        summary = builder.summary().to_dict()
+        return TrackAnswer(claim=claim, model=self.model_tag, documents=answers, summary=summary)
 
-Claimstance.add_asgi_middleware(BodySizeLimit, max_bytes=SETTINGS.max_body_bytes)
+
+Claimstance.add_asgi_middleware(
+    BodySizeLimit,
+    max_bytes=SETTINGS.max_body_bytes,
+    route_limits={"/track": SETTINGS.max_track_body_bytes},
+    body_routes=[api.route for api in Claimstance.apis.values()],
+)
 Claimstance.add_asgi_middleware(JsonOnly)
+document_contract(Claimstance)
+Claimstance.mount_asgi_app(StaticFiles(directory=TRACKER_PAGE, html=True), path="/tracker")

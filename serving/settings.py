@@ -47,6 +47,16 @@ class ServiceSettings:
     max_evidence: int = MAX_EVIDENCE
     """Sentences of a long text read against the claim and shown as its evidence."""
     max_body_bytes: int = 4 * 1024 * 1024
+    max_track_documents: int = 500
+    """Most documents in one /track call."""
+    max_track_body_bytes: int = 16 * 1024 * 1024
+    """The body limit of /track alone (hundreds of articles); every other route has max_body_bytes."""
+    track_batch_documents: int = 4
+    """Documents of a /track call scored per model call: single predictions wait for at most one such batch."""
+    max_track_queue_ms: float = 30000.0
+    """Latency budget of the tracking queue: past this estimated wait, /track calls get 503."""
+    max_source_chars: int = 500
+    max_url_chars: int = 2048
     access_log: bool = False
     """One log line per request costs ~5% of throughput on two cores; on for debugging."""
 
@@ -58,6 +68,11 @@ class ServiceSettings:
             "max_text_chars",
             "max_title_chars",
             "max_body_bytes",
+            "max_track_documents",
+            "max_track_body_bytes",
+            "track_batch_documents",
+            "max_source_chars",
+            "max_url_chars",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} must be at least 1, got {getattr(self, name)}")

@@ -90,6 +90,23 @@ class BatchConfig:
         metadata={"help": "Sentences of a long text read against the claim and shown as its evidence."},
     )
     progress: bool = field(default=True, metadata={"help": "Show a progress bar (rows/s, ETA) on stderr."})
+    track: bool = field(
+        default=False,
+        metadata={
+            "help": "Track each claim across its documents (make track): besides the scored rows, write one summary "
+            "per claim to --summary, with the fields of POST /track's summary."
+        },
+    )
+    summary: str | None = field(
+        default=None, metadata={"help": "Where --track writes the claims' summaries (default: OUTPUT.summary.jsonl)."}
+    )
+    id_column: str = field(default="id", metadata={"help": "--track: the documents' ids (the summary names them)."})
+    source_column: str = field(default="source", metadata={"help": "--track: who published each (may be absent)."})
+    url_column: str = field(default="url", metadata={"help": "--track: each document's address (may be absent)."})
+    published_column: str = field(
+        default="published",
+        metadata={"help": "--track: ISO 8601 date of each (may be absent); a row with a bad one goes to rejects."},
+    )
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.engine)
@@ -105,6 +122,8 @@ class BatchConfig:
         columns = {"claim": self.claim_column, "text": self.text_column}
         if self.title_column:
             columns["title"] = self.title_column
+        if self.track and not self.keep_claim_text:
+            raise BatchInputError("--track groups the output's rows by claim: it needs --keep_claim_text true")
         if len(set(columns.values())) < len(columns):
             named = ", ".join(f"--{role}_column {name!r}" for role, name in columns.items())
             raise BatchInputError(f"the claim, text and title columns must differ: {named}")
@@ -124,9 +143,16 @@ class BatchConfig:
         out = self.output_path
         return out.with_name(f"{out.stem if out.suffix else out.name}.rejects.jsonl")
 
+    @property
+    def summary_path(self) -> Path:
+        if self.summary:
+            return Path(self.summary)
+        out = self.output_path
+        return out.with_name(f"{out.stem if out.suffix else out.name}.summary.jsonl")
+
     def refuse_existing_outputs(self) -> None:
-        """An output or rejects file already there is replaced only with --overwrite."""
-        for path in (self.output_path, self.rejects_path):
+        """An output, rejects or summary file already there is replaced only with --overwrite."""
+        for path in (self.output_path, self.rejects_path, *([self.summary_path] if self.track else [])):
             if path.exists() and not self.overwrite:
                 raise BatchInputError(f"{path} exists; pass --overwrite to replace it")
 

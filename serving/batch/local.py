@@ -31,6 +31,7 @@ from serving.batch.config import BatchConfig
 from serving.batch.readers import RawChunk, open_reader
 from serving.batch.scoring import ChunkScorer, ScoredChunk, ScorerSpec
 from serving.batch.summary import BatchSummary
+from serving.batch.tracking import TrackColumns, read_parts, summarize, summary_line, write_summaries
 from serving.batch.workdir import Progress, WorkDir
 from serving.batch.writers import join_parts, join_text_parts
 
@@ -160,6 +161,9 @@ def run_local(config: BatchConfig) -> BatchSummary:
         config.title_column,
     )
     spec.columns.check(reader.column_names)
+    tracking = TrackColumns.of(config, spec.columns) if config.track else None
+    if tracking:
+        tracking.check(reader.column_names, config.input)
     work = WorkDir(config.output_path, job_identity(config, spec))
     if not work.exists():  # a resumed run may find its own rejects file, joined just before a kill
         config.refuse_existing_outputs()
@@ -174,6 +178,11 @@ def run_local(config: BatchConfig) -> BatchSummary:
         commit_all(reader.chunks(progress.chunks_done), reader.total_rows(), spec, workers, work, progress, config)
     join_text_parts(work.rejects_parts(progress.chunks_done), config.rejects_path)
     join_parts(work.parts(progress.chunks_done), output_format, config.output_path, spec.columns)
+    if tracking:
+        claims = summarize(read_parts(work.parts(progress.chunks_done), tracking), tracking)
+        lines = (summary_line(claim, spec.model_tag, builder) for claim, builder in claims.items())
+        write_summaries(lines, config.summary_path)
+        log.info("%d claim summaries -> %s", len(claims), config.summary_path)
     work.remove()
     return BatchSummary.of(progress, progress.rows_read - resumed_rows, time.perf_counter() - started, config)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from models.encoding import ClaimLimit
+from models.tracking import published_day
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,21 @@ def title_reason(column: str, value: object, max_chars: int) -> str | None:
     return None
 
 
+def tracking_reason(columns: tuple[str, str], document_id: object, published: object) -> str | None:
+    """Why a tracked document cannot be summarized, or None: it needs an id (the summary names documents by it),
+    and a publication date, where it has one, must name a day."""
+    id_column, published_column = columns
+    if document_id is None or document_id == "":
+        return f"{id_column}: missing (the claim's summary names each document by its id)"
+    if isinstance(document_id, bool) or not isinstance(document_id, str | int):
+        return f"{id_column}: expected a string or an integer, got {type(document_id).__name__}"
+    try:
+        published_day(published)
+    except ValueError as error:
+        return f"{published_column}: {error}"
+    return None
+
+
 def column_values(table: pa.Table, column: str | None) -> list:
     return table.column(column).to_pylist() if column in table.column_names else [None] * len(table)
 
@@ -86,17 +102,20 @@ def check_rows(
     columns: tuple[str, str, str | None],
     limits: RowLimits,
     claim_limit: ClaimLimit,
+    tracked: tuple[str, str] | None = None,
 ) -> tuple[np.ndarray, list[Reject]]:
     """A mask of the scorable rows of `table`, and a Reject for each other row. `columns`: the claim, text and
-    title columns (None: no titles)."""
+    title columns (None: no titles); `tracked`: the id and published columns of tracked documents, if tracking."""
     claim_column, text_column, title_column = columns
     claims, texts, titles = (column_values(table, column) for column in columns)
+    ids, days = (column_values(table, column) for column in tracked) if tracked else ([None] * len(table),) * 2
     reasons: list[str | None] = []
-    for claim, text, title in zip(claims, texts, titles, strict=True):
+    for claim, text, title, document_id, published in zip(claims, texts, titles, ids, days, strict=True):
         reasons.append(
             reason_for(claim_column, claim, limits.max_claim_chars)
             or reason_for(text_column, text, limits.max_text_chars)
             or (title_column and title_reason(title_column, title, limits.max_title_chars))
+            or (tracked and tracking_reason(tracked, document_id, published))
         )
     unchecked = [i for i, reason in enumerate(reasons) if reason is None]
     for j, error in claim_limit.errors([claims[i] for i in unchecked], claim_column).items():

@@ -45,6 +45,8 @@ class ScorerSpec:
     max_title_chars: int
     max_evidence: int
     keep_claim_text: bool
+    tracked: tuple[str, str] | None = None
+    """--track: the id and published columns, checked on each row (None: not tracking)."""
 
     @classmethod
     def of(cls, config: BatchConfig, model_dir: Path, model_tag: str, threads: int) -> ScorerSpec:
@@ -63,6 +65,7 @@ class ScorerSpec:
             max_title_chars=config.max_title_chars,
             max_evidence=config.max_evidence,
             keep_claim_text=config.keep_claim_text,
+            tracked=(config.id_column, config.published_column) if config.track else None,
         )
 
     @property
@@ -103,7 +106,7 @@ class ChunkScorer:
         spec, columns = self.spec, self.spec.columns
         columns.check(table.column_names)
         columns_read = (spec.claim_column, spec.text_column, spec.title_column)
-        keep, rejects = check_rows(table, rows, columns_read, self.limits, self.predictor.claim_limit)
+        keep, rejects = check_rows(table, rows, columns_read, self.limits, self.predictor.claim_limit, spec.tracked)
         kept = table.filter(pa.array(keep)) if not keep.all() else table
         claims = kept.column(spec.claim_column).to_pylist()
         texts = kept.column(spec.text_column).to_pylist()

@@ -35,6 +35,7 @@ from serving.batch.config import BatchConfig, BatchInputError, FileFormat
 from serving.batch.rows import Reject
 from serving.batch.scoring import ChunkScorer, ScorerSpec
 from serving.batch.summary import BatchSummary
+from serving.batch.tracking import TrackColumns, summarize, summary_line, write_summaries
 from serving.batch.workdir import Progress
 
 log = logging.getLogger("claimstance.batch")
@@ -161,6 +162,8 @@ def check_input_columns(frame, config: BatchConfig, predictions: PredictionColum
 
     names = frame.columns
     predictions.check(names)
+    if config.track:
+        TrackColumns.of(config, predictions).check([name for name in names if name != CORRUPT], config.input)
     for column, flag in ((config.claim_column, "claim"), (config.text_column, "text")):
         if column not in names:
             raise missing_column(config.input, column, flag, [name for name in names if name != CORRUPT])
@@ -281,5 +284,25 @@ def score_on_spark(spark, config: BatchConfig, spec: ScorerSpec, model_dir: Path
             if output_format is FileFormat.JSONL:
                 writer = writer.options(**JSON_WRITE_OPTIONS)
             writer.save(str(config.output_path))
+        if config.track:
+            good_rows = scored.filter(F.col(REJECT_REASON).isNull())
+            lines = claim_summaries(good_rows, TrackColumns.of(config, spec.columns), spec)
+            write_summaries(lines, config.summary_path)
         scored.unpersist()
     return counts
+
+
+def claim_summaries(scored, columns: TrackColumns, spec: ScorerSpec) -> list[str]:
+    """Each claim's summary line, built by the executors from the claim's rows in input order (grouped by claim),
+    and returned in the order of each claim's first row: the lines the local engine writes."""
+
+    def one_claim(table: pa.Table) -> pa.Table:
+        table = table.sort_by(ROW)
+        [(claim, builder)] = summarize([table], columns).items()
+        line = summary_line(claim, spec.model_tag, builder)
+        return pa.table({"first_row": [table.column(ROW)[0].as_py()], "line": [line]})
+
+    read = [name for name in columns.read() if name in scored.columns]
+    grouped = scored.select(*read, ROW).groupBy(columns.claim)
+    rows = grouped.applyInArrow(one_claim, "first_row long, line string").collect()
+    return [row.line for row in sorted(rows, key=lambda row: row.first_row)]

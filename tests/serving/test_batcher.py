@@ -154,3 +154,42 @@ def test_a_caller_that_went_away_is_not_scored():
     assert (first, kept) == ([10], [30])
     assert scorer.batches == [[1], [3]]
     assert batcher._queued_items == 0
+
+
+def test_bulk_work_goes_in_small_batches_behind_single_predictions_and_never_merges_with_them():
+    scorer = GatedScorer()
+
+    async def main():
+        batcher = MicroBatcher([scorer], max_batch_size=64, bulk_batch_size=3)
+        first = asyncio.ensure_future(batcher.submit([0]))
+        await asyncio.sleep(0.05)  # the model is busy: everything below queues
+        bulk = asyncio.ensure_future(batcher.submit_bulk(list(range(100, 108))))
+        await asyncio.sleep(0.01)
+        singles = [asyncio.ensure_future(batcher.submit([i])) for i in (1, 2)]
+        await asyncio.sleep(0.05)
+        scorer.gate.set()
+        return await first, await bulk, await asyncio.gather(*singles), batcher
+
+    first, bulk, singles, batcher = asyncio.run(main())
+    assert bulk == [x * 10 for x in range(100, 108)]
+    assert singles == [[10], [20]] and first == [0]
+    # the singles queued after the bulk call still go first, merged; the bulk items follow, 3 at a time, alone
+    assert scorer.batches == [[0], [1, 2], [100, 101, 102], [103, 104, 105], [106, 107]]
+    assert batcher.bulk_stats.items == 8 and batcher.stats.items == 3
+
+
+def test_a_bulk_call_past_its_queue_budget_is_refused_whole_while_single_predictions_go_on():
+    scorer = GatedScorer()
+    scorer.gate.set()
+
+    async def main():
+        batcher = MicroBatcher([scorer], max_batch_size=8, bulk_batch_size=2, max_bulk_queue_ms=50)
+        batcher.bulk_stats.recent_seconds, batcher.bulk_stats.recent_items = 1.0, 10.0  # 100 ms an item
+        batcher._start()
+        waiting = batcher._enqueue([1, 2], bulk=True)  # 200 ms of bulk work queued
+        with pytest.raises(Overloaded, match="bulk queue wait"):
+            await batcher.submit_bulk([3, 4])
+        single = await batcher.submit([5])
+        return await waiting, single
+
+    assert asyncio.run(main()) == ([10, 20], [50])

@@ -41,3 +41,24 @@ def test_a_chunked_body_over_the_limit_is_413():
 
 def test_other_methods_pass_untouched():
     assert client(1).get("/echo").json() == {"length": 0, "tail": ""}
+
+
+def test_a_route_with_a_limit_of_its_own_takes_more_and_the_others_keep_theirs():
+    app = Starlette(routes=[Route("/echo", echo, methods=["POST"]), Route("/track", echo, methods=["POST"])])
+    limited = TestClient(BodySizeLimit(app, max_bytes=100, route_limits={"/track": 1000}))
+    assert limited.post("/track", content=b"x" * 900).json()["length"] == 900
+    assert (
+        limited.post("/track/", content=b"x" * 1001).json()["error"] == "request body is over the limit of 1000 bytes"
+    )
+    assert limited.post("/echo", content=b"x" * 101).status_code == 413
+
+
+def test_an_empty_body_is_400_naming_it_on_a_body_route_and_left_to_routing_elsewhere():
+    app = Starlette(routes=[Route("/echo", echo, methods=["POST"]), Route("/health", echo, methods=["GET"])])
+    checked = TestClient(BodySizeLimit(app, max_bytes=100, body_routes=["/echo"]))
+    response = checked.post("/echo")
+    assert response.status_code == 400
+    assert [(d["loc"], d["type"]) for d in response.json()["detail"]] == [(["body"], "missing")]
+    assert checked.post("/echo", content=b"{}").json()["length"] == 2
+    assert checked.put("/echo").status_code == 405
+    assert checked.post("/health").status_code == 405

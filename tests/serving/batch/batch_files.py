@@ -41,3 +41,15 @@ def write_rows(rows: list[dict], path: Path) -> Path:
     else:
         pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=7)
     return path
+
+
+SOURCES = ("Wire", "Daily", None)
+
+
+def tracked_rows(count: int) -> list[dict]:
+    """good_rows with a source (some none) and a publication day (some none) on each: documents to track."""
+    rows = good_rows(count)
+    for i, row in enumerate(rows):
+        row["source"] = SOURCES[i % len(SOURCES)] if i % 5 else None
+        row["published"] = f"2015-10-{1 + i % 4:02d}" if i % 7 else None
+    return rows

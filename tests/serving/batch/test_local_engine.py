@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from batch_files import good_rows, write_rows
+from batch_files import good_rows, tracked_rows, write_rows
 
 from models.labels import LABELS, STANCES
 from models.predictor import StancePredictor
@@ -235,7 +235,7 @@ def progress_of(output: Path) -> dict:
 
 
 def test_a_run_killed_part_way_resumes_to_exactly_the_uninterrupted_rows(batch_model, tmp_path):
-    rows = good_rows(3000)
+    rows = tracked_rows(3000)  # tracked, so the claims' summaries are checked too: each row counted once
     for i in range(0, 3000, 97):
         rows[i]["claim"] = ""
     source = write_rows(rows, tmp_path / "in.jsonl")
@@ -253,6 +253,8 @@ def test_a_run_killed_part_way_resumes_to_exactly_the_uninterrupted_rows(batch_m
         "10",
         "--progress",
         "false",
+        "--track",
+        "true",
     ]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     whole, resumed = tmp_path / "whole.jsonl", tmp_path / "resumed.jsonl"
@@ -280,6 +282,9 @@ def test_a_run_killed_part_way_resumes_to_exactly_the_uninterrupted_rows(batch_m
     assert f"resuming after {done['chunks_done']} chunks" in finished.stderr
     assert resumed.read_bytes() == whole.read_bytes()
     assert (tmp_path / "resumed.rejects.jsonl").read_text() == (tmp_path / "whole.rejects.jsonl").read_text()
+    assert (tmp_path / "resumed.summary.jsonl").read_text() == (tmp_path / "whole.summary.jsonl").read_text()
+    counted = [json.loads(line)["summary"]["documents"] for line in (tmp_path / "resumed.summary.jsonl").open()]
+    assert sum(counted) == len(resumed.read_text().splitlines())
     assert (
         len(resumed.read_text().splitlines()) + len((tmp_path / "whole.rejects.jsonl").read_text().splitlines()) == 3000
     )

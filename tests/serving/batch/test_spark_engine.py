@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
-from batch_files import good_rows, write_rows
+from batch_files import good_rows, tracked_rows, write_rows
 
 from models.labels import LABELS, STANCES
 from serving.batch.__main__ import main
@@ -156,3 +156,17 @@ def test_a_file_spark_cannot_read_stops_with_one_line(batch_model, tmp_path, cap
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("claimstance batch: error: Spark failed: ") and "Traceback" not in error
     assert "in.parquet" in error
+
+
+def test_spark_tracks_each_claim_grouped_by_claim_as_the_local_engine_does(batch_model, tmp_path):
+    rows = tracked_rows(30)
+    rows[4]["published"] = "soon"
+    source = write_rows(rows, tmp_path / "in.jsonl")
+    common = ["--input", str(source), "--model", str(batch_model), "--progress", "false", "--track", "true",
+              "--chunk_rows", "8"]  # fmt: skip
+    assert main([*common, "--output", str(tmp_path / "local.parquet"), "--workers", "1"]) == 0
+    assert main([*common, "--output", str(tmp_path / "spark.parquet"), "--engine", "spark",
+                 "--spark_master", "local[2]"]) == 0  # fmt: skip
+    local = (tmp_path / "local.summary.jsonl").read_text()
+    assert local.count("\n") == 3 and (tmp_path / "spark.summary.jsonl").read_text() == local
+    assert [r["row"] for r in spark_rejects(tmp_path / "spark.rejects.jsonl")] == [5]

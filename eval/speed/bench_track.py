@@ -1,0 +1,213 @@
+"""The claim tracker's benchmark: `python -m eval.speed.bench_track` (`make bench-track`).
+
+- HTTP: the real service (`bentoml serve`) gets `calls` POST /track calls of `documents` FNC-1 article bodies
+  (about 350 words each) for one claim, one after another. Meanwhile one client sends single /predict calls
+  (Emergent test pairs), one after the other; their p50/p95 are reported beside the same client's on the idle
+  service, to show whether a big tracking call holds single predictions up.
+- Batch: the same kind of rows (claim, id, article body, source, published) through `serving.batch` without and
+  with `--track` (the local engine), timed from launch to exit: documents/s of tracking against plain scoring.
+Writes reports/track/{bench_track.md,bench_track.json}, naming the CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+from eval.cli import run_from_cli
+from eval.speed.bench_batch import cycled, run_measured
+from eval.speed.machine import this_machine
+from eval.speed.server_process import start_server
+from models.registry import find
+from models.settings import MODEL_NAME
+from training.config import default_data_dir
+from training.data import FNC1_FILES, read_emergent, read_fnc_format
+
+log = logging.getLogger("claimstance.bench_track")
+
+SOURCES = 20
+DAYS = 10
+"""The synthetic sources and publication days the documents are spread over, so the summary has work to do."""
+
+
+@dataclass
+class BenchTrackConfig:
+    model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag to serve and score with."})
+    data_dir: str = field(default_factory=default_data_dir)
+    documents: int = field(default=200, metadata={"help": "FNC-1 article bodies in one /track call."})
+    calls: int = field(default=3, metadata={"help": "/track calls, one after another."})
+    idle_probes: int = field(default=200, metadata={"help": "Single /predict calls on the idle service."})
+    batch_rows: int = field(default=2000, metadata={"help": "Rows of the batch comparison (0: skip it)."})
+    port: int = 3112
+    output_dir: str = "reports/track"
+
+
+def tracked_documents(data_dir: Path, count: int) -> tuple[str, pd.DataFrame]:
+    """One FNC-1 headline as the claim and `count` distinct article bodies, with synthetic sources and days."""
+    fnc = read_fnc_format(data_dir, FNC1_FILES, "fnc1")
+    bodies = fnc.drop_duplicates("text").head(count).reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "id": [f"body-{i}" for i in range(len(bodies))],
+            "text": bodies.text,
+            "source": [f"source-{i % SOURCES:02d}" for i in range(len(bodies))],
+            "published": [f"2015-10-{1 + i % DAYS:02d}" for i in range(len(bodies))],
+        }
+    )
+    return str(fnc.claim.iloc[0]), frame
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    if not seconds:
+        return {"count": 0}
+    ordered = sorted(seconds)
+    return {
+        "count": len(ordered),
+        "p50_ms": round(1000 * statistics.median(ordered), 1),
+        "p95_ms": round(1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
+    }
+
+
+async def probe(
+    client: httpx.AsyncClient, url: str, pairs: list[dict], until: asyncio.Event | None, count: int
+) -> list[float]:
+    """Latencies of single /predict calls sent one after another, until `until` is set (or `count` are done)."""
+    latencies: list[float] = []
+    i = 0
+    while (until is None and i < count) or (until is not None and not until.is_set()):
+        started = time.perf_counter()
+        response = await client.post(f"{url}/predict", json=pairs[i % len(pairs)])
+        response.raise_for_status()
+        latencies.append(time.perf_counter() - started)
+        i += 1
+    return latencies
+
+
+async def track_while_probing(url: str, body: dict, pairs: list[dict]) -> tuple[float, list[float], dict]:
+    """One /track call's seconds, the single predictions' latencies during it, and the call's summary."""
+    async with httpx.AsyncClient(timeout=120) as client:
+        done = asyncio.Event()
+        probing = asyncio.create_task(probe(client, url, pairs, done, 0))
+        started = time.perf_counter()
+        response = await client.post(f"{url}/track", json=body)
+        seconds = time.perf_counter() - started
+        done.set()
+        latencies = await probing
+    response.raise_for_status()
+    return seconds, latencies, response.json()["summary"]
+
+
+async def idle(url: str, pairs: list[dict], count: int) -> list[float]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        await probe(client, url, pairs, None, 10)  # warm the connection and the batcher's estimate
+        return await probe(client, url, pairs, None, count)
+
+
+def http_phase(config: BenchTrackConfig, claim: str, documents: pd.DataFrame, pairs: list[dict], out: Path) -> dict:
+    _, tag = find(config.model)
+    url = f"http://127.0.0.1:{config.port}"
+    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:Claimstance", "--port", str(config.port)]
+    env = {"CLAIMSTANCE_MODEL": config.model, "BENTOML_DO_NOT_TRACK": "True"}
+    body = {"claim": claim, "documents": documents.to_dict("records")}
+    with start_server(command, url, env, out / "service.log"):
+        idle_latencies = asyncio.run(idle(url, pairs, config.idle_probes))
+        calls, during = [], []
+        for call in range(config.calls):
+            seconds, latencies, summary = asyncio.run(track_while_probing(url, body, pairs))
+            calls.append(round(seconds, 2))
+            during += latencies
+            log.info("/track call %d: %.2f s, %d single predictions during it", call + 1, seconds, len(latencies))
+    return {
+        "model": tag,
+        "documents": len(documents),
+        "body_bytes": len(json.dumps(body).encode()),
+        "track_seconds": calls,
+        "track_seconds_median": statistics.median(calls),
+        "predict_idle": percentiles(idle_latencies),
+        "predict_during_track": percentiles(during),
+        "summary_related": summary["related"],
+    }
+
+
+def batch_phase(config: BenchTrackConfig, claim: str, documents: pd.DataFrame) -> dict:
+    rows = cycled(documents.assign(claim=claim), config.batch_rows)
+    rows["id"] = [f"row-{i}" for i in range(len(rows))]
+    timings = {}
+    with tempfile.TemporaryDirectory(prefix="claimstance-bench-track-") as scratch:
+        source = Path(scratch) / "documents.jsonl"
+        rows.to_json(source, orient="records", lines=True, force_ascii=False)
+        for name, flags in (("score", []), ("track", ["--track", "true"])):
+            command = [sys.executable, "-m", "serving.batch", "--input", str(source), "--model", config.model,
+                       "--output", str(Path(scratch) / f"{name}.jsonl"), "--progress", "false", *flags]  # fmt: skip
+            seconds, peak = run_measured(command)
+            timings[name] = {"seconds": round(seconds, 1), "documents_per_s": round(len(rows) / seconds, 2),
+                             "peak_rss_mb": round(peak)}  # fmt: skip
+            log.info("batch %s: %s", name, timings[name])
+    ratio = timings["track"]["documents_per_s"] / timings["score"]["documents_per_s"]
+    return {"rows": len(rows), **timings, "track_over_score": round(ratio, 3)}
+
+
+def run(config: BenchTrackConfig) -> dict:
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    claim, documents = tracked_documents(Path(config.data_dir), config.documents)
+    _, emergent_test = read_emergent(Path(config.data_dir))
+    pairs = [{"claim": c, "text": t} for c, t in zip(emergent_test.claim, emergent_test.text, strict=True)]
+    results: dict = {"config": asdict(config), "machine": this_machine().to_json(), "claim": claim}
+    results["http"] = http_phase(config, claim, documents, pairs, out)
+    if config.batch_rows:
+        results["batch"] = batch_phase(config, claim, documents)
+    (out / "bench_track.json").write_text(json.dumps(results, indent=1))
+    (out / "bench_track.md").write_text(render(results) + "\n")
+    log.info("\n%s", render(results))
+    return results
+
+
+def render(results: dict) -> str:
+    http = results["http"]
+    idle_, during = http["predict_idle"], http["predict_during_track"]
+    lines = [
+        f"# Claim tracker benchmark ({http['model']})",
+        "",
+        f"On {results['machine']['description']}.",
+        "",
+        f"One POST /track of {http['documents']} FNC-1 article bodies ({http['body_bytes'] / 1e6:.1f} MB) for the "
+        f'claim "{results["claim"]}", {len(http["track_seconds"])} calls one after another: '
+        f"{', '.join(f'{s:.2f}' for s in http['track_seconds'])} s (median **{http['track_seconds_median']:.2f} s**).",
+        "",
+        "Single /predict calls from one client, one after another (Emergent test pairs):",
+        "",
+        "| | calls | p50 ms | p95 ms |",
+        "|---|---|---|---|",
+        f"| idle service | {idle_['count']} | {idle_.get('p50_ms', '-')} | {idle_.get('p95_ms', '-')} |",
+        f"| during /track | {during['count']} | {during.get('p50_ms', '-')} | {during.get('p95_ms', '-')} |",
+    ]
+    if batch := results.get("batch"):
+        lines += [
+            "",
+            f"Batch, local engine, {batch['rows']:,} rows of (claim, article body), launch to exit:",
+            "",
+            "| job | seconds | documents/s | peak RSS MB |",
+            "|---|---|---|---|",
+            *(
+                f"| {name} | {job['seconds']} | {job['documents_per_s']} | {job['peak_rss_mb']} |"
+                for name, job in ((name, batch[name]) for name in ("score", "track"))
+            ),
+            "",
+            f"Tracking runs at {100 * batch['track_over_score']:.0f}% of plain scoring's documents/s.",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    run_from_cli(BenchTrackConfig, run)
