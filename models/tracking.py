@@ -8,6 +8,7 @@ day by day. A model without the `unrelated` label takes every document as relate
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,21 +20,27 @@ from models.labels import SIDED_STANCES, UNRELATED
 DocumentId = str | int
 
 
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?", re.ASCII)
+"""A date or date-time as JSON Schema's `date` and `date-time` formats write them (RFC 3339): the one form the
+service documents, so the batch job takes the same."""
+
+
 def published_day(value: object) -> date | None:
-    """The day a document was published, from an ISO 8601 date or date-time (as written, in its own offset:
-    `2015-10-01T23:30:00-05:00` is 1 October), or a date/datetime value; None for none."""
+    """The day a document was published, from an RFC 3339 date or date-time (as written, in its own offset:
+    `2015-10-01T23:30:00-05:00` is 1 October), or a date/datetime value (a Parquet date or timestamp column);
+    None for none (a null, or an empty CSV field)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and RFC3339.fullmatch(value):
         try:
-            return datetime.fromisoformat(value.strip()).date()
+            return datetime.fromisoformat(value.upper()).date()
         except ValueError:
-            pass
-    raise ValueError(f"not an ISO 8601 date or date-time (like 2015-10-01 or 2015-10-01T12:00:00Z): {value!r}")
+            pass  # a day that does not exist (2015-02-30); a leap second (23:59:60) is not taken either
+    raise ValueError(f"not an RFC 3339 date or date-time (like 2015-10-01 or 2015-10-01T12:00:00Z): {value!r}")
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ class ClaimSummary:
     timeline: list[DayCounts]
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready values (an evidence's `field` is a str enum: it dumps as its name)."""
+        """JSON-ready values (an evidence's `field` is a str enum: it dumps as its value, `text` or `title`)."""
         return asdict(self)
 
 
@@ -107,13 +114,18 @@ class _SourceTally:
     mass: Counter[str] = field(default_factory=Counter)
 
 
+def summary_labels(labels: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A model's stances (its labels less `unrelated`), and those of them that take a side."""
+    stances = tuple(label for label in labels if label != UNRELATED)
+    return stances, tuple(label for label in SIDED_STANCES if label in stances)
+
+
 class SummaryBuilder:
     """Takes documents one at a time, in input order, so a batch job summarizes a file of any size chunk by
     chunk; `summary()` gives the picture so far."""
 
     def __init__(self, labels: Sequence[str]) -> None:
-        self.stances = tuple(label for label in labels if label != UNRELATED)
-        self.sided = tuple(label for label in SIDED_STANCES if label in self.stances)
+        self.stances, self.sided = summary_labels(labels)
         self.documents = 0
         self.counts: Counter[str] = Counter()
         self.sources: dict[str, _SourceTally] = defaultdict(_SourceTally)

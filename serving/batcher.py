@@ -6,9 +6,11 @@ under heavy load batches grow by themselves. The predictor sorts each batch by l
 requests pad only to their neighbours. A queue whose estimated wait passes the latency budget
 refuses new work (`Overloaded`), so the service answers 503 at once instead of timing out.
 
-Bulk work (the documents of one `/track` call) is cut into small requests of its own queue, taken only when no
+Bulk work (the documents of one `/track` call) is cut into small requests of its own queue, taken when no
 single prediction waits, and never merged with one: a tracking call of hundreds of articles then delays a
-`/predict` by at most one small bulk batch per lane, instead of making it wait behind all of them.
+`/predict` by at most one small bulk batch per lane, instead of making it wait behind all of them. Under a
+steady stream of single predictions, one bulk batch still goes every `max_bulk_delay_ms`, so a tracking call
+always finishes.
 
 BentoML's own `@bentoml.api(batchable=True)` batches across requests too, but it merges every caller into one
 queue with one latency budget, and cannot put one route's work behind another's: this batcher can.
@@ -69,6 +71,7 @@ class MicroBatcher(Generic[Item, Result]):
         max_queue_ms: float = 2000.0,
         bulk_batch_size: int = 4,
         max_bulk_queue_ms: float = 30000.0,
+        max_bulk_delay_ms: float = 250.0,
     ) -> None:
         self.scorers = list(scorers)
         self.max_batch_size = max_batch_size
@@ -76,6 +79,9 @@ class MicroBatcher(Generic[Item, Result]):
         self.max_queue = max_queue_ms / 1000
         self.bulk_batch_size = bulk_batch_size
         self.max_bulk_queue = max_bulk_queue_ms / 1000
+        self.max_bulk_delay = max_bulk_delay_ms / 1000
+        self._bulk_served = 0.0
+        """When bulk work last went to a lane (or, if none was queued then, when some arrived)."""
         self.stats = BatchStats()
         self.bulk_stats = BatchStats()
         """Bulk items (whole articles) take longer than single pairs: their waits are estimated apart."""
@@ -91,8 +97,10 @@ class MicroBatcher(Generic[Item, Result]):
         """Of a single prediction: only the other single predictions are ahead of it."""
         return self._queued_items * self.stats.seconds_per_item / len(self.scorers)
 
-    def estimated_bulk_wait(self) -> float:
-        return self._queued_bulk_items * self.bulk_stats.seconds_per_item / len(self.scorers)
+    def estimated_bulk_wait(self, more_items: int = 0) -> float:
+        """Of bulk work with `more_items` of its own: single predictions' pace stands in until bulk has one."""
+        seconds_per_item = self.bulk_stats.seconds_per_item or self.stats.seconds_per_item
+        return (self._queued_bulk_items + more_items) * seconds_per_item / len(self.scorers)
 
     def _start(self) -> None:
         if self._arrived is None:
@@ -103,6 +111,8 @@ class MicroBatcher(Generic[Item, Result]):
     def _enqueue(self, items: Sequence[Item], bulk: bool) -> asyncio.Future[list[Result]]:
         request = _Request(items, asyncio.get_running_loop().create_future(), bulk)
         if bulk:
+            if not self._bulk:
+                self._bulk_served = time.monotonic()
             self._queued_bulk_items += len(items)
             self._bulk.append(request)
         else:
@@ -124,14 +134,15 @@ class MicroBatcher(Generic[Item, Result]):
         return await self._enqueue(items, bulk=False)
 
     async def submit_bulk(self, items: Sequence[Item]) -> list[Result]:
-        """Results for many `items`, in their order: scored `bulk_batch_size` at a time, whenever no single
-        prediction is waiting. Refused whole (`Overloaded`) when the bulk queue's wait is over its budget."""
+        """Results for many `items`, in their order: scored `bulk_batch_size` at a time, between single
+        predictions. Refused whole (`Overloaded`) when the bulk queue's wait, these items included, is over its
+        budget."""
         if not items:
             return []
         self._start()
-        if self.estimated_bulk_wait() > self.max_bulk_queue:
+        if (wait := self.estimated_bulk_wait(len(items))) > self.max_bulk_queue:
             raise Overloaded(
-                f"bulk queue wait {self.estimated_bulk_wait():.0f} s is over the budget of {self.max_bulk_queue:.0f} s"
+                f"bulk queue wait {wait * 1000:.0f} ms is over the budget of {self.max_bulk_queue * 1000:.0f} ms"
             )
         size = self.bulk_batch_size
         futures = [self._enqueue(items[start : start + size], bulk=True) for start in range(0, len(items), size)]
@@ -139,20 +150,29 @@ class MicroBatcher(Generic[Item, Result]):
             parts = await asyncio.gather(*futures)
         except BaseException:
             for future in futures:
-                future.cancel()  # the rest are dropped unscored (see _take_fitting)
+                future.cancel()
+            self._drop_cancelled_bulk()
             raise
         return [result for part in parts for result in part]
 
+    def _drop_cancelled_bulk(self) -> None:
+        """A tracking call that failed or went away takes its queued texts (and its share of the wait) with it."""
+        kept = [request for request in self._bulk if not request.future.done()]
+        self._queued_bulk_items = sum(len(request.items) for request in kept)
+        self._bulk = deque(kept)
+
     def _take_fitting(self, batch: list[_Request[Item, Result]], size: int) -> int:
         """Move queued requests into `batch` while they fit: single predictions first, merged; a bulk request
-        only into an empty batch when none waits, and alone. Callers that are gone are dropped unscored."""
+        only into an empty batch, alone, when no single prediction waits or bulk work has waited
+        `max_bulk_delay`. Callers that are gone are dropped unscored."""
         while not (batch and batch[0].bulk):
-            queue = self._pending if (self._pending or batch) else self._bulk
+            queue = self._pending if (batch or self._pending and not self._bulk_due()) else self._bulk
             if not queue or (batch and size + len(queue[0].items) > self.max_batch_size):
                 break
             request = queue.popleft()
             if request.bulk:
                 self._queued_bulk_items -= len(request.items)
+                self._bulk_served = time.monotonic()
             else:
                 self._queued_items -= len(request.items)
             if request.future.done():  # cancelled: the caller timed out or went away
@@ -160,6 +180,9 @@ class MicroBatcher(Generic[Item, Result]):
             batch.append(request)
             size += len(request.items)
         return size
+
+    def _bulk_due(self) -> bool:
+        return bool(self._bulk) and time.monotonic() - self._bulk_served >= self.max_bulk_delay
 
     async def _next_batch(self) -> list[_Request[Item, Result]]:
         assert self._arrived is not None

@@ -47,7 +47,8 @@ class BodySizeLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
-        limit = self.route_limits.get(scope["path"].rstrip("/") or "/", self.max_bytes)
+        route = scope["path"].rstrip("/") or "/"
+        limit = self.route_limits.get(route, self.max_bytes)
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -65,7 +66,7 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if not body and scope["method"] == "POST" and scope["path"] in self.body_routes:
+        if not body and scope["method"] == "POST" and route in self.body_routes:
             return await missing()(scope, receive, send)
         replayed = False
 

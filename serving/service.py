@@ -131,6 +131,7 @@ class Claimstance:
             SETTINGS.max_queue_ms,
             SETTINGS.track_batch_documents,
             SETTINGS.max_track_queue_ms,
+            SETTINGS.max_track_delay_ms,
         )
         self.ready = False
         lanes, threads = SETTINGS.lanes, SETTINGS.threads_per_lane

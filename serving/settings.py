@@ -55,6 +55,8 @@ class ServiceSettings:
     """Documents of a /track call scored per model call: single predictions wait for at most one such batch."""
     max_track_queue_ms: float = 30000.0
     """Latency budget of the tracking queue: past this estimated wait, /track calls get 503."""
+    max_track_delay_ms: float = 250.0
+    """Under a steady stream of single predictions, a batch of a /track call still goes at least this often."""
     max_source_chars: int = 500
     max_url_chars: int = 2048
     access_log: bool = False
@@ -73,6 +75,8 @@ class ServiceSettings:
             "track_batch_documents",
             "max_source_chars",
             "max_url_chars",
+            "max_track_queue_ms",
+            "max_track_delay_ms",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} must be at least 1, got {getattr(self, name)}")

@@ -6,29 +6,26 @@ the same summary code as real answers (models/tracking.py), so the document cann
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema, create_model
 
 from models.evidence import Evidence
-from models.labels import SIDED_STANCES, UNRELATED
-from models.tracking import SummaryBuilder, TrackedDocument, published_day
+from models.tracking import SummaryBuilder, TrackedDocument, published_day, relevance_order, summary_labels
 from serving.schemas import EXAMPLE_MODEL, EXAMPLE_PAIR, UNRELATED_PAIR, ClaimText, Text, TitleText, example_result
 from serving.settings import SETTINGS
 
-DocumentId = Annotated[StrictStr | StrictInt, Field(description="The caller's id of the document, echoed back.")]
-
-
-RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?")
-"""The date or date-time of JSON Schema's `date` and `date-time` formats (RFC 3339)."""
+DocumentId = Annotated[
+    Annotated[StrictStr, Field(min_length=1)] | StrictInt,
+    Field(description="The caller's id of the document, echoed back."),
+]
 
 
 def valid_published(value: str) -> str:
-    """Kept as sent, once it is known to name a day in the documented form."""
-    if not RFC3339.fullmatch(value):
-        raise ValueError(f"not an RFC 3339 date or date-time (like 2015-10-01 or 2015-10-01T12:00:00Z): {value!r}")
+    """Kept as sent, once it is known to name a day (the batch job's rule: models/tracking.py)."""
+    if not value.strip():
+        raise ValueError("empty: leave the field out for no date")
     published_day(value)
     return value
 
@@ -80,27 +77,31 @@ def example_answer(labels: Sequence[str]) -> dict:
         published = published_day(document["published"])
         builder.add(TrackedDocument(document["id"], result["label"], result["scores"], evidence, document["source"],
                                     published=published))  # fmt: skip
-    answers.sort(key=lambda answer: (-(answer["relevance"] or 0.0), answer["position"]))
+    answers = [answers[i] for i in relevance_order([answer["relevance"] for answer in answers])]
     summary = builder.summary().to_dict()
     return {"claim": EXAMPLE_PAIR["claim"], "model": EXAMPLE_MODEL, "documents": answers, "summary": summary}
 
 
+CLOSED = ConfigDict(extra="forbid")
+"""The summary's models take no field they do not name: one the summary code adds fails the answer's validation
+(and the tests) instead of being dropped from it."""
+
+
 def track_schema(labels: Sequence[str], answer: type[BaseModel]) -> type[BaseModel]:
     """The answer of `/track` under a model with these labels; `answer` is the one-pair answer it extends."""
-    stances = tuple(label for label in labels if label != UNRELATED)
-    sided = tuple(label for label in SIDED_STANCES if label in stances)
+    stances, sided = summary_labels(labels)
     fields = answer.model_fields
     evidence_type = fields["evidence"].annotation.__args__[0]
-    counts = create_model(
-        "StanceCounts", __config__=ConfigDict(extra="forbid"), **{s: (int, Field(ge=0)) for s in stances}
-    )
+    counts = create_model("StanceCounts", __config__=CLOSED, **{s: (int, Field(ge=0)) for s in stances})
     share = create_model(
         "LabelShare",
+        __config__=CLOSED,
         count=(int, Field(ge=0)),
         share=(float, Field(ge=0.0, le=1.0, description="Of the related documents; 0 when there are none.")),
     )
     source = create_model(
         "SourceSummary",
+        __config__=CLOSED,
         source=(str, ...),
         documents=(list[DocumentId], Field(description="Every document of the source, related or not.")),
         related=(int, Field(ge=0)),
@@ -112,21 +113,25 @@ def track_schema(labels: Sequence[str], answer: type[BaseModel]) -> type[BaseMod
     )
     strongest = create_model(
         "StrongestEvidence",
+        __config__=CLOSED,
         id=(DocumentId, ...),
         source=(str | None, ...),
         url=(str | None, ...),
         evidence=(evidence_type, ...),
     )
-    day = create_model("DayCounts", date=(str, Field(description="YYYY-MM-DD")), counts=(counts, ...))
+    day = create_model(
+        "DayCounts", __config__=CLOSED, date=(str, Field(description="YYYY-MM-DD")), counts=(counts, ...)
+    )
     summary = create_model(
         "ClaimSummary",
+        __config__=CLOSED,
         documents=(int, Field(ge=0)),
         related=(int, Field(ge=0, description="Documents about the claim (not `unrelated`).")),
         unrelated=(int, Field(ge=0)),
-        labels=(create_model("LabelShares", **{s: (share, ...) for s in stances}), ...),
+        labels=(create_model("LabelShares", __config__=CLOSED, **{s: (share, ...) for s in stances}), ...),
         sources=(list[source], Field(description="Each source named by a document, most documents first.")),
         strongest=(
-            create_model("Strongest", **{s: (strongest | None, ...) for s in sided}),
+            create_model("Strongest", __config__=CLOSED, **{s: (strongest | None, ...) for s in sided}),
             Field(description="The sentence of a related document that takes each side most surely."),
         ),
         timeline=(list[day], Field(description="Stances of the related documents per day published, by date.")),

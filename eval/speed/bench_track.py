@@ -1,9 +1,9 @@
 """The claim tracker's benchmark: `python -m eval.speed.bench_track` (`make bench-track`).
 
 - HTTP: the real service (`bentoml serve`) gets `calls` POST /track calls of `documents` FNC-1 article bodies
-  (about 350 words each) for one claim, one after another. Meanwhile one client sends single /predict calls
-  (Emergent test pairs), one after the other; their p50/p95 are reported beside the same client's on the idle
-  service, to show whether a big tracking call holds single predictions up.
+  (about 350 words each) for one claim, one after another, alone; then `calls` more while one client sends
+  single /predict calls (Emergent test pairs), one after the other. Their p50/p95 are reported beside the same
+  client's on the idle service, to show whether a big tracking call holds single predictions up.
 - Batch: the same kind of rows (claim, id, article body, source, published) through `serving.batch` without and
   with `--track` (the local engine), timed from launch to exit: documents/s of tracking against plain scoring.
 Writes reports/track/{bench_track.md,bench_track.json}, naming the CPU.
@@ -29,7 +29,7 @@ from eval.speed.bench_batch import cycled, run_measured
 from eval.speed.machine import this_machine
 from eval.speed.server_process import start_server
 from models.registry import find
-from models.settings import MODEL_NAME
+from models.settings import MAX_EVIDENCE, MODEL_NAME
 from training.config import default_data_dir
 from training.data import FNC1_FILES, read_emergent, read_fnc_format
 
@@ -38,6 +38,8 @@ log = logging.getLogger("claimstance.bench_track")
 SOURCES = 20
 DAYS = 10
 """The synthetic sources and publication days the documents are spread over, so the summary has work to do."""
+BATCH_CHUNK_ROWS = 200
+"""Chunks small enough that every worker of the batch job has some of the rows."""
 
 
 @dataclass
@@ -48,6 +50,9 @@ class BenchTrackConfig:
     calls: int = field(default=3, metadata={"help": "/track calls, one after another."})
     idle_probes: int = field(default=200, metadata={"help": "Single /predict calls on the idle service."})
     batch_rows: int = field(default=2000, metadata={"help": "Rows of the batch comparison (0: skip it)."})
+    max_evidence: int = field(
+        default=MAX_EVIDENCE, metadata={"help": "Sentences of a long text read and shown (CLAIMSTANCE_MAX_EVIDENCE)."}
+    )
     port: int = 3112
     output_dir: str = "reports/track"
 
@@ -93,16 +98,19 @@ async def probe(
     return latencies
 
 
-async def track_while_probing(url: str, body: dict, pairs: list[dict]) -> tuple[float, list[float], dict]:
-    """One /track call's seconds, the single predictions' latencies during it, and the call's summary."""
+async def track_while_probing(
+    url: str, body: dict, pairs: list[dict], probing: bool
+) -> tuple[float, list[float], dict]:
+    """One /track call's seconds, the single predictions' latencies during it (none unless `probing`), and the
+    call's summary."""
     async with httpx.AsyncClient(timeout=120) as client:
         done = asyncio.Event()
-        probing = asyncio.create_task(probe(client, url, pairs, done, 0))
+        prober = asyncio.create_task(probe(client, url, pairs, done, 0) if probing else asyncio.sleep(0, []))
         started = time.perf_counter()
         response = await client.post(f"{url}/track", json=body)
         seconds = time.perf_counter() - started
         done.set()
-        latencies = await probing
+        latencies = await prober
     response.raise_for_status()
     return seconds, latencies, response.json()["summary"]
 
@@ -117,20 +125,27 @@ def http_phase(config: BenchTrackConfig, claim: str, documents: pd.DataFrame, pa
     _, tag = find(config.model)
     url = f"http://127.0.0.1:{config.port}"
     command = [sys.executable, "-m", "bentoml", "serve", "serving.service:Claimstance", "--port", str(config.port)]
-    env = {"CLAIMSTANCE_MODEL": config.model, "BENTOML_DO_NOT_TRACK": "True"}
+    env = {
+        "CLAIMSTANCE_MODEL": config.model,
+        "CLAIMSTANCE_MAX_EVIDENCE": str(config.max_evidence),
+        "BENTOML_DO_NOT_TRACK": "True",
+    }
     body = {"claim": claim, "documents": documents.to_dict("records")}
     with start_server(command, url, env, out / "service.log"):
         idle_latencies = asyncio.run(idle(url, pairs, config.idle_probes))
-        calls, during = [], []
-        for call in range(config.calls):
-            seconds, latencies, summary = asyncio.run(track_while_probing(url, body, pairs))
-            calls.append(round(seconds, 2))
-            during += latencies
-            log.info("/track call %d: %.2f s, %d single predictions during it", call + 1, seconds, len(latencies))
+        alone, calls, during = [], [], []
+        for probing in (False, True):
+            for call in range(config.calls):
+                seconds, latencies, summary = asyncio.run(track_while_probing(url, body, pairs, probing))
+                (calls if probing else alone).append(round(seconds, 2))
+                during += latencies
+                log.info("/track call %d: %.2f s, %d single predictions during it", call + 1, seconds, len(latencies))
     return {
         "model": tag,
         "documents": len(documents),
         "body_bytes": len(json.dumps(body).encode()),
+        "track_seconds_alone": alone,
+        "track_seconds_alone_median": statistics.median(alone),
         "track_seconds": calls,
         "track_seconds_median": statistics.median(calls),
         "predict_idle": percentiles(idle_latencies),
@@ -148,7 +163,9 @@ def batch_phase(config: BenchTrackConfig, claim: str, documents: pd.DataFrame) -
         rows.to_json(source, orient="records", lines=True, force_ascii=False)
         for name, flags in (("score", []), ("track", ["--track", "true"])):
             command = [sys.executable, "-m", "serving.batch", "--input", str(source), "--model", config.model,
-                       "--output", str(Path(scratch) / f"{name}.jsonl"), "--progress", "false", *flags]  # fmt: skip
+                       "--output", str(Path(scratch) / f"{name}.jsonl"), "--progress", "false",
+                       "--chunk_rows", str(BATCH_CHUNK_ROWS), "--max_evidence", str(config.max_evidence),
+                       *flags]  # fmt: skip
             seconds, peak = run_measured(command)
             timings[name] = {"seconds": round(seconds, 1), "documents_per_s": round(len(rows) / seconds, 2),
                              "peak_rss_mb": round(peak)}  # fmt: skip
@@ -179,10 +196,13 @@ def render(results: dict) -> str:
     lines = [
         f"# Claim tracker benchmark ({http['model']})",
         "",
-        f"On {results['machine']['description']}.",
+        f"On {results['machine']['description']}. Evidence: up to {results['config']['max_evidence']} sentence(s) of "
+        "each text read and shown.",
         "",
         f"One POST /track of {http['documents']} FNC-1 article bodies ({http['body_bytes'] / 1e6:.1f} MB) for the "
-        f'claim "{results["claim"]}", {len(http["track_seconds"])} calls one after another: '
+        f'claim "{results["claim"]}", calls one after another. Alone: '
+        f"{', '.join(f'{s:.2f}' for s in http['track_seconds_alone'])} s (median "
+        f"**{http['track_seconds_alone_median']:.2f} s**); with one client sending single predictions throughout: "
         f"{', '.join(f'{s:.2f}' for s in http['track_seconds'])} s (median **{http['track_seconds_median']:.2f} s**).",
         "",
         "Single /predict calls from one client, one after another (Emergent test pairs):",

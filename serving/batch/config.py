@@ -105,7 +105,7 @@ class BatchConfig:
     url_column: str = field(default="url", metadata={"help": "--track: each document's address (may be absent)."})
     published_column: str = field(
         default="published",
-        metadata={"help": "--track: ISO 8601 date of each (may be absent); a row with a bad one goes to rejects."},
+        metadata={"help": "--track: RFC 3339 date or date-time of each (may be absent); a bad one: a reject."},
     )
 
     def __post_init__(self) -> None:

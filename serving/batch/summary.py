@@ -18,6 +18,8 @@ class BatchSummary:
     seconds: float
     output: str
     rejects: str
+    claim_summaries: str | None = None
+    """Where --track wrote the claims' summaries."""
 
     @classmethod
     def of(cls, progress: Progress, rows_this_run: int, seconds: float, config: BatchConfig) -> BatchSummary:
@@ -29,6 +31,7 @@ class BatchSummary:
             seconds,
             str(config.output_path),
             str(config.rejects_path),
+            str(config.summary_path) if config.track else None,
         )
 
     @property
@@ -37,8 +40,9 @@ class BatchSummary:
 
     def describe(self) -> str:
         resumed = f" ({self.rows_this_run:,} by this run)" if self.rows_this_run != self.rows_read else ""
+        summaries = f"claim summaries -> {self.claim_summaries}; " if self.claim_summaries else ""
         return (
             f"read {self.rows_read:,} rows{resumed}: {self.rows_scored:,} scored -> {self.output}, "
-            f"{self.rows_rejected:,} rejected -> {self.rejects}; "
+            f"{self.rows_rejected:,} rejected -> {self.rejects}; {summaries}"
             f"{self.seconds:.1f} s, {self.rows_per_second:,.1f} rows/s"
         )

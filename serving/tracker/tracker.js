@@ -435,8 +435,10 @@
     setTimeout(() => URL.revokeObjectURL(href), 10000);
   }
 
+  // A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading quote.
   function csvCell(value) {
-    const text = value === null || value === undefined ? '' : String(value);
+    let text = value === null || value === undefined ? '' : String(value);
+    if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   }
 

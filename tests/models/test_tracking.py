@@ -98,7 +98,7 @@ def test_published_day_reads_iso_dates_as_written(value, day):
 
 @pytest.mark.parametrize("value", ["yesterday", "2015-13-01", "01/10/2015", 20151001])
 def test_published_day_refuses_anything_else_by_value(value):
-    with pytest.raises(ValueError, match="not an ISO 8601 date"):
+    with pytest.raises(ValueError, match="not an RFC 3339 date"):
         published_day(value)
 
 

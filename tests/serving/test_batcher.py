@@ -1,5 +1,6 @@
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -178,18 +179,73 @@ def test_bulk_work_goes_in_small_batches_behind_single_predictions_and_never_mer
     assert batcher.bulk_stats.items == 8 and batcher.stats.items == 3
 
 
+class PacedScorer:
+    """Scores x -> x * 10, taking `seconds` per item, recording each batch."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.batches: list[list[int]] = []
+
+    def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(list(items))
+        time.sleep(self.seconds * len(items))
+        return [x * 10 for x in items]
+
+
 def test_a_bulk_call_past_its_queue_budget_is_refused_whole_while_single_predictions_go_on():
-    scorer = GatedScorer()
-    scorer.gate.set()
+    async def main():
+        batcher = MicroBatcher([PacedScorer(0.01)], max_batch_size=8, bulk_batch_size=2, max_bulk_queue_ms=100)
+        await batcher.submit([1])  # the batcher learns the pace: about 10 ms an item
+        with pytest.raises(Overloaded, match=r"bulk queue wait \d+ ms is over the budget of 100 ms"):
+            await batcher.submit_bulk(list(range(20)))  # 200 ms of its own
+        return await batcher.submit_bulk([3, 4, 5]), await batcher.submit([6])
+
+    assert asyncio.run(main()) == ([30, 40, 50], [60])
+
+
+def test_a_steady_stream_of_single_predictions_never_starves_a_bulk_call():
+    scorer = PacedScorer(0.002)
 
     async def main():
-        batcher = MicroBatcher([scorer], max_batch_size=8, bulk_batch_size=2, max_bulk_queue_ms=50)
-        batcher.bulk_stats.recent_seconds, batcher.bulk_stats.recent_items = 1.0, 10.0  # 100 ms an item
-        batcher._start()
-        waiting = batcher._enqueue([1, 2], bulk=True)  # 200 ms of bulk work queued
-        with pytest.raises(Overloaded, match="bulk queue wait"):
-            await batcher.submit_bulk([3, 4])
-        single = await batcher.submit([5])
-        return await waiting, single
+        batcher = MicroBatcher([scorer], max_batch_size=4, bulk_batch_size=2, max_bulk_delay_ms=30)
+        singles = []
 
-    assert asyncio.run(main()) == ([10, 20], [50])
+        async def stream() -> None:  # open loop: a new single prediction every 1 ms, more than the model keeps up with
+            for i in range(1500):
+                singles.append(asyncio.ensure_future(batcher.submit([i])))
+                await asyncio.sleep(0.001)
+
+        streaming = asyncio.ensure_future(stream())
+        await asyncio.sleep(0.05)
+        bulk = await batcher.submit_bulk(list(range(-8, 0)))
+        still_streaming = not streaming.done()
+        await streaming
+        await asyncio.gather(*singles)
+        return bulk, still_streaming
+
+    bulk, still_streaming = asyncio.run(main())
+    assert bulk == [x * 10 for x in range(-8, 0)]
+    assert still_streaming  # it finished while single predictions kept arriving
+    assert [b for b in scorer.batches if b[0] < 0] == [[-8, -7], [-6, -5], [-4, -3], [-2, -1]]
+
+
+def test_a_cancelled_bulk_call_leaves_the_queue_at_once():
+    scorer = GatedScorer()
+
+    async def main():
+        batcher = MicroBatcher([scorer], max_batch_size=8, bulk_batch_size=2)
+        first = asyncio.ensure_future(batcher.submit([0]))
+        await asyncio.sleep(0.05)  # the model is busy
+        bulk = asyncio.ensure_future(batcher.submit_bulk(list(range(100, 110))))
+        await asyncio.sleep(0.01)
+        queued = len(batcher._bulk)
+        bulk.cancel()
+        await asyncio.sleep(0.01)
+        left = len(batcher._bulk)
+        scorer.gate.set()
+        await first
+        return queued, left, await batcher.submit([7])
+
+    queued, left, after = asyncio.run(main())
+    assert (queued, left, after) == (5, 0, [70])
+    assert not any(x >= 100 for batch in scorer.batches for x in batch)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import json
+
 import httpx
 import numpy as np
 import pytest
@@ -82,7 +85,7 @@ def test_the_summary_counts_add_up_and_agree_with_the_documents(answer):
         ({"claim": CLAIM, "documents": [{"id": 1, "text": "t", "published": "last week"}]},
          ["documents", 0, "published"], "not an RFC 3339 date"),
         ({"claim": CLAIM, "documents": [{"id": 1, "text": "t"}, {"id": 2, "text": "t", "published": "2015-02-30"}]},
-         ["documents", 1, "published"], "not an ISO 8601 date"),
+         ["documents", 1, "published"], "not an RFC 3339 date"),
         ({"claim": CLAIM, "documents": [{"text": "t"}]}, ["documents", 0, "id"], "required"),
         ({"claim": "word " * 100, "documents": [{"id": 1, "text": "t"}]}, ["claim"], "over the limit of 96 tokens"),
     ],
@@ -99,3 +102,30 @@ def test_the_route_takes_a_body_over_the_other_routes_limit_but_not_over_its_own
     assert track(server, {"claim": CLAIM, "documents": documents}).status_code == 200  # ~35 kB: over 30,000
     big = [{"id": i, "text": "x" * 4900} for i in range(8)] * 2
     assert track(server, {"claim": CLAIM, "documents": big}).status_code == 413
+
+
+def test_the_batch_job_tracks_the_same_documents_to_the_same_summary(answer, served_model, tmp_path):
+    from serving.batch.__main__ import main
+
+    source = tmp_path / "documents.jsonl"
+    source.write_text("".join(json.dumps({"claim": CLAIM, **document}) + "\n" for document in DOCUMENTS))
+    flags = ["--model", str(served_model.model_dir), "--track", "true", "--title_column", "title", "--workers", "1"]
+    assert main(["--input", str(source), "--output", str(tmp_path / "out.jsonl"), "--progress", "false", *flags]) == 0
+    [line] = [json.loads(text) for text in (tmp_path / "out.summary.jsonl").read_text().splitlines()]
+    batch, http = line["summary"], copy.deepcopy(answer["summary"])
+    assert line["claim"] == CLAIM
+    for source in http["sources"]:  # a file's id column of strings and numbers is read as text
+        source["documents"] = [str(document_id) for document_id in source["documents"]]
+    for key in ("documents", "related", "unrelated", "labels", "sources", "timeline"):
+        assert batch[key] == http[key], key
+    for side, found in http["strongest"].items():  # the batch job rounds its scores to 6 decimals
+        if found is None:
+            assert batch["strongest"][side] is None
+            continue
+        for field in ("id", "source", "url"):
+            assert batch["strongest"][side][field] == (str(found[field]) if field == "id" else found[field])
+        batch_evidence, http_evidence = batch["strongest"][side]["evidence"], found["evidence"]
+        assert {k: v for k, v in batch_evidence.items() if k != "scores"} == {
+            k: v for k, v in http_evidence.items() if k != "scores"
+        }
+        assert batch_evidence["scores"] == pytest.approx(http_evidence["scores"], abs=1e-5)

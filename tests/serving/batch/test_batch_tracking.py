@@ -66,7 +66,7 @@ def test_rows_without_an_id_or_with_a_bad_date_go_to_rejects_and_no_row_is_lost(
     folder, rows = tracked
     rejects = [json.loads(line) for line in (folder / "out.rejects.jsonl").read_text().splitlines()]
     assert [(r["row"], r["reason"].split(":")[0]) for r in rejects] == [(6, "published"), (7, "id")]
-    assert "not an ISO 8601 date" in rejects[0]["reason"]
+    assert "not an RFC 3339 date" in rejects[0]["reason"]
     assert pq.read_table(folder / "out.parquet").num_rows + len(rejects) == len(rows)
     assert sum(line["summary"]["documents"] for line in summaries(folder / "out.summary.jsonl")) == len(rows) - 2
 
@@ -87,7 +87,7 @@ def test_tracking_needs_the_claim_column_in_the_output(batch_model, tmp_path, ca
 @pytest.mark.parametrize(
     ("document_id", "published", "reason"),
     [("a", "2015-10-01", None), (7, None, None), (None, None, "id: missing"), (True, None, "id: expected"),
-     (1.5, None, "id: expected"), ("a", "01/10/2015", "published: not an ISO 8601 date")],
+     (1.5, None, "id: expected"), ("a", "01/10/2015", "published: not an RFC 3339 date")],
 )  # fmt: skip
 def test_tracking_reason(document_id, published, reason):
     found = tracking_reason(("id", "published"), document_id, published)
