@@ -15,7 +15,6 @@ import shutil
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,10 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from models.evidence import Evidence, Field  # noqa: E402
+from models.labels import LABELS  # noqa: E402
+from models.tracking import SummaryBuilder, TrackedDocument, published_day, relevance_order  # noqa: E402
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -254,7 +257,6 @@ STUB_RESULTS = {  # id -> label, the score of that label, the evidence sentence,
     "e1": ("asserting", 0.5, "Closed: the bridge.", "text"),
     "e2": ("asserting", 0.5, "The bridge is closed.", "text"),
 }
-STANCES = ("asserting", "disputing", "reporting")
 REFUSALS = {
     "refuse 400": (400, {"error": "invalid request", "detail": [
         {"loc": ["documents", 1, "published"], "msg": "Input should be a valid date", "type": "date_from_datetime"}
@@ -271,36 +273,20 @@ def stub_answer(body: dict) -> dict:
         label, score, sentence, field = STUB_RESULTS[str(sent["id"])]
         start = sent[field].index(sentence)
         rest = (1 - score) / 3
-        scores = {name: score if name == label else rest for name in (*STANCES, "unrelated")}
+        scores = {name: score if name == label else rest for name in LABELS}
         evidence = {"text": sentence, "start": start, "end": start + len(sentence), "field": field, "label": label}
         documents.append({
             "id": sent["id"], "position": position, "label": label, "scores": scores,
             "relevance": 1 - scores["unrelated"], "text_reduced": False, "evidence": [{**evidence, "scores": scores}],
             **{key: sent.get(key) for key in ("title", "source", "url", "published")},
         })  # fmt: skip
-    documents.sort(key=lambda d: (-d["relevance"], d["position"]))
-    related = [d for d in documents if d["label"] != "unrelated"]
-    counts = Counter(d["label"] for d in related)
-    sources = []
-    for name in dict.fromkeys(d["source"] for d in documents if d["source"]):
-        own = [d for d in documents if d["source"] == name]
-        own_counts = Counter(d["label"] for d in own if d["label"] != "unrelated")
-        sources.append({
-            "source": name, "documents": [d["id"] for d in own], "related": sum(own_counts.values()),
-            "counts": {s: own_counts[s] for s in STANCES},
-            "prevailing": max(STANCES, key=lambda s: own_counts[s]) if own_counts else None,
-        })  # fmt: skip
-    sources.sort(key=lambda s: -len(s["documents"]))
-    days = sorted({d["published"] for d in related if d["published"]})
-    timeline = [
-        {"date": day, "counts": {s: sum(d["published"] == day and d["label"] == s for d in related) for s in STANCES}}
-        for day in days
-    ]
-    summary = {
-        "documents": len(documents), "related": len(related), "unrelated": len(documents) - len(related),
-        "labels": {s: {"count": counts[s], "share": counts[s] / len(related) if related else 0} for s in STANCES},
-        "sources": sources, "strongest": {}, "timeline": timeline,
-    }  # fmt: skip
+    builder = SummaryBuilder(LABELS)
+    for d in documents:
+        evidence = [Evidence(**{**e, "field": Field(e["field"])}) for e in d["evidence"]]
+        published = published_day(d["published"])
+        builder.add(TrackedDocument(d["id"], d["label"], d["scores"], evidence, d["source"], d["url"], published))
+    documents = [documents[i] for i in relevance_order([d["relevance"] for d in documents])]
+    summary = builder.summary().to_dict()
     return {"claim": body["claim"], "model": "stub:1", "documents": documents, "summary": summary}
 
 
