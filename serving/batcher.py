@@ -34,6 +34,11 @@ class Overloaded(RuntimeError):
     """The queue's estimated wait is over the latency budget."""
 
 
+def refuse_past_budget(queue: str, wait: float, budget: float) -> None:
+    if wait > budget:
+        raise Overloaded(f"{queue} wait {wait * 1000:.0f} ms is over the budget of {budget * 1000:.0f} ms")
+
+
 @dataclass
 class _Request(Generic[Item, Result]):
     items: Sequence[Item]
@@ -127,10 +132,7 @@ class MicroBatcher(Generic[Item, Result]):
         if not items:
             return []
         self._start()
-        if self.estimated_wait() > self.max_queue:
-            raise Overloaded(
-                f"queue wait {self.estimated_wait() * 1000:.0f} ms is over the budget of {self.max_queue * 1000:.0f} ms"
-            )
+        refuse_past_budget("queue", self.estimated_wait(), self.max_queue)
         return await self._enqueue(items, bulk=False)
 
     async def submit_bulk(self, items: Sequence[Item]) -> list[Result]:
@@ -140,10 +142,7 @@ class MicroBatcher(Generic[Item, Result]):
         if not items:
             return []
         self._start()
-        if (wait := self.estimated_bulk_wait(len(items))) > self.max_bulk_queue:
-            raise Overloaded(
-                f"bulk queue wait {wait * 1000:.0f} ms is over the budget of {self.max_bulk_queue * 1000:.0f} ms"
-            )
+        refuse_past_budget("bulk queue", self.estimated_bulk_wait(len(items)), self.max_bulk_queue)
         size = self.bulk_batch_size
         futures = [self._enqueue(items[start : start + size], bulk=True) for start in range(0, len(items), size)]
         try:

@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -25,7 +24,8 @@ import httpx
 import pandas as pd
 
 from eval.cli import run_from_cli
-from eval.speed.bench_batch import cycled, run_measured
+from eval.speed.bench_batch import batch_command, cycled, run_measured
+from eval.speed.bench_serve import service_command
 from eval.speed.machine import this_machine
 from eval.speed.server_process import start_server
 from models.registry import find
@@ -124,14 +124,13 @@ async def idle(url: str, pairs: list[dict], count: int) -> list[float]:
 def http_phase(config: BenchTrackConfig, claim: str, documents: pd.DataFrame, pairs: list[dict], out: Path) -> dict:
     _, tag = find(config.model)
     url = f"http://127.0.0.1:{config.port}"
-    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:Claimstance", "--port", str(config.port)]
     env = {
         "CLAIMSTANCE_MODEL": config.model,
         "CLAIMSTANCE_MAX_EVIDENCE": str(config.max_evidence),
         "BENTOML_DO_NOT_TRACK": "True",
     }
     body = {"claim": claim, "documents": documents.to_dict("records")}
-    with start_server(command, url, env, out / "service.log"):
+    with start_server(service_command(config.port), url, env, out / "service.log"):
         idle_latencies = asyncio.run(idle(url, pairs, config.idle_probes))
         alone, calls, during = [], [], []
         for probing in (False, True):
@@ -162,11 +161,9 @@ def batch_phase(config: BenchTrackConfig, claim: str, documents: pd.DataFrame) -
         source = Path(scratch) / "documents.jsonl"
         rows.to_json(source, orient="records", lines=True, force_ascii=False)
         for name, flags in (("score", []), ("track", ["--track", "true"])):
-            command = [sys.executable, "-m", "serving.batch", "--input", str(source), "--model", config.model,
-                       "--output", str(Path(scratch) / f"{name}.jsonl"), "--progress", "false",
-                       "--chunk_rows", str(BATCH_CHUNK_ROWS), "--max_evidence", str(config.max_evidence),
-                       *flags]  # fmt: skip
-            seconds, peak = run_measured(command)
+            output = Path(scratch) / f"{name}.jsonl"
+            command = batch_command(config.model, source, output, "local", config.max_evidence)
+            seconds, peak = run_measured([*command, "--chunk_rows", str(BATCH_CHUNK_ROWS), *flags])
             timings[name] = {"seconds": round(seconds, 1), "documents_per_s": round(len(rows) / seconds, 2),
                              "peak_rss_mb": round(peak)}  # fmt: skip
             log.info("batch %s: %s", name, timings[name])
