@@ -1,9 +1,13 @@
 """What each step of the recipe, and each lever for disputes, buys: train every step with several seeds, score on the
-test sets, with each model's validation figure (what choices are made on) beside them.
+test sets, with each model's validation figures (what choices are made on) beside them.
 
-`python -m eval.ablation --seeds 42 43 44 [--steps default balanced]` writes reports/ablation/{ablation.md,
+The claim–evidence designs (intermediate, multi-task, mix) and the 256-token window are steps too; every model is
+also scored on every claim–evidence corpus's validation claims and held-out part, asserting against disputing, so a
+design that wins on news shows what it costs or buys there.
+
+`python -m eval.ablation --seeds 42 43 44 [--steps news_only multitask]` writes reports/ablation/{ablation.md,
 ablation.json}. Models go to artifacts/ablation/<step>_s<seed>; one already there is reused, and its scores are kept
-beside it (SCORES_FILE), so a killed run resumes. Two more rows are built from the default step's models without
+beside it (SCORES_FILE), so a killed run resumes. Two more rows are built from the news-only step's models without
 training: a decision rule fitted on validation (eval/decision_rule.py) and the ensemble of its seeds.
 """
 
@@ -20,13 +24,17 @@ from datasets import Dataset
 from eval.baselines import is_related
 from eval.cli import run_from_cli
 from eval.decision_rule import cross_fitted_labels, fit_stance_offsets, with_stance_offsets
-from eval.evaluate import RELATED_SUFFIX, SetFigures, other_readings, set_figures
+from eval.evaluate import RELATED_SUFFIX, SetFigures, claim_evidence_test, other_readings, set_figures
+from models.labels import DISPUTING
+from models.metrics import score, sided_accuracy
 from models.predictor import StancePredictor
 from models.result import ScoredPairs
+from training.claim_evidence import CLAIM_EVIDENCE_SOURCES
 from training.config import default_data_dir, parse_config
-from training.data import StanceCorpus, load_corpus
-from training.splits import model_splits
-from training.train import source_macro_f1, train
+from training.data import StanceCorpus, load_corpus, merge
+from training.selection import source_macro_f1
+from training.splits import build_splits, claim_evidence_splits, saved_config
+from training.train import train
 
 log = logging.getLogger("claimstance.ablation")
 
@@ -40,24 +48,52 @@ class Step:
     """Flags on top of the default recipe."""
 
 
+CLAIM_EVIDENCE = ("--claim_evidence_sources", ",".join(CLAIM_EVIDENCE_SOURCES), "--claim_evidence_design")
 STEPS = (
     Step("Emergent only, three stances", "emergent_only", ("--sources", "emergent", "--relevance", "false")),
     Step("+ FNC-1 and ARC related pairs, three stances", "related_pairs", ("--relevance", "false")),
-    Step("+ unrelated pairs, four labels (default recipe)", "default"),
+    Step(
+        "+ unrelated pairs, four labels (recipe before claim–evidence)",
+        "news_only",
+        ("--claim_evidence_design", "none"),
+    ),
     Step("+ FNC-1/ARC pairs drawn evenly across labels", "balanced", ("--balance_aux_labels", "true")),
     Step("every FNC-1/ARC related pair (quality recipe)", "quality", ("--recipe", "quality")),
+    Step(
+        "+ claim–evidence pairs first, then the news recipe (intermediate)",
+        "intermediate",
+        (*CLAIM_EVIDENCE, "intermediate", "--max_claim_evidence_pairs", "2000"),
+    ),
+    Step(
+        "+ claim–evidence pairs through a two-way head of their own (multi-task)",
+        "multitask",
+        (*CLAIM_EVIDENCE, "multitask"),
+    ),
+    Step(
+        "+ claim–evidence pairs in the news head, weight 0.5 (mix)",
+        "mix",
+        (*CLAIM_EVIDENCE, "mix", "--claim_evidence_weight", "0.5"),
+    ),
+    Step("256-token window for bodies", "window256", ("--claim_evidence_design", "none", "--max_length", "256")),
 )
-BASE_STEP = "default"
+BASE_STEP = "news_only"
 """The step whose models the decision rule and the ensemble are built on."""
-DECISION_RULE_ROW = "default recipe + stance offsets fitted on validation"
-ENSEMBLE_ROW = "default recipe, its seeds' models averaged (ensemble, one figure)"
+DECISION_RULE_ROW = "news only + stance offsets fitted on validation"
+ENSEMBLE_ROW = "news only, its seeds' models averaged (ensemble, one figure)"
 TRAIN_FLAGS = ("--register", "false", "--export_onnx", "false")
 """Ablation models are scored with PyTorch and never served."""
 VALIDATION = "validation"
+CLAIM_EVIDENCE_VALIDATION = "claim_evidence_validation"
+CLAIM_EVIDENCE_TEST = "claim_evidence_test"
 TEST_SETS = ("emergent_test", "fnc1_test")
 SCORES_FILE = "ablation_scores.npz"
 VALIDATION_COLUMN = "validation macro-F1"
-"""Mean over sources of macro-F1 on the model's own validation claims: training's epoch criterion."""
+"""Mean over the news sources of macro-F1 on the model's own validation claims: training's epoch criterion."""
+DISPUTING_COLUMN = "validation disputing F1"
+"""F1 of `disputing` over the news validation pairs: the label the claim–evidence corpora are there for."""
+SIDED_VALIDATION_COLUMN = "claim–evidence validation 2-way acc"
+"""Asserting against disputing on the claim–evidence corpora's validation claims, the mean over corpora: what a
+design must not lose while it wins on news."""
 
 
 @dataclass
@@ -103,11 +139,24 @@ def related_pairs(dataset: Dataset) -> Dataset:
     return dataset.select(np.flatnonzero(is_related(dataset)))
 
 
-def score_model(model_dir: Path, corpus: StanceCorpus, validation: Dataset, readings: bool) -> ModelScores:
-    """Score one model on its validation split and the test sets (its own reading), and FNC-1's related test pairs
-    each other way (models/encoding.py: LongTextStrategy)."""
+def own_sets(model_dir: Path, data_dir: str) -> dict[str, Dataset]:
+    """A model's validation split, and every claim–evidence corpus's validation claims (held out by the model's seed,
+    as they would be had it trained on them) and held-out part, so that every step is compared on the same pairs."""
+    trained = saved_config(model_dir, data_dir)
+    _, validation = build_splits(trained)
+    _, claim_evidence_validation = claim_evidence_splits(trained, CLAIM_EVIDENCE_SOURCES)
+    return {
+        VALIDATION: validation,
+        CLAIM_EVIDENCE_VALIDATION: merge(claim_evidence_validation),
+        CLAIM_EVIDENCE_TEST: claim_evidence_test(trained),
+    }
+
+
+def score_model(model_dir: Path, corpus: StanceCorpus, own: dict[str, Dataset], readings: bool) -> ModelScores:
+    """Score one model on its validation split, the claim–evidence sets and the test sets (its own reading), and
+    FNC-1's related test pairs each other way (models/encoding.py: LongTextStrategy)."""
     predictor = StancePredictor.from_dir(model_dir)
-    sets = {VALIDATION: validation} | {name: getattr(corpus, name) for name in TEST_SETS}
+    sets = own | {name: getattr(corpus, name) for name in TEST_SETS}
     probabilities = {
         name: predictor.score_without_evidence(d["claim"], d["text"]).probabilities for name, d in sets.items()
     }
@@ -141,17 +190,38 @@ def validation_figure(validation: Dataset, labels: list[str], model_labels: tupl
     return source_macro_f1(validation["label"], labels, validation["source"], model_labels)["macro_f1"]
 
 
-def model_row(scores: ModelScores, corpus: StanceCorpus, validation: Dataset) -> dict[str, float]:
+def sided_by_source(dataset: Dataset, scored: ScoredPairs) -> dict[str, float]:
+    """Asserting against disputing alone, per source of the set."""
+    sources, truth = np.asarray(dataset["source"]), np.asarray(dataset["label"])
+    return {s: sided_accuracy(truth[sources == s], scored.take(sources == s)) for s in sorted(set(sources))}
+
+
+def news_disputing_f1(validation: Dataset, labels: list[str], model_labels: tuple[str, ...]) -> float:
+    news = ~np.isin(validation["source"], CLAIM_EVIDENCE_SOURCES)
+    scores = score(np.asarray(validation["label"])[news], np.asarray(labels)[news], model_labels)
+    return scores.per_class[DISPUTING].f1
+
+
+def model_row(scores: ModelScores, corpus: StanceCorpus, own: dict[str, Dataset]) -> dict[str, float]:
+    validation = own[VALIDATION]
     validation_labels = scores.scored(VALIDATION).predicted_labels
-    row = {VALIDATION_COLUMN: validation_figure(validation, validation_labels, scores.labels)}
+    row = {
+        VALIDATION_COLUMN: validation_figure(validation, validation_labels, scores.labels),
+        DISPUTING_COLUMN: news_disputing_f1(validation, validation_labels, scores.labels),
+    }
+    sided = sided_by_source(own[CLAIM_EVIDENCE_VALIDATION], scores.scored(CLAIM_EVIDENCE_VALIDATION))
+    row[SIDED_VALIDATION_COLUMN] = float(np.mean(list(sided.values())))
     row |= held_out_row(corpus, {name: scores.scored(name) for name in TEST_SETS})
+    sided_test = sided_by_source(own[CLAIM_EVIDENCE_TEST], scores.scored(CLAIM_EVIDENCE_TEST))
+    row |= {f"{source}_test 2-way acc": value for source, value in sided_test.items()}
     reading = f"fnc1_test{RELATED_SUFFIX} macro-F1, "
     return row | {reading + system: value for system, value in scores.readings.items()}
 
 
-def decision_rule_row(scores: ModelScores, corpus: StanceCorpus, validation: Dataset) -> dict[str, float]:
+def decision_rule_row(scores: ModelScores, corpus: StanceCorpus, own: dict[str, Dataset]) -> dict[str, float]:
     """The model with stance offsets fitted on its whole validation split, scored on the test sets; its validation
     figure cross-fitted (each claim's pairs labelled by offsets fitted on the other claims)."""
+    validation = own[VALIDATION]
     truth, sources, scored = validation["label"], validation["source"], scores.scored(VALIDATION)
     offsets = fit_stance_offsets(truth, scored, sources)
     log.info("stance offsets fitted on validation: %s", offsets.round(2).tolist())
@@ -171,19 +241,21 @@ def ensemble_row(all_scores: list[ModelScores], corpus: StanceCorpus) -> dict[st
     return held_out_row(corpus, {name: averaged.scored(name) for name in TEST_SETS})
 
 
-def model_scores(step: Step, seed: int, config: AblationConfig, corpus: StanceCorpus) -> tuple[ModelScores, Dataset]:
-    """One step's model for one seed, trained if missing, with its scores (kept beside it) and validation split."""
+def model_scores(
+    step: Step, seed: int, config: AblationConfig, corpus: StanceCorpus
+) -> tuple[ModelScores, dict[str, Dataset]]:
+    """One step's model for one seed, trained if missing, with its scores (kept beside it) and own sets."""
     out = Path(config.models_dir) / f"{step.slug}_s{seed}"
     if not (out / "model.safetensors").exists():
         args = [*step.flags, *TRAIN_FLAGS, "--seed", str(seed), "--data_dir", config.data_dir]
         train(parse_config([*args, "--output_dir", str(out)]))
-    _, validation = model_splits(out, config.data_dir)
+    own = own_sets(out, config.data_dir)
     if (out / SCORES_FILE).is_file():
         scores = ModelScores.load(out / SCORES_FILE)
     else:
-        scores = score_model(out, corpus, validation, config.readings)
+        scores = score_model(out, corpus, own, config.readings)
         scores.save(out / SCORES_FILE)
-    return scores, validation
+    return scores, own
 
 
 def run(config: AblationConfig) -> dict:
@@ -201,11 +273,11 @@ def run(config: AblationConfig) -> dict:
     for step in (known[slug] for slug in config.steps):
         step_scores = []
         for seed in config.seeds:
-            scores, validation = model_scores(step, seed, config, corpus)
-            add(step.name, model_row(scores, corpus, validation))
+            scores, own = model_scores(step, seed, config, corpus)
+            add(step.name, model_row(scores, corpus, own))
             step_scores.append(scores)
             if step.slug == BASE_STEP:
-                add(DECISION_RULE_ROW, decision_rule_row(scores, corpus, validation))
+                add(DECISION_RULE_ROW, decision_rule_row(scores, corpus, own))
         if step.slug == BASE_STEP and len(step_scores) > 1:
             add(ENSEMBLE_ROW, ensemble_row(step_scores, corpus))
     write(results, config)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from datasets import Dataset
+from transformers import AutoTokenizer
 
 from eval.baselines import (
     PUBLISHED_EMERGENT,
@@ -36,17 +37,26 @@ from eval.cli import run_from_cli
 from eval.faithfulness import measure
 from eval.report import confusion_text, per_class_text, plot_confusion, plot_reliability, write_json
 from eval.tables import results_markdown
-from models.encoding import LongTextStrategy
-from models.labels import UNRELATED, label_set
-from models.metrics import CalibrationCurve, Scores, calibration_curve, fnc_relative_score, label_calibration, score
+from models.encoding import ClaimLimit, LongTextStrategy
+from models.labels import SIDED_STANCES, UNRELATED, label_set
+from models.metrics import (
+    CalibrationCurve,
+    Scores,
+    calibration_curve,
+    fnc_relative_score,
+    label_calibration,
+    score,
+    sided_accuracy,
+)
 from models.predictor import StancePredictor
 from models.registry import resolve
 from models.result import RELEVANCE_THRESHOLD, ScoredPairs
 from models.runtime import ONNX_FILE, Runtime
 from models.settings import MODEL_NAME
+from training.claim_evidence import CLAIM_EVIDENCE_SOURCES, read_claim_evidence, within_claim_limit
 from training.config import TrainConfig, default_data_dir
-from training.data import StanceCorpus, load_corpus, mismatched_pairs, split_by_group
-from training.splits import build_splits, saved_config, subsample
+from training.data import StanceCorpus, load_corpus, merge, mismatched_pairs, split_by_group, to_dataset
+from training.splits import build_splits, claim_evidence_splits, saved_config, subsample
 
 log = logging.getLogger("claimstance.eval")
 MODEL_SYSTEM = "claimstance"
@@ -108,16 +118,31 @@ def evaluation_sets(corpus: StanceCorpus, config: EvalConfig, trained: TrainConf
             "emergent_test": corpus.emergent_test,
             f"emergent_test{MISMATCHED_SUFFIX}": mismatched,
             "fnc1_test": corpus.fnc1_test,
-        }
+        } | by_source(claim_evidence_test(trained), "_test")
     _, validation = split_by_group(corpus.train_pool, trained.validation_fraction, seed)
-    sets = {
-        f"{source}_validation": validation.filter(lambda row, s=source: row["source"] == s)
-        for source in sorted(set(validation["source"]))
-    }
+    sets = by_source(validation, "_validation")
     if "emergent_validation" in sets:
         mismatched = mismatched_pairs(sets["emergent_validation"], config.mismatched_per_claim, seed)
         sets[f"emergent_validation{MISMATCHED_SUFFIX}"] = mismatched
-    return {name: dataset for name, dataset in sets.items() if len(dataset)}
+    _, claim_evidence_validation = claim_evidence_splits(trained, CLAIM_EVIDENCE_SOURCES)
+    return sets | (by_source(merge(claim_evidence_validation), "_validation") if claim_evidence_validation else {})
+
+
+def by_source(dataset: Dataset, suffix: str) -> dict[str, Dataset]:
+    """One set per source, named `<source><suffix>`; none for a source without pairs."""
+    sets = {
+        f"{source}{suffix}": dataset.filter(lambda row, s=source: row["source"] == s)
+        for source in sorted(set(dataset["source"]))
+    }
+    return {name: pairs for name, pairs in sets.items() if len(pairs)}
+
+
+def claim_evidence_test(trained: TrainConfig) -> Dataset:
+    """Every claim–evidence corpus's held-out part (training/claim_evidence.py), whether or not the model trained on
+    the corpus, with the claims the service would refuse left out."""
+    _, test = read_claim_evidence(trained.data_dir, CLAIM_EVIDENCE_SOURCES)
+    limit = ClaimLimit(AutoTokenizer.from_pretrained(trained.base_model), trained.max_length)
+    return to_dataset(within_claim_limit(test, limit))
 
 
 @dataclass
@@ -129,6 +154,8 @@ class SetFigures:
     scores: Scores
     fnc: dict[str, float] = field(default_factory=dict)
     relevance: tuple[float, CalibrationCurve] | None = None
+    sided_accuracy: float | None = None
+    """Asserting against disputing alone (models/metrics.py), where there are probabilities."""
 
     @classmethod
     def of(cls, dataset: Dataset, predicted: np.ndarray, scored: ScoredPairs | None) -> SetFigures:
@@ -137,6 +164,7 @@ class SetFigures:
         figures = cls(scores)
         if scored is not None:
             scores.ece, scores.calibration = label_calibration(truth, scored)
+            figures.sided_accuracy = sided_accuracy(truth, scored)
         related = truth != UNRELATED
         if related.any() and not related.all():
             figures.fnc = {
@@ -150,6 +178,8 @@ class SetFigures:
 
     def to_dict(self) -> dict:
         figures = self.scores.to_dict() | self.fnc
+        if self.sided_accuracy is not None:
+            figures["sided_accuracy"] = self.sided_accuracy
         if self.relevance is not None:
             figures |= {"relevance_ece": self.relevance[0], "relevance_calibration": asdict(self.relevance[1])}
         return figures
@@ -282,14 +312,35 @@ def evidence_faithfulness(
     return results
 
 
+def evidence_labels(sets: dict[str, Dataset], scored: dict[str, ScoredPairs]) -> dict[str, dict[str, float]]:
+    """On the claim–evidence sets (sentence pairs, most of them): how often the first evidence sentence's own label,
+    scored alone as every evidence item is, is the gold one, and asserting against disputing by its own two
+    probabilities. What sentence-level training should show first: a tracker shows these labels."""
+    figures = {}
+    for name, dataset in sets.items():
+        if not name.startswith(CLAIM_EVIDENCE_SOURCES) or scored[name].evidence is None:
+            continue
+        truth = np.asarray(dataset["label"])
+        first = [items[0] for items in scored[name].evidence]
+        sided = [(e.scores.get(SIDED_STANCES[0], 0.0), e.scores.get(SIDED_STANCES[1], 0.0)) for e in first]
+        guess = np.asarray(SIDED_STANCES)[np.argmax(sided, axis=1)]
+        figures[name] = {
+            "pairs": len(truth),
+            "evidence_label_accuracy": float(np.mean([e.label for e in first] == truth)),
+            "evidence_sided_accuracy": float(np.mean(guess == truth)),
+        }
+    return figures
+
+
 def recipe_score(figures: dict[str, dict]) -> dict[str, float]:
     """What recipes are chosen on: each source's validation macro-F1 over all its labels, an Emergent claim's
     mismatched pairs counted with its related ones (as training's own epoch choice counts them), and the mean
-    over sources, so that the small Emergent set weighs as much as FNC-1."""
+    over sources, so that the small Emergent set weighs as much as FNC-1. The news sources only: the claim–evidence
+    corpora are reported beside them, not chosen on (training/selection.py)."""
     by_source: dict[str, Counter] = {}
     for name, set_figures in figures.items():
         source = name.removesuffix(MISMATCHED_SUFFIX).removesuffix("_validation")
-        if not name.endswith(("_validation", f"_validation{MISMATCHED_SUFFIX}")):
+        if not name.endswith(("_validation", f"_validation{MISMATCHED_SUFFIX}")) or source in CLAIM_EVIDENCE_SOURCES:
             continue
         labels = set_figures["labels"]
         counts = by_source.setdefault(source, Counter())
@@ -317,7 +368,7 @@ def run(config: EvalConfig) -> dict:
     for name in sets:
         write_plots(name, model_figures[name], out)
     figures = {MODEL_SYSTEM: as_dicts(model_figures)}
-    long_sets = {name: dataset for name, dataset in sets.items() if not name.startswith("emergent_")}
+    long_sets = {name: d for name, d in sets.items() if not name.startswith(("emergent_", *CLAIM_EVIDENCE_SOURCES))}
     faithfulness = {MODEL_SYSTEM: evidence_faithfulness(predictor, long_sets, scored)}
     for system in other_readings(predictor):
         reading_figures, reading_scored = system_figures(long_sets, model_system(predictor))
@@ -332,6 +383,7 @@ def run(config: EvalConfig) -> dict:
         "long_text": str(predictor.long_text),
         "results": figures,
         "faithfulness": faithfulness,
+        "evidence_labels": evidence_labels(sets, scored),
     }
     if config.baselines and config.split == "test":
         figures |= baseline_figures(trained, sets)

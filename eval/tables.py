@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from models.labels import LABELS, UNRELATED
+from models.labels import DISPUTING, LABELS, UNRELATED
+from training.claim_evidence import CLAIM_EVIDENCE_SOURCES
 
 Figures = dict[str, dict[str, dict]]
 """system → set → figures, as report.json holds them."""
@@ -71,11 +72,19 @@ def labels_in(results: Figures) -> list[str]:
     return [label for label in LABELS if label in present]
 
 
+def is_claim_evidence(name: str) -> bool:
+    return name.startswith(CLAIM_EVIDENCE_SOURCES)
+
+
 def stance_table(results: Figures) -> str:
-    """Sets of pairs that are all about their claim: accuracy, macro-F1 and F1 per stance."""
-    names = set_names(
-        results, lambda f: "accuracy" in f and not f.get("per_class", {}).get(UNRELATED, {}).get("support")
-    )
+    """Sets of news pairs that are all about their claim: accuracy, macro-F1 and F1 per stance."""
+    names = [
+        name
+        for name in set_names(
+            results, lambda f: "accuracy" in f and not f.get("per_class", {}).get(UNRELATED, {}).get("support")
+        )
+        if not is_claim_evidence(name)
+    ]
     stances = [label for label in labels_in(results) if label != UNRELATED]
     columns = []
     for name in names:
@@ -84,6 +93,28 @@ def stance_table(results: Figures) -> str:
             Column(f"{name} macro-F1", name, key("macro_f1")),
         ]
         columns += [Column(f"{name} {label} F1", name, f1_of(label)) for label in stances]
+    return markdown_table(results, columns)
+
+
+def sided_table(results: Figures) -> str:
+    """Asserting against disputing alone, on the news sets whose pairs take sides."""
+    names = [name for name in set_names(results, lambda f: "sided_accuracy" in f) if not is_claim_evidence(name)]
+    columns = [Column(f"{name}", name, key("sided_accuracy"), "{:.2%}") for name in names]
+    return markdown_table(results, columns)
+
+
+def claim_evidence_table(results: Figures) -> str:
+    """Each claim–evidence corpus's held-out pairs: accuracy and macro-F1 over the two sides they have (a pair called
+    `reporting` or `unrelated` counts as wrong), disputing F1, and asserting against disputing alone (the figure
+    that compares with their published two-way results; chance is about 0.5)."""
+    columns = []
+    for name in [name for name in set_names(results, lambda f: "accuracy" in f) if is_claim_evidence(name)]:
+        columns += [
+            Column(f"{name} acc", name, key("accuracy"), "{:.2%}"),
+            Column(f"{name} macro-F1", name, key("macro_f1")),
+            Column(f"{name} disputing F1", name, f1_of(DISPUTING)),
+            Column(f"{name} 2-way acc", name, key("sided_accuracy"), "{:.2%}"),
+        ]
     return markdown_table(results, columns)
 
 
@@ -143,11 +174,25 @@ def evidence_table(faithfulness: Figures) -> str:
     return markdown_table(faithfulness, columns)
 
 
+def evidence_labels_table(by_set: dict[str, dict]) -> str:
+    """One row per set: its first evidence sentence's own label against the gold one, and its two sides alone."""
+    lines = ["| set | pairs | evidence label acc | evidence asserting vs disputing acc |", "|---|---|---|---|"]
+    lines += [
+        f"| {name} | {f['pairs']} | {f['evidence_label_accuracy']:.2%} | {f['evidence_sided_accuracy']:.2%} |"
+        for name, f in by_set.items()
+    ]
+    return "\n".join(lines)
+
+
 def results_markdown(report: dict) -> str:
     results: Figures = report["results"]
     parts = [
         "### Stance, on pairs about their claim",
         stance_table(results),
+        "### Asserting against disputing alone (accuracy over the pairs that take a side)",
+        sided_table(results),
+        "### Claim–evidence corpora, held-out parts (other genres: Wikipedia, science, health, debate)",
+        claim_evidence_table(results),
         "### FNC-1 on its own terms (related and unrelated pairs)",
         fnc_table(results, report.get("published_fnc1_competition_test", {})),
         "### Relevance",
@@ -157,6 +202,11 @@ def results_markdown(report: dict) -> str:
         parts += [
             "### Evidence: is the answer what its sentences say? (texts of more than one sentence)",
             evidence_table(report["faithfulness"]),
+        ]
+    if report.get("evidence_labels"):
+        parts += [
+            "### Evidence labels on the claim–evidence sets (the first evidence sentence, scored alone)",
+            evidence_labels_table(report["evidence_labels"]),
         ]
     if "recipe_score" in report:
         scores = ", ".join(f"{source} {value:.4f}" for source, value in report["recipe_score"].items())

@@ -12,7 +12,10 @@ from collections.abc import Iterable
 STANCES: tuple[str, ...] = ("asserting", "disputing", "reporting")
 """The three ways a text that is about the claim can stand toward it."""
 
-SIDED_STANCES: tuple[str, ...] = ("asserting", "disputing")
+DISPUTING = "disputing"
+"""The rarest stance, and the one the claim–evidence corpora are trained for."""
+
+SIDED_STANCES: tuple[str, ...] = ("asserting", DISPUTING)
 """The stances that take a side: a claim tracker shows the strongest evidence of each."""
 
 UNRELATED = "unrelated"

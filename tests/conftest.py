@@ -21,6 +21,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from models.labels import LABELS, STANCES  # noqa: E402
+from tests.claim_evidence_files import ClaimEvidenceFiles, write_claim_evidence_corpora  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -230,6 +231,7 @@ class SyntheticCorpus:
     fnc1_unrelated: dict[str, tuple[str, str]]
     """FNC-1 unrelated pairs (headline, body text) by where they belong: `test` (both sides of test claims),
     `pool` (both sides of training claims), `dropped_*` (one side each: in neither)."""
+    claim_evidence: ClaimEvidenceFiles
 
 
 SUBJECTS = (
@@ -257,7 +259,8 @@ def _body(subject: str, stance: str, k: int) -> str:
 
 
 def write_synthetic_corpus(root: Path) -> SyntheticCorpus:
-    """A miniature copy of ../shared/data, in the same file formats, with the same kinds of links."""
+    """A miniature copy of ../shared/data, in the same file formats, with the same kinds of links (the claim–evidence
+    corpora too: tests/claim_evidence_files.py)."""
     for folder in ("emergent", "fnc1", "arc"):
         (root / folder).mkdir(parents=True, exist_ok=True)
 
@@ -343,6 +346,7 @@ def write_synthetic_corpus(root: Path) -> SyntheticCorpus:
         fnc1_test_body_texts=frozenset(fnc1_test_bodies),
         fnc1_case_variant=(variant, "claim-0000-uuid"),
         fnc1_unrelated={where: (headline, bodies[body_id]) for where, (headline, body_id) in unrelated.items()},
+        claim_evidence=write_claim_evidence_corpora(root),
     )
 
 

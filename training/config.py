@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from transformers import HfArgumentParser
@@ -17,6 +18,22 @@ SHARED_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def default_data_dir() -> str:
     """../shared/data beside the checkout when it exists, else ./data (where `make data` fetches to)."""
     return str(SHARED_DATA_DIR) if SHARED_DATA_DIR.is_dir() else "data"
+
+
+NEWS_SOURCES = ("emergent", "fnc1", "arc")
+"""The news corpora: the served task, whose validation claims choose epochs, recipes and runtimes."""
+
+
+class ClaimEvidenceDesign(StrEnum):
+    """How the claim–evidence corpora (training/claim_evidence.py) join the news recipe."""
+
+    NONE = "none"
+    INTERMEDIATE = "intermediate"
+    """First a stage on the claim–evidence pairs alone, then the news recipe on top (as NLI before stance)."""
+    MULTITASK = "multitask"
+    """One run over both, the claim–evidence pairs through a two-way head of their own on the shared encoder."""
+    MIX = "mix"
+    """One run over both, the claim–evidence pairs labelled in the news head, their loss weighted."""
 
 
 @dataclass
@@ -51,6 +68,27 @@ class TrainConfig:
     max_validation_unrelated: int = field(
         default=0, metadata={"help": "Cap on FNC-1+ARC unrelated validation pairs (0: all)."}
     )
+    claim_evidence_sources: str = field(
+        default="",
+        metadata={"help": "Comma-separated claim–evidence corpora to learn from (see training/claim_evidence.py)."},
+    )
+    claim_evidence_design: ClaimEvidenceDesign = field(
+        default=ClaimEvidenceDesign.NONE,
+        metadata={"help": "How they join the news recipe: none, intermediate, multitask or mix."},
+    )
+    max_claim_evidence_pairs: int = field(
+        default=1000,
+        metadata={"help": "Cap on each claim–evidence corpus's training pairs, drawn evenly across labels."},
+    )
+    max_claim_evidence_validation: int = field(
+        default=300, metadata={"help": "Cap on each claim–evidence corpus's validation pairs (0: all)."}
+    )
+    claim_evidence_weight: float = field(
+        default=1.0, metadata={"help": "Loss weight of a claim–evidence pair against a news pair (mix, multitask)."}
+    )
+    claim_evidence_epochs: float = field(
+        default=1.0, metadata={"help": "Epochs of the claim–evidence stage (intermediate)."}
+    )
     max_length: int = field(default=MAX_LENGTH, metadata={"help": "Tokens per pair."})
     epochs: float = 3.0
     learning_rate: float = 5e-5
@@ -71,6 +109,10 @@ class TrainConfig:
     register: bool = field(default=True, metadata={"help": "Register the model in the BentoML model store."})
     num_threads: int = field(default=0, metadata={"help": "Torch threads (0: all available cores)."})
 
+    def __post_init__(self) -> None:
+        """A config rebuilt from a saved model's JSON has the design as a plain string."""
+        self.claim_evidence_design = ClaimEvidenceDesign(self.claim_evidence_design)
+
     @property
     def use_bf16(self) -> bool:
         choice = self.bf16.lower()
@@ -89,7 +131,18 @@ class TrainConfig:
 
     @property
     def source_list(self) -> tuple[str, ...]:
-        return tuple(s.strip() for s in self.sources.split(",") if s.strip())
+        return comma_list(self.sources)
+
+    @property
+    def claim_evidence_list(self) -> tuple[str, ...]:
+        """The claim–evidence corpora trained on: none under the design `none`."""
+        if self.claim_evidence_design is ClaimEvidenceDesign.NONE:
+            return ()
+        return comma_list(self.claim_evidence_sources)
+
+
+def comma_list(value: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in value.split(",") if s.strip())
 
 
 RECIPES: dict[str, dict[str, object]] = {

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import numpy as np
 from datasets import Dataset
+from transformers import AutoTokenizer
 
+from models.encoding import ClaimLimit
 from models.labels import UNRELATED
 from models.model_config import TRAINING_INFO_FILE, read_model_settings
-from training.config import RECIPES, TrainConfig
-from training.data import load_corpus, merge, mismatched_pairs, split_by_group
+from training.claim_evidence import read_claim_evidence, within_claim_limit
+from training.config import NEWS_SOURCES, RECIPES, TrainConfig
+from training.data import load_corpus, merge, mismatched_pairs, split_by_group, to_dataset
 from training.user_data import load_user_file
 
 AUX_SOURCES = ("fnc1", "arc")
@@ -76,7 +79,7 @@ def with_relevance(dataset: Dataset, config: TrainConfig, seed: int) -> Dataset:
 
 
 def build_splits(config: TrainConfig) -> tuple[Dataset, Dataset]:
-    corpus_sources = [s for s in config.source_list if s in ("emergent", "fnc1", "arc")]
+    corpus_sources = [s for s in config.source_list if s in NEWS_SOURCES]
     pools = [load_corpus(config.data_dir, tuple(corpus_sources)).train_pool] if corpus_sources else []
     pools += [load_user_file(Path(f)) for f in config.train_files]
     if not pools:
@@ -90,7 +93,27 @@ def build_splits(config: TrainConfig) -> tuple[Dataset, Dataset]:
     train = subsample(train, config.max_unrelated_pairs, config.seed, AUX_SOURCES, unrelated=True)
     validation = subsample(validation, config.max_validation_pairs, config.seed, AUX_SOURCES, unrelated=False)
     validation = subsample(validation, config.max_validation_unrelated, config.seed, AUX_SOURCES, unrelated=True)
-    return train, by_length(validation)
+    claim_evidence_train, claim_evidence_validation = claim_evidence_splits(config)
+    return merge([train, *claim_evidence_train]), by_length(merge([validation, *claim_evidence_validation]))
+
+
+def claim_evidence_splits(
+    config: TrainConfig, sources: tuple[str, ...] | None = None
+) -> tuple[list[Dataset], list[Dataset]]:
+    """The claim–evidence corpora's training and validation pairs: the validation claims held out of each corpus's
+    training part by the model's seed, as the news claims are; each corpus capped, evenly across its two labels, so
+    that FEVER's thousands do not drown the smaller corpora (empty lists when the recipe uses none). `sources`:
+    other corpora than the recipe's (evaluation compares every model on all of them)."""
+    sources = config.claim_evidence_list if sources is None else sources
+    frame, _ = read_claim_evidence(config.data_dir, sources)
+    if frame.empty:
+        return [], []
+    frame = within_claim_limit(frame, ClaimLimit(AutoTokenizer.from_pretrained(config.base_model), config.max_length))
+    train, validation = split_by_group(to_dataset(frame), config.validation_fraction, config.seed)
+    for source in sources:
+        train = subsample(train, config.max_claim_evidence_pairs, config.seed, (source,), balanced=True)
+        validation = subsample(validation, config.max_claim_evidence_validation, config.seed, (source,), balanced=True)
+    return [train], [validation]
 
 
 def by_length(dataset: Dataset) -> Dataset:

@@ -30,9 +30,12 @@ from models.registry import register
 from models.result import ScoredPairs
 from models.runtime import available_cores
 from training.calibration import fit_temperature
-from training.config import TrainConfig, parse_config
+from training.claim_evidence import CLAIM_EVIDENCE_SOURCES
+from training.config import ClaimEvidenceDesign, TrainConfig, parse_config
 from training.export import build_runtime
 from training.features import tokenize
+from training.losses import FirstTokenCapture, StanceLoss, attach_side_head, detach_side_head
+from training.selection import source_macro_f1
 from training.splits import build_splits
 
 log = logging.getLogger("claimstance.train")
@@ -49,20 +52,6 @@ class StanceTrainer(Trainer):
         return SequentialSampler(eval_dataset)
 
 
-def source_macro_f1(
-    y_true: list[str], y_pred: list[str], sources: list[str], labels: tuple[str, ...]
-) -> dict[str, float]:
-    """Macro-F1 per source and their mean, so that a small source weighs as much as a big one. Each source's
-    F1 is over the labels it has, so a source without unrelated pairs is not marked down for a class it lacks."""
-    truth, predicted, source_array = np.asarray(y_true), np.asarray(y_pred), np.asarray(sources)
-    per_source = {
-        source: score(truth[source_array == source], predicted[source_array == source], labels).macro_f1
-        for source in sorted(set(sources))
-    }
-    mean = float(np.mean(list(per_source.values())))
-    return {"macro_f1": mean, **{f"macro_f1_{s}": v for s, v in per_source.items()}}
-
-
 def trainer_metrics(validation_set: Dataset, labels: tuple[str, ...]):
     """compute_metrics for Trainer, which keeps the validation order fixed; labels by the served decision rule.
 
@@ -75,17 +64,6 @@ def trainer_metrics(validation_set: Dataset, labels: tuple[str, ...]):
         return source_macro_f1(truth, scored.predicted_labels, sources, labels)
 
     return compute
-
-
-def class_weighted_loss(train: Dataset, labels: tuple[str, ...]):
-    counts = Counter(train["label"])
-    weights = torch.tensor([len(train) / (len(labels) * counts.get(label, 1)) for label in labels])
-
-    def loss(outputs, targets, num_items_in_batch=None):
-        logits = outputs["logits"]
-        return torch.nn.functional.cross_entropy(logits.float(), targets, weight=weights.to(logits.device))
-
-    return loss
 
 
 def calibrate(predictor: StancePredictor, validation_set: Dataset) -> tuple[float, dict[str, float]]:
@@ -116,6 +94,84 @@ def training_data_counts(train_set: Dataset) -> dict[str, int]:
     return {**pairs, **{f"{source} {label}": n for (source, label), n in sorted(by_label.items())}}
 
 
+def training_arguments(config: TrainConfig, output_dir: str, epochs: float, evaluate: bool) -> TrainingArguments:
+    """The Trainer's settings for one stage; a stage that evaluates keeps its best epoch by validation macro-F1."""
+    per_epoch = "epoch" if evaluate else "no"
+    return TrainingArguments(
+        output_dir=output_dir,
+        num_train_epochs=epochs,
+        learning_rate=config.learning_rate,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=64,
+        weight_decay=config.weight_decay,
+        warmup_steps=config.warmup_ratio,
+        eval_strategy=per_epoch,
+        save_strategy=per_epoch,
+        save_total_limit=1,
+        save_only_model=True,
+        load_best_model_at_end=evaluate,
+        metric_for_best_model="macro_f1",
+        train_sampling_strategy="group_by_length",
+        bf16=config.use_bf16,
+        use_cpu=not torch.cuda.is_available(),
+        dataloader_pin_memory=torch.cuda.is_available(),
+        seed=config.seed,
+        data_seed=config.seed,
+        logging_steps=50,
+        report_to=[],
+    )
+
+
+def is_claim_evidence(dataset: Dataset) -> np.ndarray:
+    return np.isin(dataset["source"], CLAIM_EVIDENCE_SOURCES)
+
+
+def claim_evidence_stage(model, tokenizer, config: TrainConfig, pairs: Dataset, checkpoints: str) -> None:
+    """`intermediate`: the claim–evidence pairs alone first, labelled in the news head, without class weights (each
+    corpus is drawn evenly across its two labels) and without an epoch choice (nothing news-like to choose on)."""
+    log.info("claim–evidence stage: %s pairs, %s epochs", len(pairs), config.claim_evidence_epochs)
+    StanceTrainer(
+        model=model,
+        args=training_arguments(config, checkpoints, config.claim_evidence_epochs, evaluate=False),
+        train_dataset=tokenize(pairs, tokenizer, config.max_length, model.config.label2id),
+        data_collator=DataCollatorWithPadding(tokenizer),
+    ).train()
+
+
+def fine_tune(config: TrainConfig, train_set: Dataset, validation_set: Dataset, labels: tuple[str, ...]):
+    """The model trained as the config's design says, its best news epoch kept; the side head gone."""
+    tokenizer = AutoTokenizer.from_pretrained(config.base_model)
+    model = new_classifier(config.base_model, labels)
+    design = config.claim_evidence_design
+    side = is_claim_evidence(train_set)
+    with tempfile.TemporaryDirectory(prefix="claimstance-ckpt-") as checkpoints:
+        if design == ClaimEvidenceDesign.INTERMEDIATE and side.any():
+            claim_evidence_stage(model, tokenizer, config, train_set.select(np.flatnonzero(side)), checkpoints)
+            train_set, side = train_set.select(np.flatnonzero(~side)), side[~side]
+        news_labels = [label for label, s in zip(train_set["label"], side, strict=True) if not s]
+        side_head = attach_side_head(model) if design == ClaimEvidenceDesign.MULTITASK and side.any() else None
+        capture = FirstTokenCapture(model) if side_head is not None else None
+        loss = StanceLoss(
+            labels, news_labels, config.class_weighted_loss, config.claim_evidence_weight, side_head, capture
+        )
+        trainer = StanceTrainer(
+            model=model,
+            args=training_arguments(config, checkpoints, config.epochs, evaluate=True),
+            train_dataset=tokenize(
+                train_set, tokenizer, config.max_length, model.config.label2id, frozenset(CLAIM_EVIDENCE_SOURCES)
+            ),
+            eval_dataset=tokenize(validation_set, tokenizer, config.max_length, model.config.label2id),
+            data_collator=DataCollatorWithPadding(tokenizer),
+            compute_metrics=trainer_metrics(validation_set, labels),
+            compute_loss_func=loss,
+        )
+        trainer.train()
+        if capture is not None:
+            capture.remove()
+        detach_side_head(trainer.model)
+        return trainer.model.float().cpu().eval(), tokenizer
+
+
 def train(config: TrainConfig) -> Path:
     set_seed(config.seed)
     torch.set_num_threads(config.num_threads or available_cores())
@@ -123,50 +179,15 @@ def train(config: TrainConfig) -> Path:
     log.info("train %s | validation %s", dict(Counter(train_set["source"])), dict(Counter(validation_set["source"])))
 
     labels = config.labels
-    if missing := sorted(set(labels) - set(train_set["label"])):
+    if missing := sorted(
+        set(labels) - set(train_set.filter(lambda row: row["source"] not in CLAIM_EVIDENCE_SOURCES)["label"])
+    ):
         raise SystemExit(
             f"no training pairs labelled {', '.join(missing)}: give data that has them"
             + (" (or --relevance false for a model without `unrelated`)" if UNRELATED in missing else "")
         )
-    log.info("labels: %s", ", ".join(labels))
-    tokenizer = AutoTokenizer.from_pretrained(config.base_model)
-    model = new_classifier(config.base_model, labels)
-    label2id = model.config.label2id
-    with tempfile.TemporaryDirectory(prefix="claimstance-ckpt-") as checkpoints:
-        args = TrainingArguments(
-            output_dir=checkpoints,
-            num_train_epochs=config.epochs,
-            learning_rate=config.learning_rate,
-            per_device_train_batch_size=config.batch_size,
-            per_device_eval_batch_size=64,
-            weight_decay=config.weight_decay,
-            warmup_steps=config.warmup_ratio,
-            eval_strategy="epoch",
-            save_strategy="epoch",
-            save_total_limit=1,
-            save_only_model=True,
-            load_best_model_at_end=True,
-            metric_for_best_model="macro_f1",
-            train_sampling_strategy="group_by_length",
-            bf16=config.use_bf16,
-            use_cpu=not torch.cuda.is_available(),
-            dataloader_pin_memory=torch.cuda.is_available(),
-            seed=config.seed,
-            data_seed=config.seed,
-            logging_steps=50,
-            report_to=[],
-        )
-        trainer = StanceTrainer(
-            model=model,
-            args=args,
-            train_dataset=tokenize(train_set, tokenizer, config.max_length, label2id),
-            eval_dataset=tokenize(validation_set, tokenizer, config.max_length, label2id),
-            data_collator=DataCollatorWithPadding(tokenizer),
-            compute_metrics=trainer_metrics(validation_set, labels),
-            compute_loss_func=class_weighted_loss(train_set, labels) if config.class_weighted_loss else None,
-        )
-        trainer.train()
-        model = trainer.model.float().cpu().eval()
+    log.info("labels: %s; claim–evidence design: %s", ", ".join(labels), config.claim_evidence_design)
+    model, tokenizer = fine_tune(config, train_set, validation_set, labels)
 
     setattr(model.config, CONFIG_NAMESPACE, InferenceSettings(max_length=config.max_length).to_config())
     predictor = StancePredictor.from_model(model, tokenizer, num_threads=config.num_threads or None)

@@ -25,9 +25,10 @@ from models.document import DEFAULT_LONG_TEXT
 from models.labels import STANCES, UNRELATED
 from models.metrics import fnc_relative_score
 from models.predictor import StancePredictor
+from training.claim_evidence import CLAIM_EVIDENCE_SOURCES, read_claim_evidence
 from training.config import TrainConfig
 from training.data import load_corpus
-from training.splits import model_splits
+from training.splits import claim_evidence_splits, model_splits, saved_config
 
 STEPS = (
     Step("Emergent only, three stances", "emergent_only", ("--sources", "emergent", "--relevance", "false")),
@@ -98,6 +99,14 @@ def expected_figures(model_dir: Path, corpus, data_dir: Path) -> dict[str, float
         f1_figures("v", y_true[sources == s], y_pred[sources == s])["v macro-F1"] for s in sorted(set(sources))
     ]
     figures = {"validation macro-F1": float(np.mean(per_source))}
+    figures["validation disputing F1"] = f1_figures("v", y_true, y_pred)["v disputing F1"]
+    trained = saved_config(model_dir, str(data_dir))
+    _, [claim_evidence_validation] = claim_evidence_splits(trained, CLAIM_EVIDENCE_SOURCES)
+    figures["claim–evidence validation 2-way acc"] = float(
+        np.mean(list(two_way_by_source(predictor, claim_evidence_validation.to_pandas()).values()))
+    )
+    _, claim_evidence_test = read_claim_evidence(data_dir, CLAIM_EVIDENCE_SOURCES)
+    figures |= {f"{s}_test 2-way acc": v for s, v in two_way_by_source(predictor, claim_evidence_test).items()}
     for name in ("emergent_test", "fnc1_test"):
         dataset = getattr(corpus, name)
         y_true = np.asarray(dataset["label"])
@@ -117,6 +126,16 @@ def expected_figures(model_dir: Path, corpus, data_dir: Path) -> dict[str, float
             figures[f"fnc1_test_related macro-F1, {system.removeprefix('claimstance, ')}"] = f1_figures(
                 "x", y_true[related], y_pred[related]
             )["x macro-F1"]
+    return figures
+
+
+def two_way_by_source(predictor: StancePredictor, pairs) -> dict[str, float]:
+    """Asserting against disputing by their two probabilities alone, per source."""
+    figures = {}
+    for source, rows in pairs.groupby("source"):
+        results = predictor.predict(list(zip(rows.claim, rows.text, strict=True)))
+        guess = ["asserting" if r.scores["asserting"] >= r.scores["disputing"] else "disputing" for r in results]
+        figures[source] = float(np.mean(np.asarray(guess) == rows.label.to_numpy()))
     return figures
 
 
@@ -156,7 +175,7 @@ def test_run_reuses_saved_models_and_scores_each_step_and_lever(step_models, syn
     ensemble = results[ENSEMBLE_ROW]
     assert VALIDATION_COLUMN not in ensemble
     assert ensemble == {c: [pytest.approx(v[0])] for c, v in second.items() if c in ensemble}
-    assert set(ensemble) == {c for c in second if "," not in c and c != VALIDATION_COLUMN}
+    assert set(ensemble) == {c for c in second if "," not in c and "validation" not in c and "2-way" not in c}
 
     # The decision rule's test figures follow the offsets it fitted on the model's validation split.
     _, validation = model_splits(step_models[STEPS[1].name], str(synthetic_corpus.path))
@@ -221,7 +240,7 @@ def test_run_trains_only_the_missing_models(step_models, saved_model_dir, synthe
 
 def test_run_refuses_an_unknown_step(synthetic_corpus, tmp_path):
     config = AblationConfig(
-        data_dir=str(synthetic_corpus.path), steps=["default", "nonsense"], output_dir=str(tmp_path)
+        data_dir=str(synthetic_corpus.path), steps=["news_only", "nonsense"], output_dir=str(tmp_path)
     )
     with pytest.raises(SystemExit, match="--steps: unknown nonsense"):
         ablation.run(config)

@@ -5,7 +5,7 @@ import eval.decision_rule as decision_rule
 from eval.decision_rule import cross_fitted_labels, fit_stance_offsets, with_stance_offsets
 from models.labels import LABELS, UNRELATED
 from models.result import ScoredPairs
-from training.train import source_macro_f1
+from training.selection import source_macro_f1
 
 
 def scored_pairs(rows: list[list[float]]) -> ScoredPairs:

@@ -20,12 +20,14 @@ from models.metrics import fnc_relative_score
 from models.predictor import StancePredictor
 from models.registry import find, register, resolve
 from models.sentences import sentence_spans
+from training.claim_evidence import CLAIM_EVIDENCE_SOURCES
 from training.config import TrainConfig
 from training.data import load_corpus
-from training.splits import model_splits, saved_config
+from training.splits import claim_evidence_splits, model_splits, saved_config
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-TEST_SETS = ("emergent_test", "emergent_test_mismatched", "fnc1_test")
+CLAIM_EVIDENCE_TEST_SETS = tuple(f"{source}_test" for source in sorted(CLAIM_EVIDENCE_SOURCES))
+TEST_SETS = ("emergent_test", "emergent_test_mismatched", "fnc1_test", *CLAIM_EVIDENCE_TEST_SETS)
 WITH_UNRELATED = ("emergent_test_mismatched", "fnc1_test")
 PUBLISHED_SYSTEM = PUBLISHED_EMERGENT.system + " [published]"
 TWO_STAGE = re.compile(r"TF-IDF cosine relatedness \(>= [0-9.-]+\) \+ TF-IDF \+ LR stance \(C=[0-9.]+\)")
@@ -58,7 +60,9 @@ def validation_run(saved_model_dir, synthetic_corpus, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def test_sets(synthetic_corpus):
-    return evaluation_sets(load_corpus(synthetic_corpus.path), EvalConfig(), TrainConfig())
+    return evaluation_sets(
+        load_corpus(synthetic_corpus.path), EvalConfig(), TrainConfig(data_dir=str(synthetic_corpus.path))
+    )
 
 
 def predicted(model_dir: Path, dataset, long_text=DEFAULT_LONG_TEXT) -> list[str]:
@@ -324,5 +328,11 @@ def test_validation_sets_follow_the_models_own_split(saved_model_dir, synthetic_
     corpus = load_corpus(synthetic_corpus.path)
     sets = evaluation_sets(corpus, EvalConfig(split="validation"), trained)
     train, validation = split_by_group(corpus.train_pool, 0.34, 7)
-    held = {g for name, d in sets.items() if not name.endswith("_mismatched") for g in d["group"]}
+    news = {name: d for name, d in sets.items() if not name.startswith(CLAIM_EVIDENCE_SOURCES)}
+    held = {g for name, d in news.items() if not name.endswith("_mismatched") for g in d["group"]}
     assert held == set(validation["group"]) and not held & set(train["group"])
+    # Each claim–evidence corpus's validation claims, held out of its training part by the same seed.
+    assert {name for name in sets if name not in news} == {f"{s}_validation" for s in CLAIM_EVIDENCE_SOURCES}
+    _, [claim_evidence_validation] = claim_evidence_splits(trained, CLAIM_EVIDENCE_SOURCES)
+    held_claims = {g for name, d in sets.items() if name not in news for g in d["group"]}
+    assert held_claims == set(claim_evidence_validation["group"])

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from models.labels import LABELS, STANCES
-from models.metrics import calibration_curve, fnc_relative_score, fnc_score, label_calibration, macro_f1, score
+from models.metrics import (
+    calibration_curve,
+    fnc_relative_score,
+    fnc_score,
+    label_calibration,
+    macro_f1,
+    score,
+    sided_accuracy,
+)
 from models.result import ScoredPairs
 
 A, D, R, U = "asserting", "disputing", "reporting", "unrelated"
@@ -138,3 +146,20 @@ def test_scores_serialise_with_their_calibration():
     assert as_dict["ece"] == pytest.approx(0.4)
     assert as_dict["per_class"]["asserting"]["support"] == 2
     assert as_dict["calibration"]["count"][9] == 2
+
+
+def test_sided_accuracy_compares_the_two_sides_alone():
+    probabilities = np.array(
+        [
+            [0.30, 0.20, 0.50, 0.00],  # called reporting, but asserting beats disputing: right side
+            [0.10, 0.20, 0.10, 0.60],  # called unrelated, disputing beats asserting: right side
+            [0.60, 0.30, 0.10, 0.00],  # asserting, gold disputing: wrong
+            [0.10, 0.80, 0.10, 0.00],  # a reporting pair: not counted
+        ]
+    )
+    scored = ScoredPairs(LABELS, probabilities, [False] * 4)
+    truth = ["asserting", "disputing", "disputing", "reporting"]
+    assert sided_accuracy(truth, scored) == pytest.approx(2 / 3)
+    assert sided_accuracy(["reporting"] * 4, scored) is None
+    two_labels = ScoredPairs(("asserting", "reporting"), probabilities[:, [0, 2]], [False] * 4)
+    assert sided_accuracy(truth, two_labels) is None

@@ -203,3 +203,38 @@ def test_a_model_asked_to_learn_relevance_without_unrelated_pairs_is_refused(
     )
     with pytest.raises(SystemExit, match="no training pairs labelled unrelated.*--relevance false"):
         train_module.train(config)
+
+
+@pytest.mark.parametrize("design", ["multitask", "intermediate", "mix"])
+def test_a_tiny_model_trains_on_news_and_claim_evidence_pairs(design, synthetic_corpus, tiny_base_model_dir, tmp_path):
+    config = tiny_config(
+        synthetic_corpus,
+        tiny_base_model_dir,
+        tmp_path / "model",
+        claim_evidence_sources="fever,ibm_claim_stance,perspectrum",
+        claim_evidence_design=design,
+        max_claim_evidence_pairs=6,
+        export_onnx=False,
+    )
+    out = train_module.train(config)
+    info = json.loads((out / TRAINING_INFO_FILE).read_text())
+    counts = info["training_data"]
+    for source in ("fever", "ibm_claim_stance", "perspectrum"):
+        assert counts[source] == 6
+        assert counts[f"{source} asserting"] == counts[f"{source} disputing"] == 3
+    metrics = info["validation_metrics"]
+    assert {"macro_f1_fever", "macro_f1_ibm_claim_stance", "macro_f1_perspectrum"} <= set(metrics)
+    news = [metrics[f"macro_f1_{source}"] for source in ("emergent", "fnc1", "arc") if f"macro_f1_{source}" in metrics]
+    assert metrics["macro_f1"] == pytest.approx(np.mean(news))
+    assert not [name for name in load_file(out / "model.safetensors") if "claim_evidence" in name]
+    predictor = StancePredictor.from_dir(out, num_threads=1)
+    assert predictor.labels == LABELS
+    assert {p.label for p in predictor.predict(PAIRS)} <= set(LABELS)
+
+
+def test_the_design_none_trains_on_no_claim_evidence_pair(synthetic_corpus, tiny_base_model_dir, tmp_path):
+    config = tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path, claim_evidence_sources="fever")
+    train, validation = build_splits(config)
+    assert "fever" not in set(train["source"]) | set(validation["source"])
+    with pytest.raises(ValueError, match="'pour'"):
+        tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path, claim_evidence_design="pour")
