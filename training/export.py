@@ -46,15 +46,25 @@ FLOAT_LAYERS = 1
 layer and the head in int8, as before."""
 
 
-@dataclass
-class ExportConfig:
-    model: str = field(default="artifacts/default", metadata={"help": "Saved model folder to export."})
-    data_dir: str = field(default_factory=default_data_dir, metadata={"help": "Folder of the stance corpora."})
+@dataclass(frozen=True)
+class RuntimeRule:
+    """How the int8 model is built and when it may serve (`int8_keeps_up`)."""
+
     tolerance: float = field(default=ONNX_TOLERANCE, metadata={"help": "Macro-F1 loss allowed for int8 (0.005)."})
     label_floor: float = field(default=LABEL_FLOOR, metadata={"help": "F1 loss allowed on any label for int8 (0.02)."})
     float_layers: int = field(default=FLOAT_LAYERS, metadata={"help": "Top encoder layers kept in float (0: none)."})
+
+
+@dataclass(frozen=True)
+class ExportConfig(RuntimeRule):
+    model: str = field(default="artifacts/default", metadata={"help": "Saved model folder to export."})
+    data_dir: str = field(default_factory=default_data_dir, metadata={"help": "Folder of the stance corpora."})
     register: bool = field(default=False, metadata={"help": "Register the folder in the BentoML model store after."})
     num_threads: int = field(default=0, metadata={"help": "Threads for the accuracy check (0: all cores)."})
+
+    @property
+    def rule(self) -> RuntimeRule:
+        return RuntimeRule(self.tolerance, self.label_floor, self.float_layers)
 
 
 @dataclass(frozen=True)
@@ -69,9 +79,7 @@ class RuntimeChoice:
     accuracy_by_source: dict[str, dict[str, float]]
     agreement: float
     """Share of validation pairs on which both runtimes give the same label."""
-    tolerance: float
-    label_floor: float
-    float_layers: int
+    rule: RuntimeRule
 
 
 def float_nodes(graph: onnx.GraphProto, num_layers: int, float_layers: int) -> list[str]:
@@ -133,22 +141,15 @@ def export_onnx(
     return out_file
 
 
-def int8_keeps_up(
-    macro_f1: dict[str, float], label_f1: dict[str, dict[str, float]], tolerance: float, label_floor: float
-) -> bool:
-    """The rule: int8's macro-F1 within `tolerance` of PyTorch's, and each label's F1 within `label_floor`."""
+def int8_keeps_up(macro_f1: dict[str, float], label_f1: dict[str, dict[str, float]], rule: RuntimeRule) -> bool:
+    """int8's macro-F1 within the rule's tolerance of PyTorch's, and each label's F1 within its floor."""
     torch_f1, int8_f1 = label_f1[Runtime.TORCH], label_f1[Runtime.ONNX]
-    close = macro_f1[Runtime.ONNX] >= macro_f1[Runtime.TORCH] - tolerance
-    return close and all(int8_f1.get(label, 0.0) >= f1 - label_floor for label, f1 in torch_f1.items())
+    close = macro_f1[Runtime.ONNX] >= macro_f1[Runtime.TORCH] - rule.tolerance
+    return close and all(int8_f1.get(label, 0.0) >= f1 - rule.label_floor for label, f1 in torch_f1.items())
 
 
 def choose_runtime(
-    model_dir: Path,
-    validation: Dataset,
-    tolerance: float = ONNX_TOLERANCE,
-    num_threads: int | None = None,
-    label_floor: float = LABEL_FLOOR,
-    float_layers: int = FLOAT_LAYERS,
+    model_dir: Path, validation: Dataset, rule: RuntimeRule = RuntimeRule(), num_threads: int | None = None
 ) -> RuntimeChoice:
     """Score the validation pairs with both runtimes; the int8 model is the default if it keeps up (`int8_keeps_up`).
 
@@ -176,7 +177,7 @@ def choose_runtime(
         }
         for source in sorted(set(sources))
     }
-    keeps_up = int8_keeps_up(macro_f1, label_f1, tolerance, label_floor)
+    keeps_up = int8_keeps_up(macro_f1, label_f1, rule)
     return RuntimeChoice(
         default=Runtime.ONNX if keeps_up else Runtime.TORCH,
         pairs=len(labels),
@@ -185,24 +186,17 @@ def choose_runtime(
         accuracy=accuracy,
         accuracy_by_source=by_source,
         agreement=float(np.mean(predicted[Runtime.ONNX] == predicted[Runtime.TORCH])),
-        tolerance=tolerance,
-        label_floor=label_floor,
-        float_layers=float_layers,
+        rule=rule,
     )
 
 
 def build_runtime(
-    model_dir: Path,
-    validation: Dataset,
-    tolerance: float = ONNX_TOLERANCE,
-    num_threads: int | None = None,
-    label_floor: float = LABEL_FLOOR,
-    float_layers: int = FLOAT_LAYERS,
+    model_dir: Path, validation: Dataset, rule: RuntimeRule = RuntimeRule(), num_threads: int | None = None
 ) -> RuntimeChoice:
     """Export the saved model in `model_dir`, check it on validation and record the default runtime."""
     model, tokenizer = load_model(model_dir)
-    export_onnx(model, tokenizer, model_dir / ONNX_FILE, float_layers=float_layers)
-    choice = choose_runtime(model_dir, validation, tolerance, num_threads, label_floor, float_layers)
+    export_onnx(model, tokenizer, model_dir / ONNX_FILE, float_layers=rule.float_layers)
+    choice = choose_runtime(model_dir, validation, rule, num_threads)
     (model_dir / RUNTIME_FILE).write_text(json.dumps(asdict(choice), indent=2))
     log.info("runtime: %s", json.dumps(asdict(choice)))
     return choice
@@ -213,9 +207,7 @@ def main() -> None:
     (config,) = HfArgumentParser(ExportConfig).parse_args_into_dataclasses()
     model_dir = Path(config.model)
     _, validation = model_splits(model_dir, config.data_dir)
-    build_runtime(
-        model_dir, validation, config.tolerance, config.num_threads or None, config.label_floor, config.float_layers
-    )
+    build_runtime(model_dir, validation, config.rule, config.num_threads or None)
     if config.register:
         log.info("registered %s", register(model_dir))
 

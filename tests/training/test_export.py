@@ -8,7 +8,7 @@ import torch
 from models.predictor import StancePredictor
 from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime, preferred_runtime
 from training.data import to_dataset
-from training.export import build_runtime, choose_runtime, export_onnx, float_nodes, int8_keeps_up
+from training.export import RuntimeRule, build_runtime, choose_runtime, export_onnx, float_nodes, int8_keeps_up
 
 CLAIMS = ["A meteorite crashed near the airport", "The zoo's panda gave birth to triplets", "Short"]
 TEXTS = [
@@ -70,25 +70,25 @@ def validation_set(n: int = 24):
 def test_the_rule_picks_onnx_within_tolerance_and_torch_past_it(exported_dir, tiny_model, tokenizer):
     export_onnx(tiny_model, tokenizer, exported_dir / ONNX_FILE)
     validation = validation_set()
-    lenient = choose_runtime(exported_dir, validation, tolerance=1.0, num_threads=1, label_floor=1.0)
+    lenient = choose_runtime(exported_dir, validation, RuntimeRule(tolerance=1.0, label_floor=1.0), num_threads=1)
     assert lenient.default is Runtime.ONNX
     assert lenient.pairs == len(validation)
     assert set(lenient.accuracy_by_source) == {"emergent", "fnc1"}
     assert set(lenient.macro_f1) == set(lenient.label_f1) == {"torch", "onnx"}
     assert 0.0 <= lenient.agreement <= 1.0
-    impossible = choose_runtime(exported_dir, validation, tolerance=-1.0, num_threads=1, label_floor=1.0)
+    impossible = choose_runtime(exported_dir, validation, RuntimeRule(tolerance=-1.0, label_floor=1.0), num_threads=1)
     assert impossible.default is Runtime.TORCH
 
 
 def test_int8_must_keep_up_on_macro_f1_and_on_every_label():
     torch_f1 = {"asserting": 0.8, "disputing": 0.40, "reporting": 0.7}
-    macro = {"torch": 0.60, "onnx": 0.598}
-    assert int8_keeps_up(macro, {"torch": torch_f1, "onnx": torch_f1}, tolerance=0.005, label_floor=0.02)
-    assert not int8_keeps_up({"torch": 0.60, "onnx": 0.59}, {"torch": torch_f1, "onnx": torch_f1}, 0.005, 0.02)
+    macro, rule = {"torch": 0.60, "onnx": 0.598}, RuntimeRule(tolerance=0.005, label_floor=0.02)
+    assert int8_keeps_up(macro, {"torch": torch_f1, "onnx": torch_f1}, rule)
+    assert not int8_keeps_up({"torch": 0.60, "onnx": 0.59}, {"torch": torch_f1, "onnx": torch_f1}, rule)
     # Macro-F1 held by the common labels while the rare one loses a quarter: refused.
     lost_disputes = {"asserting": 0.85, "disputing": 0.30, "reporting": 0.75}
-    assert not int8_keeps_up(macro, {"torch": torch_f1, "onnx": lost_disputes}, 0.005, 0.02)
-    assert not int8_keeps_up(macro, {"torch": torch_f1, "onnx": {"asserting": 0.8, "reporting": 0.7}}, 0.005, 0.02)
+    assert not int8_keeps_up(macro, {"torch": torch_f1, "onnx": lost_disputes}, rule)
+    assert not int8_keeps_up(macro, {"torch": torch_f1, "onnx": {"asserting": 0.8, "reporting": 0.7}}, rule)
 
 
 def test_the_top_layers_and_the_head_stay_in_float(tiny_model, tokenizer, tmp_path):
@@ -108,7 +108,7 @@ def test_the_top_layers_and_the_head_stay_in_float(tiny_model, tokenizer, tmp_pa
 
 
 def test_build_runtime_writes_the_export_and_its_choice(exported_dir):
-    choice = build_runtime(exported_dir, validation_set(), tolerance=1.0, num_threads=1, label_floor=1.0)
+    choice = build_runtime(exported_dir, validation_set(), RuntimeRule(tolerance=1.0, label_floor=1.0), num_threads=1)
     saved = json.loads((exported_dir / RUNTIME_FILE).read_text())
     assert saved["default"] == choice.default == "onnx"
     assert saved["accuracy"].keys() == {"torch", "onnx"}
