@@ -13,7 +13,7 @@ from models.encoding import ClaimLimit
 from models.labels import UNRELATED
 from models.model_config import TRAINING_INFO_FILE, read_model_settings
 from training.claim_evidence import read_claim_evidence, within_claim_limit
-from training.config import NEWS_SOURCES, RECIPES, TrainConfig
+from training.config import NEWS_SOURCES, RECIPES, ClaimEvidenceDesign, TrainConfig
 from training.data import load_corpus, merge, mismatched_pairs, split_by_group, to_dataset
 from training.user_data import load_user_file
 
@@ -133,6 +133,8 @@ def saved_config(model_dir: Path, data_dir: str, relevance: bool | None = None) 
     if relevance is None:
         relevance = read_model_settings(model_dir).has_relevance
     recipe = RECIPES.get(str(saved.get("recipe", "default")), {})
+    if saved and "claim_evidence_design" not in saved:  # saved before the claim–evidence corpora: it used none
+        saved["claim_evidence_design"] = ClaimEvidenceDesign.NONE
     return TrainConfig(**{**recipe, **saved, "data_dir": data_dir, "relevance": relevance})
 
 

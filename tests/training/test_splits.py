@@ -9,7 +9,7 @@ import pytest
 
 from models.checkpoint import TRAINING_INFO_FILE
 from tests.training.test_train import tiny_config
-from training.config import TrainConfig
+from training.config import RECIPES, TrainConfig
 from training.splits import AUX_SOURCES, balanced_draw, build_splits, model_splits, subsample
 
 
@@ -146,3 +146,20 @@ def test_model_splits_of_a_three_label_model_have_no_unrelated_pairs(saved_three
     assert "unrelated" not in train["label"] and "unrelated" not in validation["label"]
     with_relevance, _ = model_splits(saved_three_label_model_dir, str(synthetic_corpus.path), relevance=True)
     assert "unrelated" in with_relevance["label"]
+
+
+def test_a_model_saved_before_the_claim_evidence_corpora_rebuilds_without_them(
+    saved_model_dir, synthetic_corpus, tmp_path
+):
+    """Its recipe's name may now add the corpora; the model never saw them, so its splits must not hold them."""
+    model_dir = tmp_path / "model"
+    shutil.copytree(saved_model_dir, model_dir)
+    saved = asdict(TrainConfig(recipe="default", sources="emergent"))
+    saved = {k: v for k, v in saved.items() if not k.startswith(("claim_evidence", "max_claim_evidence"))}
+    (model_dir / TRAINING_INFO_FILE).write_text(json.dumps({"training_config": saved}))
+    train, validation = model_splits(model_dir, str(synthetic_corpus.path))
+    assert set(train["source"]) | set(validation["source"]) == {"emergent"}
+    recorded = asdict(TrainConfig(recipe="default", sources="emergent", **RECIPES["default"]))
+    (model_dir / TRAINING_INFO_FILE).write_text(json.dumps({"training_config": recorded}))
+    train, _ = model_splits(model_dir, str(synthetic_corpus.path))
+    assert "fever" in set(train["source"])
