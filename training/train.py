@@ -179,9 +179,7 @@ def train(config: TrainConfig) -> Path:
     log.info("train %s | validation %s", dict(Counter(train_set["source"])), dict(Counter(validation_set["source"])))
 
     labels = config.labels
-    if missing := sorted(
-        set(labels) - set(train_set.filter(lambda row: row["source"] not in CLAIM_EVIDENCE_SOURCES)["label"])
-    ):
+    if missing := sorted(set(labels) - set(np.asarray(train_set["label"])[~is_claim_evidence(train_set)])):
         raise SystemExit(
             f"no training pairs labelled {', '.join(missing)}: give data that has them"
             + (" (or --relevance false for a model without `unrelated`)" if UNRELATED in missing else "")
