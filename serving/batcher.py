@@ -10,7 +10,12 @@ Bulk work (the documents of one `/track` call) is cut into small requests of its
 single prediction waits, and never merged with one: a tracking call of hundreds of articles then delays a
 `/predict` by at most one small bulk batch per lane, instead of making it wait behind all of them. Under a
 steady stream of single predictions, one bulk batch still goes every `max_bulk_delay_ms`, so a tracking call
-always finishes.
+always finishes. A bulk call is admitted by what that share of the lanes will really take: the lanes' recent
+load from single predictions is measured, and the bulk queue's wait is estimated at what remains of their time
+(never less than the guaranteed one batch per `max_bulk_delay_ms`).
+
+A request whose caller went away (its task cancelled: serving/cancellation.py) leaves the queue at once. A batch
+whose scoring fails is scored again request by request, so only the request that caused the failure gets it.
 
 BentoML's own `@bentoml.api(batchable=True)` batches across requests too, but it merges every caller into one
 queue with one latency budget, and cannot put one route's work behind another's: this batcher can.
@@ -19,11 +24,12 @@ queue with one latency budget, and cannot put one route's work behind another's:
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -47,6 +53,27 @@ class _Request(Generic[Item, Result]):
 
 
 @dataclass
+class BusyRate:
+    """Model seconds spent per wall second on one kind of work, averaged over the last `horizon` seconds or so
+    (an exponentially weighted rate: it falls back to 0 by itself when that work stops)."""
+
+    horizon: float = 2.0
+    busy: float = 0.0
+    updated: float = field(default_factory=time.monotonic)
+
+    def add(self, seconds: float) -> None:
+        self.busy = self.decayed() + seconds
+        self.updated = time.monotonic()
+
+    def decayed(self) -> float:
+        return self.busy * math.exp(-(time.monotonic() - self.updated) / self.horizon)
+
+    @property
+    def lanes_busy(self) -> float:
+        return self.decayed() / self.horizon
+
+
+@dataclass
 class BatchStats:
     batches: int = 0
     items: int = 0
@@ -58,6 +85,18 @@ class BatchStats:
     @property
     def seconds_per_item(self) -> float:
         return self.recent_seconds / self.recent_items if self.recent_items else 0.0
+
+
+def settle(
+    request: _Request[Item, Result], results: list[Result] | None = None, error: Exception | None = None
+) -> None:
+    """Give a caller its results or its error, unless it went away meanwhile."""
+    if request.future.done():
+        return
+    if error is not None:
+        request.future.set_exception(error)
+    else:
+        request.future.set_result(results or [])
 
 
 class MicroBatcher(Generic[Item, Result]):
@@ -77,6 +116,7 @@ class MicroBatcher(Generic[Item, Result]):
         bulk_batch_size: int = 4,
         max_bulk_queue_ms: float = 30000.0,
         max_bulk_delay_ms: float = 250.0,
+        on_queue_change: Callable[[int, int], None] | None = None,
     ) -> None:
         self.scorers = list(scorers)
         self.max_batch_size = max_batch_size
@@ -90,6 +130,10 @@ class MicroBatcher(Generic[Item, Result]):
         self.stats = BatchStats()
         self.bulk_stats = BatchStats()
         """Bulk items (whole articles) take longer than single pairs: their waits are estimated apart."""
+        self.single_load = BusyRate()
+        """How many lanes single predictions keep busy now: bulk work gets the rest."""
+        self.on_queue_change = on_queue_change
+        """Told (single items queued, bulk items queued) whenever either changes: the service's queue gauges."""
         self._pending: deque[_Request[Item, Result]] = deque()
         self._bulk: deque[_Request[Item, Result]] = deque()
         self._queued_items = 0
@@ -103,9 +147,16 @@ class MicroBatcher(Generic[Item, Result]):
         return self._queued_items * self.stats.seconds_per_item / len(self.scorers)
 
     def estimated_bulk_wait(self, more_items: int = 0) -> float:
-        """Of bulk work with `more_items` of its own: single predictions' pace stands in until bulk has one."""
+        """Of bulk work with `more_items` of its own, at the pace bulk work gets beside single predictions now: the
+        lanes they leave free, but at least one bulk batch per `max_bulk_delay` (single predictions' pace stands in
+        for bulk's own until bulk has one)."""
         seconds_per_item = self.bulk_stats.seconds_per_item or self.stats.seconds_per_item
-        return (self._queued_bulk_items + more_items) * seconds_per_item / len(self.scorers)
+        items = self._queued_bulk_items + more_items
+        if not seconds_per_item or not items:
+            return 0.0
+        free_lanes = max(0.0, len(self.scorers) - self.single_load.lanes_busy)
+        items_per_second = max(free_lanes / seconds_per_item, self.bulk_batch_size / self.max_bulk_delay)
+        return items / items_per_second
 
     def _start(self) -> None:
         if self._arrived is None:
@@ -123,6 +174,7 @@ class MicroBatcher(Generic[Item, Result]):
         else:
             self._queued_items += len(items)
             self._pending.append(request)
+        self._queues_changed()
         assert self._arrived is not None
         self._arrived.set()
         return request.future
@@ -133,7 +185,13 @@ class MicroBatcher(Generic[Item, Result]):
             return []
         self._start()
         refuse_past_budget("queue", self.estimated_wait(), self.max_queue)
-        return await self._enqueue(items, bulk=False)
+        future = self._enqueue(items, bulk=False)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            future.cancel()
+            self._drop_cancelled()
+            raise
 
     async def submit_bulk(self, items: Sequence[Item]) -> list[Result]:
         """Results for many `items`, in their order: scored `bulk_batch_size` at a time, between single
@@ -150,15 +208,21 @@ class MicroBatcher(Generic[Item, Result]):
         except BaseException:
             for future in futures:
                 future.cancel()
-            self._drop_cancelled_bulk()
+            self._drop_cancelled()
             raise
         return [result for part in parts for result in part]
 
-    def _drop_cancelled_bulk(self) -> None:
-        """A tracking call that failed or went away takes its queued texts (and its share of the wait) with it."""
-        kept = [request for request in self._bulk if not request.future.done()]
-        self._queued_bulk_items = sum(len(request.items) for request in kept)
-        self._bulk = deque(kept)
+    def _drop_cancelled(self) -> None:
+        """A caller that failed or went away takes its queued items (and its share of the wait) with it."""
+        self._pending = deque(request for request in self._pending if not request.future.done())
+        self._bulk = deque(request for request in self._bulk if not request.future.done())
+        self._queued_items = sum(len(request.items) for request in self._pending)
+        self._queued_bulk_items = sum(len(request.items) for request in self._bulk)
+        self._queues_changed()
+
+    def _queues_changed(self) -> None:
+        if self.on_queue_change is not None:
+            self.on_queue_change(self._queued_items, self._queued_bulk_items)
 
     def _take_fitting(self, batch: list[_Request[Item, Result]], size: int) -> int:
         """Move queued requests into `batch` while they fit: single predictions first, merged; a bulk request
@@ -174,6 +238,7 @@ class MicroBatcher(Generic[Item, Result]):
                 self._bulk_served = time.monotonic()
             else:
                 self._queued_items -= len(request.items)
+            self._queues_changed()
             if request.future.done():  # cancelled: the caller timed out or went away
                 continue
             batch.append(request)
@@ -214,18 +279,37 @@ class MicroBatcher(Generic[Item, Result]):
             started = time.perf_counter()
             try:
                 results = await loop.run_in_executor(self._executor, score, items)
-            except Exception as error:  # the callers get the error; the batcher keeps serving
-                for request in batch:
-                    if not request.future.done():
-                        request.future.set_exception(error)
+            except Exception as error:
+                await self._score_alone(score, batch, error)
                 continue
-            self._record(self.bulk_stats if batch[0].bulk else self.stats, len(items), time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            if not batch[0].bulk:
+                self.single_load.add(seconds)
+            self._record(self.bulk_stats if batch[0].bulk else self.stats, len(items), seconds)
             start = 0
             for request in batch:
                 end = start + len(request.items)
-                if not request.future.done():  # a caller that went away
-                    request.future.set_result(results[start:end])
+                settle(request, results=results[start:end])
                 start = end
+
+    async def _score_alone(
+        self, score: Callable[[list[Item]], list[Result]], batch: list[_Request[Item, Result]], error: Exception
+    ) -> None:
+        """A failed batch of several requests is scored again one request at a time, so that one bad request fails
+        only its own caller; the batcher keeps serving either way."""
+        if len(batch) == 1:
+            settle(batch[0], error=error)
+            return
+        loop = asyncio.get_running_loop()
+        for request in batch:
+            if request.future.done():
+                continue
+            try:
+                results = await loop.run_in_executor(self._executor, score, list(request.items))
+            except Exception as own_error:
+                settle(request, error=own_error)
+            else:
+                settle(request, results=results)
 
     @staticmethod
     def _record(stats: BatchStats, size: int, seconds: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
 from typing import Any
 
@@ -10,6 +11,7 @@ from starlette.responses import JSONResponse
 from serving.errors import error_response
 
 Scope = MutableMapping[str, Any]
+"""ASGI types, shared by the service's middleware."""
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
@@ -26,8 +28,9 @@ def missing() -> JSONResponse:
 class BodySizeLimit:
     """Checks Content-Length when given, and counts the bytes of a chunked body as they arrive.
 
-    The body is read here and replayed to the app, so an oversized one is refused before BentoML
-    parses it (a half-read body inside BentoML would surface as a 500). A route may have a limit of its own
+    The body is read here and replayed to the app, chunk by chunk, letting go of each as it is handed on: an
+    oversized one is refused before BentoML parses it (a half-read body inside BentoML would surface as a 500), and
+    no second copy of an accepted one is kept here while BentoML parses it. A route may have a limit of its own
     (`/track` takes hundreds of articles in one body); every other route has `max_bytes`. An empty body posted to
     one of `body_routes` is refused by name: BentoML would read it as `{}` and name each required field instead.
     """
@@ -53,7 +56,8 @@ class BodySizeLimit:
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await too_large(limit)(scope, receive, send)
-        chunks, size = [], 0
+        chunks: deque[bytes] = deque()
+        size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -62,19 +66,28 @@ class BodySizeLimit:
             size += len(chunk)
             if size > limit:
                 return await too_large(limit)(scope, receive, send)
-            chunks.append(chunk)
+            if chunk:
+                chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
-        if not body and scope["method"] == "POST" and route in self.body_routes:
+        if not size and scope["method"] == "POST" and route in self.body_routes:
             return await missing()(scope, receive, send)
-        replayed = False
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+        await self.app(scope, Replay(chunks, receive), send)
 
-        await self.app(scope, replay, send)
+
+class Replay:
+    """The body's chunks handed to the app one by one, each let go here as it is handed on; then the live channel
+    (where a disconnect arrives)."""
+
+    def __init__(self, chunks: deque[bytes], receive: Receive) -> None:
+        self.chunks = chunks
+        self.receive = receive
+        self.replayed = False
+
+    async def __call__(self) -> Message:
+        if self.replayed:
+            return await self.receive()
+        chunk = self.chunks.popleft() if self.chunks else b""
+        self.replayed = not self.chunks
+        return {"type": "http.request", "body": chunk, "more_body": not self.replayed}

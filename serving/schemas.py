@@ -7,7 +7,6 @@ model's labels (`result_schema`), so the OpenAPI document lists exactly the labe
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
@@ -18,15 +17,17 @@ from models.evidence import Field as EvidenceField
 from models.labels import STANCES, UNRELATED
 from models.result import ScoredPairs
 from models.settings import MAX_CLAIM_TOKENS
+from models.visible import has_visible_character, visible_character_pattern
 from serving.settings import SETTINGS
 
-NOT_BLANK = "[^" + "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) + "]"
-"""Any character but whitespace (`str.isspace`): the JSON schema's pattern of a text `not_blank` checks."""
+VISIBLE = visible_character_pattern()
+"""The JSON schema's pattern of what `visible` checks: at least one character that is not whitespace, a control
+or a format character (models/visible.py)."""
 
 
-def not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty or only whitespace")
+def visible(value: str) -> str:
+    if not has_visible_character(value):
+        raise ValueError("must have a visible character: not only whitespace, control or zero-width characters")
     return value
 
 
@@ -57,14 +58,14 @@ ClaimText = Annotated[
         max_length=SETTINGS.max_claim_chars,
         description=f"Also at most {MAX_CLAIM_TOKENS} tokens of the model's tokenizer (a limit JSON Schema cannot "
         "state): a longer claim is refused with 400, never cut.",
-        json_schema_extra={"pattern": NOT_BLANK},
+        json_schema_extra={"pattern": VISIBLE},
     ),
-    AfterValidator(not_blank),
+    AfterValidator(visible),
 ]
 Text = Annotated[
     str,
-    Field(min_length=1, max_length=SETTINGS.max_text_chars, json_schema_extra={"pattern": NOT_BLANK}),
-    AfterValidator(not_blank),
+    Field(min_length=1, max_length=SETTINGS.max_text_chars, json_schema_extra={"pattern": VISIBLE}),
+    AfterValidator(visible),
 ]
 TitleText = Annotated[
     str,
@@ -72,10 +73,17 @@ TitleText = Annotated[
         min_length=1,
         max_length=SETTINGS.max_title_chars,
         description="The text's headline, if it has one: read as one more sentence, before the text.",
-        json_schema_extra={"pattern": NOT_BLANK},
+        json_schema_extra={"pattern": VISIBLE},
     ),
-    AfterValidator(not_blank),
+    AfterValidator(visible),
 ]
+
+
+PairId = Annotated[
+    Annotated[StrictStr, Field(max_length=SETTINGS.max_id_chars)] | StrictInt,
+    Field(description="The caller's id, echoed back."),
+]
+"""Strict: lax mode reads `false` as 0, which the schema does not allow. Bounded: it is echoed in every answer."""
 
 
 class StancePair(BaseModel):
@@ -86,7 +94,7 @@ class StancePair(BaseModel):
     claim: ClaimText
     text: Text
     title: TitleText | None = None
-    id: StrictStr | StrictInt | None = None  # strict: lax mode reads `false` as 0, which the schema does not allow
+    id: PairId | None = None
 
 
 PairList = Annotated[

@@ -16,7 +16,7 @@ from pathlib import Path
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # workers are forked; threads come from settings
 
 import bentoml  # noqa: E402
-from prometheus_client import Counter, Histogram  # noqa: E402
+from prometheus_client import Counter, Gauge, Histogram  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.staticfiles import StaticFiles  # noqa: E402
 
@@ -27,9 +27,12 @@ from models.predictor import StancePredictor  # noqa: E402
 from models.result import StanceResult  # noqa: E402
 from models.runtime import chosen_runtime  # noqa: E402
 from models.tracking import SummaryBuilder, TrackedDocument, published_day, relevance_order  # noqa: E402
+from serving.admission import LargeBodyGate  # noqa: E402
 from serving.batcher import MicroBatcher, Overloaded  # noqa: E402
 from serving.body_limit import BodySizeLimit  # noqa: E402
+from serving.cancellation import CancelOnDisconnect  # noqa: E402
 from serving.errors import error_response  # noqa: E402
+from serving.headers import SecurityHeaders  # noqa: E402
 from serving.json_only import JsonOnly  # noqa: E402
 from serving.openapi import document_contract  # noqa: E402
 from serving.schemas import PairList, StancePair, result_schema  # noqa: E402
@@ -48,7 +51,13 @@ BATCH_SECONDS = Histogram(
     "Model time per batch, tokenization included.",
     buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0),
 )
+QUEUED = Gauge("claimstance_queued_items", "Items waiting for a lane, by queue.", ["queue"])
 STORED_MODEL = bentoml.models.BentoModel(SETTINGS.model)
+LARGE_BODY_ROUTES = ("/track", "/predict_batch")
+"""Routes whose bodies run to megabytes: they share `max_large_bodies` places (serving/admission.py)."""
+TIMEOUT_MARGIN_S = 5.0
+"""BentoML's own timeout comes this long after the service's deadline, which cancels the work and answers 503:
+BentoML's answers 504."""
 
 
 def served_labels(stored_model: bentoml.models.BentoModel) -> tuple[str, ...]:
@@ -82,6 +91,11 @@ def overloaded(error: Overloaded) -> JSONResponse:
     return response
 
 
+def count_queued(single: int, bulk: int) -> None:
+    QUEUED.labels("predict").set(single)
+    QUEUED.labels("track").set(bulk)
+
+
 def tracked(document: TrackDocument, result: StanceResult) -> TrackedDocument:
     return TrackedDocument(
         document.id,
@@ -97,7 +111,7 @@ def tracked(document: TrackDocument, result: StanceResult) -> TrackedDocument:
 @bentoml.service(
     name="claimstance",
     workers=SETTINGS.workers,
-    traffic={"timeout": 60, "max_concurrency": SETTINGS.max_concurrency},
+    traffic={"timeout": SETTINGS.request_timeout_s + TIMEOUT_MARGIN_S, "max_concurrency": SETTINGS.max_concurrency},
     logging={"access": {"enabled": SETTINGS.access_log}},
 )
 class Claimstance:
@@ -132,6 +146,7 @@ class Claimstance:
             SETTINGS.track_batch_documents,
             SETTINGS.max_track_queue_ms,
             SETTINGS.max_track_delay_ms,
+            on_queue_change=count_queued,
         )
         self.ready = False
         lanes, threads = SETTINGS.lanes, SETTINGS.threads_per_lane
@@ -202,6 +217,10 @@ class Claimstance:
             results = await self.batcher.submit_bulk([(claim, document.text, document.title) for document in documents])
         except Overloaded as error:
             return overloaded(error)
+        return await asyncio.to_thread(self.track_answer, claim, documents, results)
+
+    def track_answer(self, claim: str, documents: list[TrackDocument], results: list[StanceResult]) -> TrackAnswer:
+        """Built off the event loop: for 500 documents it takes long enough to hold single predictions up."""
         builder = SummaryBuilder(LABELS_SERVED)
         for document, result in zip(documents, results, strict=True):
             PREDICTIONS.labels(result.label).inc()
@@ -214,12 +233,17 @@ class Claimstance:
         return TrackAnswer(claim=claim, model=self.model_tag, documents=answers, summary=summary)
 
 
+# Outermost first: every answer gets the security headers; a body that is not JSON, or a large one past the
+# worker's places, is refused before a byte of it is read; then the size limits; then cancellation on disconnect.
+Claimstance.add_asgi_middleware(SecurityHeaders, page_prefix="/tracker")
+Claimstance.add_asgi_middleware(JsonOnly)
+Claimstance.add_asgi_middleware(LargeBodyGate, routes=LARGE_BODY_ROUTES, places=SETTINGS.max_large_bodies)
 Claimstance.add_asgi_middleware(
     BodySizeLimit,
     max_bytes=SETTINGS.max_body_bytes,
-    route_limits={"/track": SETTINGS.max_track_body_bytes},
+    route_limits={"/track": SETTINGS.max_track_body_bytes, "/predict": SETTINGS.pair_body_bytes},
     body_routes=[api.route for api in Claimstance.apis.values()],
 )
-Claimstance.add_asgi_middleware(JsonOnly)
+Claimstance.add_asgi_middleware(CancelOnDisconnect, deadline_seconds=SETTINGS.request_timeout_s)
 document_contract(Claimstance)
 Claimstance.mount_asgi_app(StaticFiles(directory=TRACKER_PAGE, html=True), path="/tracker")

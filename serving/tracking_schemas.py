@@ -17,7 +17,7 @@ from serving.schemas import EXAMPLE_MODEL, EXAMPLE_PAIR, UNRELATED_PAIR, ClaimTe
 from serving.settings import SETTINGS
 
 DocumentId = Annotated[
-    Annotated[StrictStr, Field(min_length=1)] | StrictInt,
+    Annotated[StrictStr, Field(min_length=1, max_length=SETTINGS.max_id_chars)] | StrictInt,
     Field(description="The caller's id of the document, echoed back."),
 ]
 
@@ -30,7 +30,17 @@ def valid_published(value: str) -> str:
     return value
 
 
-PUBLISHED_SCHEMA = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+PUBLISHED_SCHEMA = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+    "maxLength": SETTINGS.max_published_chars,
+}
+Published = Annotated[
+    str,
+    Field(max_length=SETTINGS.max_published_chars),
+    AfterValidator(valid_published),
+    WithJsonSchema(PUBLISHED_SCHEMA),
+]
+"""Length checked before the date is parsed; the answer echoes it."""
 
 
 EXAMPLE_DOCUMENTS = [
@@ -50,7 +60,7 @@ class TrackDocument(BaseModel):
         None, description="Who published it: the summary gives each source's prevailing stance."
     )
     url: Annotated[str, Field(min_length=1, max_length=SETTINGS.max_url_chars)] | None = None
-    published: Annotated[str, AfterValidator(valid_published), WithJsonSchema(PUBLISHED_SCHEMA)] | None = Field(
+    published: Published | None = Field(
         None,
         description="RFC 3339 date or date-time (2015-10-01, 2015-10-01T12:00:00Z): the summary's timeline counts "
         "stances by this day, as written.",

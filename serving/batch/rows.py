@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from models.encoding import ClaimLimit
 from models.tracking import published_day
+from models.visible import has_visible_character
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def reason_for(column: str, value: object, max_chars: int) -> str | None:
         return f"{column}: missing"
     if not isinstance(value, str):
         return wrong_type(column, value)
-    if not value.strip():
+    if not has_visible_character(value):
         return f"{column}: empty"
     if len(value) > max_chars:
         return f"{column}: {len(value):,} characters, over the limit of {max_chars:,}"

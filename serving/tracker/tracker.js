@@ -15,11 +15,12 @@
   const claimBox = byId('claim');
   const documentsBox = byId('documents');
   const fileInput = byId('file');
-  const submitButton = byId('submit');
   const statusLine = byId('status');
   const results = byId('results');
 
   let lastAnswer = null;
+  /** The running call's controller: a new call, or leaving the page, aborts it, and the service drops its work. */
+  let running = null;
 
   /** A problem with what the user gave, worded for them. */
   class InputError extends Error {}
@@ -34,6 +35,7 @@
     for (const [name, value] of Object.entries(attributes)) {
       if (value === null || value === undefined || value === false) continue;
       if (name === 'className') node.className = value;
+      else if (name === 'style') node.style.cssText = value; // the CSSOM: the page's policy refuses style attributes
       else node.setAttribute(name, value === true ? '' : String(value));
     }
     for (const child of children) {
@@ -44,6 +46,13 @@
   }
 
   const plural = (count, word) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+  /** A caller's string inside a line of the page's own text, isolated (FSI … PDI) so that right-to-left
+   *  characters or overrides in it cannot reorder the words around it. */
+  const isolated = (value) => `\u2068${value}\u2069`;
+
+  /** A caller's string as its own element, isolated the same way. */
+  const own = (value) => element('bdi', {}, value);
 
   // ---- Reading documents ------------------------------------------------------------------------------
 
@@ -180,7 +189,7 @@
       const loc = Array.isArray(first.loc) ? first.loc : [];
       let where = loc.join('.');
       if (loc[0] === 'documents' && Number.isInteger(loc[1]) && body.documents[loc[1]]) {
-        where += ` (document ${body.documents[loc[1]].id})`;
+        where += ` (document ${isolated(body.documents[loc[1]].id)})`;
       }
       return `The service refused the request: ${where}: ${first.msg ?? error ?? 'invalid'}`;
     }
@@ -207,7 +216,9 @@
       return;
     }
     const body = { claim, documents };
-    submitButton.disabled = true;
+    if (running) running.abort();
+    const call = new AbortController();
+    running = call;
     results.setAttribute('aria-busy', 'true');
     setStatus(`Reading ${plural(documents.length, 'document')}…`);
     let response;
@@ -217,14 +228,18 @@
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify(body),
+        signal: call.signal,
       });
       raw = await response.text();
     } catch (error) {
+      if (call.signal.aborted) return; // a newer call took over, or the page is going away
       setStatus(`Could not reach the service at ${TRACK_URL.pathname}: ${error.message}`, true);
       return;
     } finally {
-      submitButton.disabled = false;
-      results.removeAttribute('aria-busy');
+      if (running === call) {
+        running = null;
+        results.removeAttribute('aria-busy');
+      }
     }
     let payload = null;
     try {
@@ -335,16 +350,16 @@
       after = contextAfter(chars, evidence.end);
       marked = chars.slice(evidence.start, evidence.end).join('');
     }
-    const meta = [`from ${doc.id}`];
-    if (evidence.field === 'title') meta.push('its title');
-    if (doc.published) meta.push(doc.published);
-    meta.push(`${doc.label} ${Math.round(100 * (doc.scores[doc.label] ?? 0))}%`);
+    const meta = ['from ', own(doc.id)];
+    if (evidence.field === 'title') meta.push(' · its title');
+    if (doc.published) meta.push(' · ', own(doc.published));
+    meta.push(` · ${doc.label} ${Math.round(100 * (doc.scores[doc.label] ?? 0))}%`);
     const link = /^https?:\/\//i.test(doc.url || '')
       ? element('a', { href: doc.url, target: '_blank', rel: 'noopener noreferrer' }, 'open')
       : null;
     return element('p', { className: 'evidence', 'data-document': doc.id, 'data-field': evidence.field },
-      before, element('mark', {}, marked), after,
-      element('span', { className: 'evidence-meta' }, meta.join(' · '), link ? ' · ' : null, link));
+      element('bdi', { className: 'quote' }, before, element('mark', {}, marked), after),
+      element('span', { className: 'evidence-meta' }, ...meta, link ? ' · ' : null, link));
   }
 
   function sourceRow({ label, source, name, note, documents, related, shown }, request) {
@@ -354,7 +369,7 @@
       'data-document': source === '' ? shown.id : null,
     },
     element('th', { scope: 'row', className: 'source-name' },
-      name, note ? element('span', { className: 'no-source' }, note) : null),
+      own(name), note ? element('span', { className: 'no-source' }, note) : null),
     element('td', {}, element('span', { className: `badge stance-${label}` }, label)),
     element('td', { className: 'num' }, count),
     element('td', {}, shown ? evidenceBlock(shown, request) : ''));
@@ -500,6 +515,7 @@
   }
 
   form.addEventListener('submit', submit);
+  window.addEventListener('pagehide', () => running && running.abort());
   fileInput.addEventListener('change', loadFile);
   byId('example').addEventListener('click', loadExample);
   byId('export-json').addEventListener('click', exportJson);

@@ -249,3 +249,71 @@ def test_a_cancelled_bulk_call_leaves_the_queue_at_once():
     queued, left, after = asyncio.run(main())
     assert (queued, left, after) == (5, 0, [70])
     assert not any(x >= 100 for batch in scorer.batches for x in batch)
+
+
+def test_a_cancelled_single_prediction_leaves_the_queue_and_its_gauge_at_once():
+    scorer = GatedScorer()
+    seen: list[tuple[int, int]] = []
+
+    async def main():
+        batcher = MicroBatcher([scorer], max_batch_size=8, on_queue_change=lambda *counts: seen.append(counts))
+        first = asyncio.ensure_future(batcher.submit([1]))
+        await asyncio.sleep(0.05)  # the model is busy
+        gone = asyncio.ensure_future(batcher.submit([2, 3]))
+        await asyncio.sleep(0.01)
+        queued = batcher._queued_items
+        gone.cancel()
+        await asyncio.sleep(0.01)
+        left = (batcher._queued_items, len(batcher._pending))
+        scorer.gate.set()
+        await first
+        return queued, left
+
+    queued, left = asyncio.run(main())
+    assert (queued, left) == (2, (0, 0))
+    assert (2, 0) in seen and seen[-1] == (0, 0)
+    assert scorer.batches == [[1]]
+
+
+def test_a_failing_request_fails_only_its_own_caller_in_a_merged_batch():
+    scorer = GatedScorer()
+
+    def picky(items: list[int]) -> list[int]:
+        if -1 in items:
+            raise ValueError("cannot score -1")
+        return scorer(items)
+
+    async def main():
+        batcher = MicroBatcher([picky], max_batch_size=8)
+        first = asyncio.ensure_future(batcher.submit([1]))
+        await asyncio.sleep(0.05)  # [1] holds the model while the next three queue and merge
+        merged = [asyncio.ensure_future(batcher.submit(items)) for items in ([2], [-1, 3], [4])]
+        await asyncio.sleep(0.01)
+        scorer.gate.set()
+        outcomes = await asyncio.gather(first, *merged, return_exceptions=True)
+        return outcomes
+
+    first, good, bad, other = asyncio.run(main())
+    assert (first, good, other) == ([10], [20], [40])
+    assert isinstance(bad, ValueError) and str(bad) == "cannot score -1"
+
+
+def test_a_bulk_call_is_admitted_by_the_lanes_single_predictions_leave_it():
+    """Idle, the model takes 2 ms an item: 200 items fit a 1 s budget. Under a stream of single predictions that
+    keeps the lane busy, bulk work gets its guaranteed batch per 100 ms (20 items a second): refused up front."""
+
+    async def main():
+        batcher = MicroBatcher(
+            [PacedScorer(0.002)], max_batch_size=4, bulk_batch_size=2, max_bulk_queue_ms=1000, max_bulk_delay_ms=100
+        )
+        batcher._record(batcher.stats, 1, 0.002)
+        idle_wait = batcher.estimated_bulk_wait(200)
+        batcher.single_load.add(batcher.single_load.horizon)  # a horizon's worth of model time: one lane kept busy
+        busy_wait = batcher.estimated_bulk_wait(200)
+        with pytest.raises(Overloaded, match="bulk queue wait"):
+            await batcher.submit_bulk(list(range(200)))
+        return idle_wait, busy_wait
+
+    idle_wait, busy_wait = asyncio.run(main())
+    assert idle_wait == pytest.approx(0.4)
+    assert busy_wait == pytest.approx(10.0, rel=0.01)

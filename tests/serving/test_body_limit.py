@@ -1,3 +1,5 @@
+import asyncio
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -62,3 +64,28 @@ def test_an_empty_body_is_400_naming_it_on_a_body_route_and_left_to_routing_else
     assert checked.post("/echo", content=b"{}").json()["length"] == 2
     assert checked.put("/echo").status_code == 405
     assert checked.post("/health").status_code == 405
+
+
+def test_a_chunked_body_is_handed_on_chunk_by_chunk_and_not_kept():
+    arriving = [
+        {"type": "http.request", "body": b"x" * 30, "more_body": True},
+        {"type": "http.request", "body": b"y" * 20, "more_body": False},
+    ]
+    seen: list[tuple[int, bool]] = []
+    kept: list[int] = []
+
+    async def app(scope, receive, send):
+        while True:
+            message = await receive()
+            seen.append((len(message["body"]), message["more_body"]))
+            kept.append(len(receive.chunks))
+            if not message["more_body"]:
+                return
+
+    async def receive():
+        return arriving.pop(0)
+
+    scope = {"type": "http", "method": "POST", "path": "/echo", "headers": []}
+    asyncio.run(BodySizeLimit(app, max_bytes=100)(scope, receive, None))
+    assert seen == [(30, True), (20, False)]
+    assert kept == [1, 0]

@@ -14,9 +14,24 @@ async def echo(request: Request) -> JSONResponse:
 client = TestClient(JsonOnly(Starlette(routes=[Route("/echo", echo, methods=["POST", "GET"])])))
 
 
-def test_json_passes_with_or_without_a_charset_and_without_a_header():
-    for headers in ({"content-type": "application/json"}, {"content-type": "Application/JSON; charset=utf-8"}, {}):
+def test_json_passes_with_or_without_a_charset():
+    for headers in ({"content-type": "application/json"}, {"content-type": "Application/JSON; charset=utf-8"}):
         assert client.post("/echo", content=b"{}", headers=headers).json() == {"body": "{}"}
+
+
+def test_a_body_without_a_content_type_is_415():
+    response = client.post("/echo", content=b"{}")
+    assert response.status_code == 415
+    assert response.json()["error"] == "Content-Type is missing: this route takes application/json"
+    assert response.json()["detail"][0]["loc"] == ["header", "content-type"]
+
+
+def test_two_content_types_are_415_whichever_comes_first():
+    for pair in (["multipart/form-data", "application/json"], ["application/json", "application/json"]):
+        headers = [("content-type", value) for value in pair]
+        response = client.post("/echo", content=b"{}", headers=headers)
+        assert response.status_code == 415
+        assert response.json()["error"].startswith("Content-Type is given 2 times")
 
 
 def test_other_media_types_are_415_naming_the_header():

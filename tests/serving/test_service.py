@@ -138,7 +138,9 @@ LIMITS = {k: int(v) for k, v in SERVER_LIMITS.items()}
     [
         ("/predict", {"text": "t"}, ["claim"], "Field required"),
         ("/predict", {"claim": "c"}, ["text"], "Field required"),
-        ("/predict", {"claim": "   ", "text": "t"}, ["claim"], "must not be empty or only whitespace"),
+        ("/predict", {"claim": "   ", "text": "t"}, ["claim"], "must have a visible character"),
+        ("/predict", {"claim": "c", "text": "\x00\u200b"}, ["text"], "must have a visible character"),
+        ("/predict", {"claim": "c", "text": "t", "id": "i" * 257}, ["id", "constrained-str"], "at most 256 characters"),
         ("/predict", {"claim": "c", "text": ""}, ["text"], "at least 1 character"),
         ("/predict", {"claim": 12, "text": "t"}, ["claim"], "valid string"),
         ("/predict", {"claim": "c", "text": None}, ["text"], "valid string"),
@@ -146,7 +148,7 @@ LIMITS = {k: int(v) for k, v in SERVER_LIMITS.items()}
         ("/predict", {"claim": "c" * 601, "text": "t"}, ["claim"], "at most 600 characters"),
         ("/predict", {"claim": "word " * 100, "text": "t"}, ["claim"], "100 tokens, over the limit of 96 tokens"),
         ("/predict", {"claim": "c", "text": "t", "title": "h" * 301}, ["title"], "at most 300 characters"),
-        ("/predict", {"claim": "c", "text": "t", "title": " "}, ["title"], "must not be empty or only whitespace"),
+        ("/predict", {"claim": "c", "text": "t", "title": " "}, ["title"], "must have a visible character"),
         ("/predict", ["not", "an", "object"], [], "Input should be an object"),
         ("/predict_batch", {"pairs": []}, ["pairs"], "at least 1 item"),
         ("/predict_batch", {"pairs": [{"claim": "c", "text": "t"}] * 5}, ["pairs"], "at most 4 items"),
@@ -180,10 +182,38 @@ def test_a_body_that_is_not_json_is_415_never_500(server):
     assert "Content-Type must be application/json" in response.json()["error"]
 
 
+def test_a_body_without_one_json_content_type_is_415(server):
+    body = json.dumps({"claim": "c", "text": "t"}).encode()
+    missing = httpx.post(f"{server.url}/predict", content=body)
+    twice = httpx.post(
+        f"{server.url}/predict",
+        content=body,
+        headers=[("content-type", "multipart/form-data"), ("content-type", "application/json")],
+    )
+    assert (missing.status_code, twice.status_code) == (415, 415)
+    assert missing.json()["error"] == "Content-Type is missing: this route takes application/json"
+    assert twice.json()["error"].startswith("Content-Type is given 2 times")
+
+
 def test_a_body_over_the_size_limit_is_413(server):
-    response = httpx.post(f"{server.url}/predict", content=b"x" * 30001, headers={"content-type": "application/json"})
+    json_header = {"content-type": "application/json"}
+    response = httpx.post(f"{server.url}/predict_batch", content=b"x" * 30001, headers=json_header)
     assert response.status_code == 413
     assert "over the limit of 30000 bytes" in response.json()["error"]
+    one_pair_limit = 6 * (600 + 5000 + 300 + 256) + 1024  # SERVER_LIMITS' characters, each a 6-byte escape
+    response = httpx.post(f"{server.url}/predict", content=b"x" * (one_pair_limit + 1), headers=json_header)
+    assert response.status_code == 413
+    assert f"over the limit of {one_pair_limit} bytes" in response.json()["error"]
+
+
+def test_every_answer_carries_the_security_headers(server):
+    for response in (
+        post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}),
+        post(server, "/predict", {"claim": CLAIM}),
+        httpx.get(f"{server.url}/readyz"),
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
 def test_liveness_readiness_and_metrics(server):

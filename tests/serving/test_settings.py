@@ -1,24 +1,36 @@
 import pytest
 
-from serving.settings import ServiceSettings
+from serving.settings import ServiceSettings, SettingsError
 
 
-def test_defaults_without_variables():
-    settings = ServiceSettings.from_env({})
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch):
+    """Set CLAIMSTANCE_* variables for one test, none of the caller's left over."""
+    for name in ServiceSettings.model_fields:
+        monkeypatch.delenv(f"CLAIMSTANCE_{name.upper()}", raising=False)
+
+    def set_variables(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+
+    return set_variables
+
+
+def test_defaults_without_variables(environment):
+    settings = ServiceSettings.from_env()
     assert settings == ServiceSettings()
     assert settings.model == "claimstance:latest"
 
 
-def test_each_field_is_read_from_its_variable_with_its_type():
-    settings = ServiceSettings.from_env(
-        {
-            "CLAIMSTANCE_MODEL": "claimstance:abc",
-            "CLAIMSTANCE_MAX_PAIRS": "8",
-            "CLAIMSTANCE_BATCH_WAIT_MS": "2.5",
-            "CLAIMSTANCE_ACCESS_LOG": "true",
-            "UNRELATED": "x",
-        }
+def test_each_field_is_read_from_its_variable_with_its_type(environment):
+    environment(
+        CLAIMSTANCE_MODEL="claimstance:abc",
+        CLAIMSTANCE_MAX_PAIRS="8",
+        CLAIMSTANCE_BATCH_WAIT_MS="2.5",
+        CLAIMSTANCE_ACCESS_LOG="true",
+        UNRELATED="x",
     )
+    settings = ServiceSettings.from_env()
     assert (settings.model, settings.max_pairs, settings.batch_wait_ms, settings.access_log) == (
         "claimstance:abc",
         8,
@@ -27,9 +39,31 @@ def test_each_field_is_read_from_its_variable_with_its_type():
     )
 
 
-def test_a_bad_value_names_the_variable():
-    with pytest.raises(ValueError, match="CLAIMSTANCE_MAX_PAIRS='many' is not a valid int"):
-        ServiceSettings.from_env({"CLAIMSTANCE_MAX_PAIRS": "many"})
+def test_a_bad_value_names_the_variable(environment):
+    environment(CLAIMSTANCE_MAX_PAIRS="many")
+    with pytest.raises(SettingsError, match="CLAIMSTANCE_MAX_PAIRS='many': Input should be a valid integer"):
+        ServiceSettings.from_env()
+
+
+@pytest.mark.parametrize("name", ["CLAIMSTANCE_LANES", "CLAIMSTANCE_WORKERS", "CLAIMSTANCE_MAX_LARGE_BODIES"])
+def test_a_count_that_would_crash_a_worker_is_refused_by_name(environment, name):
+    environment(**{name: "0"})
+    with pytest.raises(SettingsError, match=f"{name}='0': Input should be greater than or equal to 1"):
+        ServiceSettings.from_env()
+
+
+def test_a_mistyped_boolean_is_refused_not_read_as_false(environment):
+    environment(CLAIMSTANCE_ACCESS_LOG="ture")
+    with pytest.raises(SettingsError, match="CLAIMSTANCE_ACCESS_LOG='ture': Input should be a valid boolean"):
+        ServiceSettings.from_env()
+
+
+def test_every_problem_is_named_at_once(environment):
+    environment(CLAIMSTANCE_LANES="0", CLAIMSTANCE_RUNTIME="gpu")
+    with pytest.raises(
+        SettingsError, match="CLAIMSTANCE_RUNTIME='gpu'.*CLAIMSTANCE_LANES='0'|LANES='0'.*RUNTIME='gpu'"
+    ):
+        ServiceSettings.from_env()
 
 
 def test_threads_split_between_workers_and_lanes():

@@ -87,6 +87,12 @@ def test_the_summary_counts_add_up_and_agree_with_the_documents(answer):
         ({"claim": CLAIM, "documents": [{"id": 1, "text": "t"}, {"id": 2, "text": "t", "published": "2015-02-30"}]},
          ["documents", 1, "published"], "not an RFC 3339 date"),
         ({"claim": CLAIM, "documents": [{"text": "t"}]}, ["documents", 0, "id"], "required"),
+        ({"claim": CLAIM, "documents": [{"id": "i" * 257, "text": "t"}]},
+         ["documents", 0, "id", "constrained-str"], "at most 256 characters"),
+        ({"claim": CLAIM, "documents": [{"id": 1, "text": "t", "published": "2015-10-01" + " " * 60}]},
+         ["documents", 0, "published"], "at most 64 characters"),
+        ({"claim": CLAIM, "documents": [{"id": 1, "text": "\u200b\u200b\u200b"}]},
+         ["documents", 0, "text"], "must have a visible character"),
         ({"claim": "word " * 100, "documents": [{"id": 1, "text": "t"}]}, ["claim"], "over the limit of 96 tokens"),
     ],
 )  # fmt: skip

@@ -8,6 +8,7 @@ code-point offsets after an emoji, a title's evidence, the messages for refused 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import os
@@ -36,6 +37,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from models.evidence import Evidence, Field  # noqa: E402
 from models.labels import LABELS  # noqa: E402
 from models.tracking import SummaryBuilder, TrackedDocument, published_day, relevance_order  # noqa: E402
+from serving.headers import PAGE_POLICY, SecurityHeaders  # noqa: E402
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -73,10 +75,10 @@ class Browser:
         self.driver.execute_script("arguments[0].value = arguments[1]", self.find(css), value)
 
     def track(self) -> None:
-        """Submit and wait for the answer or a refusal: the submit button is disabled while the request runs."""
+        """Submit and wait for the answer or a refusal: the results are marked busy while the request runs."""
         self.driver.execute_script("document.getElementById('status').textContent = ''")
         self.find("#submit").click()
-        self.wait(lambda d: self.text("#status") and self.find("#submit").is_enabled())
+        self.wait(lambda d: self.text("#status") and self.find("#results").get_attribute("aria-busy") is None)
 
     def status(self) -> str:
         return self.text("#status")
@@ -201,6 +203,7 @@ def service_url(request: pytest.FixtureRequest) -> str:
 def test_the_example_tracked_by_the_service_agrees_with_post_track(service_url: str, browser: Browser, tmp_path: Path):
     page = httpx.get(f"{service_url}/tracker", follow_redirects=True, timeout=10)
     assert page.status_code == 200 and 'id="claim"' in page.text and str(page.url).endswith("/tracker/")
+    assert page.headers["content-security-policy"] == PAGE_POLICY and page.headers["x-frame-options"] == "DENY"
 
     browser.open(f"{service_url}/tracker/")
     browser.find("#example").click()
@@ -256,7 +259,11 @@ STUB_RESULTS = {  # id -> label, the score of that label, the evidence sentence,
     "x1": ("unrelated", 0.9, "Tomatoes are cheap this week.", "text"),
     "e1": ("asserting", 0.5, "Closed: the bridge.", "text"),
     "e2": ("asserting", 0.5, "The bridge is closed.", "text"),
+    "\u202eid-1": ("asserting", 0.7, "The bridge was closed.", "text"),
 }
+SLOW_CLAIM = "answered after three seconds"
+ABANDONED: list[str] = []
+"""Claims of /track calls whose caller went away before the stub answered."""
 REFUSALS = {
     "refuse 400": (400, {"error": "invalid request", "detail": [
         {"loc": ["documents", 1, "published"], "msg": "Input should be a valid date", "type": "date_from_datetime"}
@@ -308,14 +315,23 @@ def stub_url() -> Iterator[str]:
 
     async def track(request: Request) -> JSONResponse:
         body = await request.json()
+        if body["claim"] == SLOW_CLAIM:
+            for _ in range(30):
+                await asyncio.sleep(0.1)
+                if await request.is_disconnected():
+                    ABANDONED.append(body["claim"])
+                    return JSONResponse({}, status_code=499)
         status, refusal = REFUSALS.get(body["claim"], (200, None))
         return JSONResponse(refusal or stub_answer(body), status_code=status)
 
-    app = Starlette(
-        routes=[
-            Route("/track", track, methods=["POST"]),
-            Mount("/tracker", StaticFiles(directory=PAGE_DIR, html=True)),
-        ]
+    app = SecurityHeaders(
+        Starlette(
+            routes=[
+                Route("/track", track, methods=["POST"]),
+                Mount("/tracker", StaticFiles(directory=PAGE_DIR, html=True)),
+            ]
+        ),
+        page_prefix="/tracker",
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -362,6 +378,39 @@ def test_each_source_shows_its_strongest_prevailing_document_marked_in_context(b
     assert "0 related" in elsewhere.find_element(By.CSS_SELECTOR, "td.num").get_attribute("textContent")
 
 
+def test_the_page_runs_under_its_security_policy(browser: Browser, stub_url: str):
+    page = httpx.get(f"{stub_url}/tracker/", timeout=10)
+    assert page.headers["content-security-policy"] == PAGE_POLICY
+    assert page.headers["x-content-type-options"] == "nosniff"
+    stub_page(browser, stub_url, STUB_CLAIM, STUB_DOCUMENTS)
+    browser.track()
+    widths = browser.driver.execute_script(
+        "return [...document.querySelectorAll('[class*=stance-] , .day-bar')].map(e => e.style.width).filter(Boolean)"
+    )
+    assert widths and all(width.endswith("%") for width in widths)  # bar widths set through the CSSOM, not refused
+
+
+def test_callers_strings_are_isolated_from_the_text_around_them(browser: Browser, stub_url: str):
+    sneaky = {"id": "\u202eid-1", "source": "\u202eDaily", "published": "2024-05-03", "text": "The bridge was closed."}
+    stub_page(browser, stub_url, STUB_CLAIM, [sneaky])
+    browser.track()
+    isolated = browser.driver.execute_script(
+        "return [...document.querySelectorAll('#sources bdi')].map(e => e.textContent)"
+    )
+    assert {sneaky["source"], sneaky["id"], sneaky["published"]} <= set(isolated)
+    assert browser.text("#sources .source-name bdi") == sneaky["source"]
+
+
+def test_a_new_call_aborts_the_one_still_running(browser: Browser, stub_url: str):
+    stub_page(browser, stub_url, SLOW_CLAIM, STUB_DOCUMENTS)
+    browser.find("#submit").click()
+    time.sleep(0.5)
+    browser.set_value("#claim", STUB_CLAIM)
+    browser.track()
+    assert "read by stub:1" in browser.status()
+    browser.wait(lambda _: ABANDONED == [SLOW_CLAIM], seconds=10)
+
+
 def test_every_control_is_labelled_and_works_from_the_keyboard(browser: Browser, stub_url: str):
     browser.open(f"{stub_url}/tracker/")
     unlabelled = browser.driver.execute_script(
@@ -383,7 +432,10 @@ def test_every_control_is_labelled_and_works_from_the_keyboard(browser: Browser,
 @pytest.mark.parametrize(
     ("claim", "message"),
     [
-        ("refuse 400", "The service refused the request: documents.1.published (document w2): Input should be a valid"),
+        (
+            "refuse 400",
+            "The service refused the request: documents.1.published (document \u2068w2\u2069): Input should be a valid",
+        ),
         ("refuse 413", "The request is too large: request body is over the limit of 100 bytes"),
         ("refuse 503", "The service is busy: service overloaded: the queue is full. Try again in a moment."),
     ],

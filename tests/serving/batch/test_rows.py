@@ -39,6 +39,13 @@ def test_each_bad_row_gets_its_reason(claim_limit):
     assert rejects[0].input == {"id": "none", "claim": None, "text": "A dog"}
 
 
+def test_a_text_of_only_invisible_characters_is_empty(claim_limit):
+    table = pa.table({"claim": ["A cat", "A cat"], "text": ["\u200b\u200b\x00", "\u200bA dog"]})
+    keep, rejects = check_rows(table, np.array([1, 2]), COLUMNS, LIMITS, claim_limit)
+    assert keep.tolist() == [False, True]
+    assert [(r.row, r.reason) for r in rejects] == [(1, "text: empty")]
+
+
 def test_a_missing_column_rejects_every_row_as_missing(claim_limit):
     table = pa.table({"claim": ["A cat"]})
     keep, rejects = check_rows(table, np.array([1]), ("claim", "body", "title"), LIMITS, claim_limit)

@@ -1,0 +1,53 @@
+"""ASGI middleware bounding how many large bodies a worker holds at once, decided before a byte of one is read.
+
+A /track body may be 16 MiB, and while it is parsed and scored the worker holds it about three times over (the
+bytes, the decoded strings, the answer); BentoML's own `max_concurrency` counts every request alike, so 256
+concurrent /track calls could ask for ~12 GiB before any check of the queue ran. Here the large-body routes share
+a small number of places; a request past them is answered 503 with Retry-After at once, its body unread, so the
+worst case is `max_large_bodies × max_track_body_bytes × ~3` (README, Reliability).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+
+from starlette.responses import JSONResponse
+
+from serving.body_limit import Receive, Scope, Send
+from serving.errors import error_response
+
+RETRY_AFTER_SECONDS = 1
+
+
+def busy(route: str, places: int) -> JSONResponse:
+    message = f"service busy: {places} large request(s) are being read or scored; {route} takes one when it is free"
+    response = error_response(503, message, ["service"], "overloaded", limit=places)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class LargeBodyGate:
+    """At most `places` requests of `routes` in the app at once, from before their body is read until answered.
+
+    A counter, not an `asyncio.Semaphore`: a request that finds no place is refused, not queued, because a queue
+    of waiting 16 MiB bodies is the memory this bounds."""
+
+    def __init__(
+        self, app: Callable[[Scope, Receive, Send], Awaitable[None]], routes: Collection[str], places: int
+    ) -> None:
+        self.app = app
+        self.routes = frozenset(routes)
+        self.places = places
+        self.taken = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = scope["path"].rstrip("/") if scope["type"] == "http" else ""
+        if route not in self.routes or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        if self.taken >= self.places:
+            return await busy(route, self.places)(scope, receive, send)
+        self.taken += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.taken -= 1

@@ -1,0 +1,93 @@
+"""ASGI middleware that cancels a request's work when its caller goes away or its deadline passes.
+
+Neither uvicorn nor BentoML stops a handler whose client hung up: a reloaded tracker page or a client timeout
+left its documents queued, scored for no one, while other callers got 503. Here each request with a body runs as
+a task of its own; once its body is read, the connection is watched, and a disconnect cancels the task (the
+batcher then drops its queued work: serving/batcher.py). A request still unanswered at its deadline is cancelled
+the same way and answered 503 with Retry-After, before BentoML's own timeout (which answers without cancelling).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from serving.body_limit import Message, Receive, Scope, Send
+from serving.errors import error_response
+
+log = logging.getLogger("bentoml.claimstance")
+
+
+def past_deadline(seconds: float) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    message = f"request not answered within its deadline of {seconds:g} s; its work was cancelled"
+    response = error_response(503, message, ["service"], "deadline", limit=seconds)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+class Connection:
+    """The request's receive channel as the app sees it, and whether the caller is still there.
+
+    Until the body is read the app's calls pass through; after that, only this watcher reads the channel (two
+    readers of one ASGI channel would steal each other's messages) and the app is told of a disconnect, if asked."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.receive = receive
+        self.body_read = asyncio.Event()
+        self.gone = asyncio.Event()
+
+    async def app_receive(self) -> Message:
+        if self.body_read.is_set():
+            await self.gone.wait()
+            return {"type": "http.disconnect"}
+        message = await self.receive()
+        if message["type"] == "http.disconnect":
+            self.gone.set()
+        elif not message.get("more_body", False):
+            self.body_read.set()
+        return message
+
+    async def watch(self) -> None:
+        """Return when the caller disconnects (uvicorn also reports a finished response so: the app is done then)."""
+        await self.body_read.wait()
+        while not self.gone.is_set():
+            if (await self.receive())["type"] == "http.disconnect":
+                self.gone.set()
+
+
+class CancelOnDisconnect:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], deadline_seconds: float) -> None:
+        self.app = app
+        self.deadline_seconds = deadline_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        connection = Connection(receive)
+        answering = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal answering
+            answering = True
+            await send(message)
+
+        handler = asyncio.ensure_future(self.app(scope, connection.app_receive, tracked_send))
+        watcher = asyncio.ensure_future(connection.watch())
+        try:
+            await asyncio.wait({handler, watcher}, timeout=self.deadline_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+            if not handler.done():
+                handler.cancel()  # also when this task itself is cancelled: the server is stopping
+        if not handler.cancelled() and handler.done():
+            return handler.result()
+        with contextlib.suppress(asyncio.CancelledError):
+            await handler
+        if connection.gone.is_set():
+            log.info("%s %s cancelled: its caller went away", scope["method"], scope["path"])
+            return
+        log.warning("%s %s cancelled: no answer within %g s", scope["method"], scope["path"], self.deadline_seconds)
+        if not answering:
+            await past_deadline(self.deadline_seconds)(scope, receive, send)
