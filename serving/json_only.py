@@ -8,7 +8,7 @@ can post a body without one, and without a CORS preflight) is refused first, by 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
 from serving.errors import error_response
@@ -31,11 +31,15 @@ def content_type_problem(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 class JsonOnly:
-    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+    """Checks the API's body routes only: a PUT to /livez is left to routing, which answers 405."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], body_routes: Collection[str]) -> None:
         self.app = app
+        self.body_routes = frozenset(body_routes)
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Callable, send: Callable) -> None:
-        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+        route = scope["path"].rstrip("/") if scope["type"] == "http" else ""
+        if route in self.body_routes and scope["method"] in ("POST", "PUT", "PATCH"):
             if problem := content_type_problem(scope["headers"]):
                 response = error_response(415, problem, LOC, "unsupported_media_type")
                 return await response(scope, receive, send)

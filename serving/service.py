@@ -233,16 +233,17 @@ class Claimstance:
         return TrackAnswer(claim=claim, model=self.model_tag, documents=answers, summary=summary)
 
 
+BODY_ROUTES = [api.route for api in Claimstance.apis.values()]
 # Outermost first: every answer gets the security headers; a body that is not JSON, or a large one past the
 # worker's places, is refused before a byte of it is read; then the size limits; then cancellation on disconnect.
 Claimstance.add_asgi_middleware(SecurityHeaders, page_prefix="/tracker")
-Claimstance.add_asgi_middleware(JsonOnly)
+Claimstance.add_asgi_middleware(JsonOnly, body_routes=BODY_ROUTES)
 Claimstance.add_asgi_middleware(LargeBodyGate, routes=LARGE_BODY_ROUTES, places=SETTINGS.max_large_bodies)
 Claimstance.add_asgi_middleware(
     BodySizeLimit,
     max_bytes=SETTINGS.max_body_bytes,
     route_limits={"/track": SETTINGS.max_track_body_bytes, "/predict": SETTINGS.pair_body_bytes},
-    body_routes=[api.route for api in Claimstance.apis.values()],
+    body_routes=BODY_ROUTES,
 )
 Claimstance.add_asgi_middleware(CancelOnDisconnect, deadline_seconds=SETTINGS.request_timeout_s)
 document_contract(Claimstance)

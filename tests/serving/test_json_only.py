@@ -11,7 +11,8 @@ async def echo(request: Request) -> JSONResponse:
     return JSONResponse({"body": (await request.body()).decode()})
 
 
-client = TestClient(JsonOnly(Starlette(routes=[Route("/echo", echo, methods=["POST", "GET"])])))
+app = Starlette(routes=[Route("/echo", echo, methods=["POST", "GET"]), Route("/livez", echo, methods=["GET"])])
+client = TestClient(JsonOnly(app, body_routes=["/echo"]))
 
 
 def test_json_passes_with_or_without_a_charset():
@@ -43,3 +44,7 @@ def test_other_media_types_are_415_naming_the_header():
 
 def test_gets_pass_untouched():
     assert client.get("/echo", headers={"content-type": "text/plain"}).status_code == 200
+
+
+def test_routes_without_a_body_are_left_to_routing():
+    assert client.put("/livez").status_code == 405
