@@ -11,7 +11,7 @@ MODEL ?= claimstance:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java browser data train export model serve score track bench-serve bench-model bench-batch bench-track eval eval-validation ablation test lint format clean
+.PHONY: setup java browser data train export model serve score track bench-serve bench-model bench-batch bench-track chaos eval eval-validation ablation test lint format clean
 
 setup: $(VENV)/.installed java browser
 
@@ -79,6 +79,10 @@ bench-batch: model
 
 bench-track: model
 	$(PY) -m eval.speed.bench_track --model $(MODEL) $(ARGS)
+
+chaos: model
+	$(PY) -m eval.chaos_serve --model $(MODEL) --output_dir reports/chaos
+	$(PY) -m eval.chaos_batch --model $(MODEL) --output reports/chaos/chaos_batch.json
 
 eval: data $(MODEL_DIR)/model.safetensors
 	$(PY) -m eval.evaluate --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)

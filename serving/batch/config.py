@@ -150,9 +150,14 @@ class BatchConfig:
         out = self.output_path
         return out.with_name(f"{out.stem if out.suffix else out.name}.summary.jsonl")
 
+    @property
+    def output_paths(self) -> tuple[Path, ...]:
+        """Every file the job writes: the output, the rejects and, when tracking, the claims' summaries."""
+        return (self.output_path, self.rejects_path, *([self.summary_path] if self.track else []))
+
     def refuse_existing_outputs(self) -> None:
         """An output, rejects or summary file already there is replaced only with --overwrite."""
-        for path in (self.output_path, self.rejects_path, *([self.summary_path] if self.track else [])):
+        for path in self.output_paths:
             if path.exists() and not self.overwrite:
                 raise BatchInputError(f"{path} exists; pass --overwrite to replace it")
 

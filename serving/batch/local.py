@@ -28,7 +28,10 @@ from tqdm.auto import tqdm
 from models.registry import locate
 from models.runtime import available_cores
 from serving.batch.config import BatchConfig
-from serving.batch.readers import RawChunk, open_reader
+from serving.batch.durable import remove_stale_temporaries
+from serving.batch.input_identity import InputIdentity
+from serving.batch.joblock import output_lock
+from serving.batch.readers import InputReader, RawChunk, open_reader
 from serving.batch.scoring import ChunkScorer, ScoredChunk, ScorerSpec
 from serving.batch.summary import BatchSummary
 from serving.batch.tracking import TrackColumns, read_parts, summarize, summary_line, write_summaries
@@ -57,14 +60,12 @@ def files_fingerprint(folder: Path) -> str:
 
 
 def job_identity(config: BatchConfig, spec: ScorerSpec) -> dict[str, object]:
-    """What must match for a rerun to continue an earlier run's work: the input file as it is now, the chunking,
-    the model's files, and every setting of the scorer that changes a row's output (its thread count does not)."""
-    stat = config.input_path.stat()
+    """What must match for a rerun to continue an earlier run's work: the input file as it is now (its size,
+    modification time and content fingerprint), the chunking, the model's files, and every setting of the scorer
+    that changes a row's output (its thread count does not)."""
     scorer = {key: value for key, value in asdict(spec).items() if key not in ("model_dir", "threads")}
     identity = {
-        "input": str(config.input_path.resolve()),
-        "input_size": stat.st_size,
-        "input_mtime_ns": stat.st_mtime_ns,
+        **InputIdentity.of(config.input_path).job_fields(),
         "input_format": str(config.input_file_format()),
         "chunk_rows": config.chunk_rows,
         "model_files": files_fingerprint(Path(spec.model_dir)),
@@ -148,12 +149,11 @@ def score_chunks(chunks: Iterator[RawChunk], spec: ScorerSpec, workers: int) -> 
 
 def run_local(config: BatchConfig) -> BatchSummary:
     started = time.perf_counter()
-    input_format, output_format = config.input_file_format(), config.output_file_format()
     workers = config.workers or available_cores()
     spec = scorer_spec(config, workers)
     reader = open_reader(
         config.input_path,
-        input_format,
+        config.input_file_format(),
         config.claim_column,
         config.text_column,
         config.chunk_rows,
@@ -164,27 +164,63 @@ def run_local(config: BatchConfig) -> BatchSummary:
     tracking = TrackColumns.of(config, spec.columns) if config.track else None
     if tracking:
         tracking.check(reader.column_names, config.input)
-    work = WorkDir(config.output_path, job_identity(config, spec))
-    if not work.exists():  # a resumed run may find its own rejects file, joined just before a kill
-        config.refuse_existing_outputs()
-    progress = work.start(discard_other=config.overwrite)
-    resumed_rows = progress.rows_read
+    with output_lock(config.output_path):
+        for path in config.output_paths:
+            remove_stale_temporaries(path)
+        work = WorkDir(config.output_path, job_identity(config, spec))
+        if not work.exists():  # a resumed run may find its own rejects file, joined just before a kill
+            work.remove()  # no job to resume: at most what a kill left of a job's cleanup
+            config.refuse_existing_outputs()
+        progress = work.start(discard_other=config.overwrite)
+        resumed_rows = progress.rows_read
+        score_all(config, reader, spec, workers, work, progress)
+        write_outputs(config, spec, tracking, work, progress)
+        work.remove()
+    return BatchSummary.of(progress, progress.rows_read - resumed_rows, time.perf_counter() - started, config)
+
+
+def score_all(
+    config: BatchConfig, reader: InputReader, spec: ScorerSpec, workers: int, work: WorkDir, progress: Progress
+) -> None:
+    """Every chunk not yet committed, and again each committed one whose parts were found damaged."""
     if progress.chunks_done:
         log.info("resuming after %d chunks (%d rows) of an earlier run", progress.chunks_done, progress.rows_read)
+    for message in work.find_damaged(progress):
+        log.warning("%s", message)
+    if progress.complete and not work.damaged:
+        return
+    log.info("scoring with %s (%s), %d worker(s) of %d thread(s)", spec.model_tag, spec.runtime, workers, spec.threads)
+    chunks = chunks_to_score(reader, sorted(work.damaged), progress)
+    commit_all(chunks, reader.total_rows(), spec, workers, work, progress, config)
+
+
+def chunk_at(reader: InputReader, index: int) -> RawChunk:
+    """Chunk `index` alone, read again for a damaged part: the reader cuts the file as it did the first time."""
+    chunks = reader.chunks(index)
+    try:
+        return next(chunks)
+    finally:
+        chunks.close()
+
+
+def chunks_to_score(reader: InputReader, damaged: list[int], progress: Progress) -> Iterator[RawChunk]:
+    """The damaged chunks first, then the ones never committed (none where the earlier run committed all)."""
+    yield from (chunk_at(reader, index) for index in damaged)
     if not progress.complete:
-        log.info(
-            "scoring with %s (%s), %d worker(s) of %d thread(s)", spec.model_tag, spec.runtime, workers, spec.threads
-        )
-        commit_all(reader.chunks(progress.chunks_done), reader.total_rows(), spec, workers, work, progress, config)
+        yield from reader.chunks(progress.chunks_done)
+
+
+def write_outputs(
+    config: BatchConfig, spec: ScorerSpec, tracking: TrackColumns | None, work: WorkDir, progress: Progress
+) -> None:
+    """The committed parts joined into the output and rejects files, and the claims' summaries where tracking."""
     join_text_parts(work.rejects_parts(progress.chunks_done), config.rejects_path)
-    join_parts(work.parts(progress.chunks_done), output_format, config.output_path, spec.columns)
+    join_parts(work.parts(progress.chunks_done), config.output_file_format(), config.output_path, spec.columns)
     if tracking:
         claims = summarize(read_parts(work.parts(progress.chunks_done), tracking), tracking)
         lines = (summary_line(claim, spec.model_tag, builder) for claim, builder in claims.items())
         write_summaries(lines, config.summary_path)
         log.info("%d claim summaries -> %s", len(claims), config.summary_path)
-    work.remove()
-    return BatchSummary.of(progress, progress.rows_read - resumed_rows, time.perf_counter() - started, config)
 
 
 def commit_all(
@@ -200,8 +236,10 @@ def commit_all(
     with bar:
         for chunk, scored in score_chunks(chunks, spec, workers):
             rejects = sorted(chunk.rejects + scored.rejects, key=lambda reject: reject.row)
+            new = chunk.index == progress.chunks_done
             work.commit(chunk.index, scored.table, rejects, chunk.rows_read, progress)
-            bar.update(chunk.rows_read)
+            if new:
+                bar.update(chunk.rows_read)
             bar.set_postfix(rejected=progress.rows_rejected, refresh=False)
     progress.complete = True
     work.save(progress)

@@ -32,11 +32,14 @@ import pyarrow.compute as pc
 from models.registry import locate
 from serving.batch.columns import PredictionColumns, missing_column
 from serving.batch.config import BatchConfig, BatchInputError, FileFormat
+from serving.batch.durable import remove_stale_temporaries
+from serving.batch.joblock import output_lock
 from serving.batch.rows import Reject
 from serving.batch.scoring import ChunkScorer, ScorerSpec
 from serving.batch.summary import BatchSummary
 from serving.batch.tracking import TrackColumns, summarize, summary_line, write_summaries
 from serving.batch.workdir import Progress
+from serving.batch.writers import formula_guarded
 
 log = logging.getLogger("claimstance.batch")
 
@@ -196,15 +199,25 @@ def with_input_rows(scored):
     return scored.withColumn(ROW, offset[partition] + place)
 
 
+def guard_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """mapInArrow's function for CSV output: the local CSV writer's formula guard, on each batch."""
+    for batch in batches:
+        yield from formula_guarded(pa.Table.from_batches([batch])).to_batches()
+
+
 def for_csv(frame):
-    """Spark's CSV writer takes flat columns only: nested ones are written as JSON text."""
+    """Spark's CSV writer takes flat columns only: nested ones are written as JSON text. A text cell that begins
+    with =, +, -, @, a tab or a carriage return gets a single quote before it, as the local engine's CSV writer
+    does (writers.formula_guarded, run here on the executors), so a spreadsheet shows it rather than runs it.
+    mapInArrow keeps each partition's rows in their order, and the partitions in theirs."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import ArrayType, MapType, StructType
 
     nested = (ArrayType, MapType, StructType)
-    return frame.select(
+    flat = frame.select(
         *(F.to_json(f.name).alias(f.name) if isinstance(f.dataType, nested) else F.col(f.name) for f in frame.schema)
     )
+    return flat.mapInArrow(guard_batches, flat.schema)
 
 
 def output_schema(frame, config: BatchConfig, predictions: PredictionColumns) -> pa.Schema:
@@ -237,15 +250,17 @@ def run_spark(config: BatchConfig) -> BatchSummary:
     from pyspark.errors import PySparkException
 
     started = time.perf_counter()
-    config.refuse_existing_outputs()
-    model_dir, tag = locate(config.model)
-    # Executors find the shipped model folder by its name (SparkFiles); each task slot runs one thread.
-    spec = replace(ScorerSpec.of(config, model_dir, tag, threads=config.threads or 1), model_dir=model_dir.name)
-    spark = spark_session(config)
-    try:
-        counts = score_on_spark(spark, config, spec, model_dir)
-    except (PySparkException, Py4JJavaError) as error:
-        raise spark_failure(error) from error
+    with output_lock(config.output_path):
+        remove_stale_temporaries(config.summary_path)  # the one file not written by Spark
+        config.refuse_existing_outputs()
+        model_dir, tag = locate(config.model)
+        # Executors find the shipped model folder by its name (SparkFiles); each task slot runs one thread.
+        spec = replace(ScorerSpec.of(config, model_dir, tag, threads=config.threads or 1), model_dir=model_dir.name)
+        spark = spark_session(config)
+        try:
+            counts = score_on_spark(spark, config, spec, model_dir)
+        except (PySparkException, Py4JJavaError) as error:
+            raise spark_failure(error) from error
     scored_rows, rejected_rows = counts.get(True, 0), counts.get(False, 0)
     progress = Progress(rows_read=scored_rows + rejected_rows, rows_scored=scored_rows, rows_rejected=rejected_rows)
     return BatchSummary.of(progress, progress.rows_read, time.perf_counter() - started, config)

@@ -19,7 +19,7 @@ from models.evidence import Evidence, Field
 from models.tracking import SummaryBuilder, TrackedDocument, published_day
 from serving.batch.columns import EVIDENCE_COLUMN, LABEL_COLUMN, PredictionColumns, missing_column
 from serving.batch.config import BatchConfig
-from serving.batch.writers import atomic_file
+from serving.batch.durable import atomic_file
 
 
 @dataclass(frozen=True)

@@ -1,38 +1,46 @@
 """The final output: the committed chunk parts joined into one JSONL, CSV or Parquet file, atomically.
 
 Parts are read one at a time, so joining takes the memory of one chunk whatever the file's size. The
-file is written under a temporary name beside the destination and renamed over it once complete: a
-reader never sees half a file.
+file is written under a unique temporary name beside the destination, flushed to disk and renamed over
+it once complete, and the rename flushed with its folder (durable.atomic_file): a reader never sees half
+a file, and a power cut never loses a file the job reported written.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from serving.batch.columns import PredictionColumns
 from serving.batch.config import FileFormat
+from serving.batch.durable import atomic_file
 from serving.batch.rows import as_text
 
+FORMULA_START = r"^([=+\-@\t\r])"
+"""A text cell a spreadsheet would run as a formula: one whose first character is =, +, -, @, a tab or a carriage
+return (OWASP's rule against CSV injection; the tracker page's CSV export, serving/tracker/tracker.js, applies the
+same one)."""
+FORMULA_GUARD = "'"
+"""Put before such a cell: spreadsheets then show it as the text it is, and run nothing."""
 
-@contextmanager
-def atomic_file(destination: Path) -> Iterator[Path]:
-    """A temporary path to write; renamed to `destination` (after fsync) only if the block succeeds."""
-    temporary = destination.with_name(f".{destination.name}.partial")
-    try:
-        yield temporary
-        with temporary.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, destination)
-    finally:
-        temporary.unlink(missing_ok=True)
+
+def formula_guarded(table: pa.Table) -> pa.Table:
+    """`table` with each text cell that a spreadsheet would run as a formula prefixed with a single quote. For CSV
+    output only, where a spreadsheet may open the file; only text columns (a negative number stays a number, and
+    JSON text of nested values starts with [ or {). The one rule of both engines' CSV writers."""
+    for position, column in enumerate(table.schema):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            guarded = pc.replace_substring_regex(
+                table.column(position), pattern=FORMULA_START, replacement=FORMULA_GUARD + r"\1", max_replacements=1
+            )
+            table = table.set_column(position, column, guarded)
+    return table
 
 
 def predictions_last(schema: pa.Schema, predictions: PredictionColumns) -> pa.Schema:
@@ -99,10 +107,13 @@ def write_jsonl(parts: Sequence[Path], destination: Path, predictions: Predictio
 
 
 def write_csv(parts: Sequence[Path], destination: Path, predictions: PredictionColumns) -> None:
+    """RFC 4180 CSV of flat values (flat_schema). A text cell that begins with =, +, -, @, a tab or a carriage
+    return is written with a single quote before it (formula_guarded), so that a spreadsheet opening the file shows
+    it rather than runs it as a formula: such a cell reads back with that quote, a price of "-5" as "'-5"."""
     schema = flat_schema(unified_schema(parts, predictions))
     with pa_csv.CSVWriter(destination, schema) as writer:
         for part in parts:
-            writer.write_table(aligned(pq.read_table(part), schema))
+            writer.write_table(formula_guarded(aligned(pq.read_table(part), schema)))
 
 
 def write_parquet(parts: Sequence[Path], destination: Path, predictions: PredictionColumns) -> None:

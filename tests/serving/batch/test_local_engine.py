@@ -326,3 +326,70 @@ def test_a_rerun_with_other_settings_is_refused_with_the_keys_named(batch_model,
     assert "(max_claim_chars differ)" in capsys.readouterr().err
     assert score(batch_model, source, output, "--max_claim_chars", "1999", "--overwrite") == 0
     assert len(READ[".jsonl"](output)) == 20
+
+
+def test_a_part_damaged_after_its_commit_is_scored_again_and_named(batch_model, tmp_path, monkeypatch, caplog):
+    from serving.batch.workdir import WorkDir
+
+    source = write_rows(good_rows(20), tmp_path / "in.jsonl")
+    whole, resumed = tmp_path / "whole.jsonl", tmp_path / "resumed.jsonl"
+    assert score(batch_model, source, whole) == 0
+    monkeypatch.setattr(WorkDir, "remove", lambda self: None)  # a run killed after its last commit, before cleanup
+    assert score(batch_model, source, resumed) == 0
+    monkeypatch.undo()
+    for output in (resumed, tmp_path / "resumed.rejects.jsonl"):
+        output.unlink()
+    part = tmp_path / ".resumed.jsonl.claimstance-work" / "parts" / "000000001.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+
+    assert score(batch_model, source, resumed) == 0
+    assert "chunk 1 (rows 9-16): 000000001.parquet cannot be read (" in caplog.text
+    assert "; scoring it again" in caplog.text
+    assert resumed.read_bytes() == whole.read_bytes()
+    assert not part.parent.parent.exists()
+
+
+def test_an_input_changed_since_the_job_started_is_refused_with_the_change_named(batch_model, tmp_path, capsys):
+    import pyarrow as pa
+
+    from serving.batch.config import BatchConfig
+    from serving.batch.local import job_identity, scorer_spec
+    from serving.batch.workdir import WorkDir
+
+    source = write_rows(good_rows(20), tmp_path / "in.jsonl")
+    output = tmp_path / "out.jsonl"
+    config = BatchConfig(input=str(source), output=str(output), model=str(batch_model), chunk_rows=8)
+    work = WorkDir(output, job_identity(config, scorer_spec(config, workers=1)))
+    work.commit(0, pa.table({"id": ["row-00000"]}), [], 8, work.start())
+    size = source.stat().st_size
+    with source.open("a") as handle:
+        handle.write(json.dumps(good_rows(21)[-1]) + "\n")
+    assert score(batch_model, source, output) == 2
+    error = capsys.readouterr().err
+    assert f"input {source.resolve()}: its size changed from {size:,} to {source.stat().st_size:,} bytes" in error
+    assert f"since the job started: restore it to resume the job, or remove {work.path}" in error
+    assert work.exists() and not output.exists()
+
+
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next(batch_model, tmp_path):
+    source = write_rows(good_rows(3), tmp_path / "in.jsonl")
+    stale = [tmp_path / ".out.jsonl.0123456789abcdef.tmp", tmp_path / ".out.rejects.jsonl.fedcba9876543210.tmp"]
+    kept = tmp_path / ".out.jsonl.notours.tmp"
+    for path in (*stale, kept):
+        path.write_text("half written")
+    assert score(batch_model, source, tmp_path / "out.jsonl") == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["in.jsonl", "out.jsonl", "out.rejects.jsonl", kept.name]
+    )
+
+
+def test_what_a_kill_left_of_a_jobs_cleanup_is_removed_by_the_next_run(batch_model, tmp_path, capsys):
+    source = write_rows(good_rows(3), tmp_path / "in.jsonl")
+    output = tmp_path / "out.jsonl"
+    assert score(batch_model, source, output) == 0
+    remains = tmp_path / ".out.jsonl.claimstance-work" / "parts"  # its job.json removed first, then killed
+    remains.mkdir(parents=True)
+    (remains / "000000000.parquet").write_bytes(b"part")
+    assert score(batch_model, source, output) == 2
+    assert "out.jsonl exists; pass --overwrite" in capsys.readouterr().err
+    assert not remains.parent.exists()

@@ -110,10 +110,12 @@ def test_many_partitions_keep_input_order_and_row_numbers(batch_model, both_engi
     assert [r["row"] for r in rejects] == [4, 11, 52]
 
 
-def test_csv_with_line_breaks_inside_fields_and_spaces_around_values(batch_model, tmp_path):
+def test_csv_with_line_breaks_inside_fields_spaces_around_values_and_formulas(batch_model, tmp_path):
     rows = good_rows(12)
     rows[2]["text"] = 'Officials said: "no".\nA second paragraph, with a comma.'
     rows[4]["note"] = "  kept as written  "
+    rows[6]["note"] = '=HYPERLINK("http://example.com", "click")'
+    rows[7]["note"] = "@SUM(A1:A2)"
     source = write_rows(rows, tmp_path / "in.csv")
     common = ["--input", str(source), "--model", str(batch_model), "--progress", "false"]
     assert main([*common, "--output", str(tmp_path / "local.csv"), "--workers", "1"]) == 0
@@ -125,6 +127,8 @@ def test_csv_with_line_breaks_inside_fields_and_spaces_around_values(batch_model
     assert [(r["id"], r["text"], r["label"]) for r in spark] == [(r["id"], r["text"], r["label"]) for r in local]
     assert spark[2]["text"] == rows[2]["text"]
     assert spark[4]["note"] == local[4]["note"] == "  kept as written  "
+    assert spark[6]["note"] == local[6]["note"] == "'" + rows[6]["note"]  # the formula guard of both CSV writers
+    assert spark[7]["note"] == local[7]["note"] == "'@SUM(A1:A2)"
 
     def sentences(row: dict) -> list[tuple]:  # evidence is JSON text in CSV, from either engine
         return [(e["text"], e["start"], e["end"], e["label"]) for e in json.loads(row["evidence"])]
