@@ -34,14 +34,14 @@ from models.settings import MODEL_NAME
 log = logging.getLogger("claimstance.chaos_batch")
 
 CLAIMS = (
-    "A meteorite crashed near the airport",
-    "The mayor resigned after the vote",
-    "A shark was found in the flooded subway",
+    "Russia's airstrikes in Syria are targeting the Islamic State group",
+    "The city will close the old bridge for repairs",
+    "A new vaccine prevents the seasonal flu in children",
 )
 TEXTS = (
-    "Officials denied that {claim}.",
-    "Witnesses say {claim}, police confirmed.",
-    "Reports claim that {claim}, but nobody has confirmed it.",
+    "Officials rejected the report that {claim}.",
+    "It is confirmed: {claim}, the ministry said on Tuesday.",
+    "A newspaper wrote that {claim}; the claim could not be verified.",
 )
 REJECT_EVERY = 37
 """Every 37th row has an empty claim: a reject, so that each chunk's rejects part is exercised too."""

@@ -19,6 +19,7 @@ from models.predictor import StancePredictor
 from models.runtime import Runtime
 from serving.batch.__main__ import main
 from serving.batch.columns import PredictionColumns
+from serving.batch.workdir import WorkDir
 
 PREDICTION_COLUMNS = PredictionColumns(LABELS).names
 
@@ -310,18 +311,23 @@ def test_worker_processes_exit_when_the_job_is_killed(batch_model, tmp_path):
     assert alive == [], f"{len(alive)} worker(s) still running after the job was killed"
 
 
-def test_a_rerun_with_other_settings_is_refused_with_the_keys_named(batch_model, tmp_path, capsys):
+def started_job(batch_model: Path, tmp_path: Path) -> tuple[Path, Path, WorkDir]:
+    """The input and output of a job of 20 rows that committed its first chunk of 8 and stopped."""
     import pyarrow as pa
 
     from serving.batch.config import BatchConfig
     from serving.batch.local import job_identity, scorer_spec
-    from serving.batch.workdir import WorkDir
 
     source = write_rows(good_rows(20), tmp_path / "in.jsonl")
     output = tmp_path / "out.jsonl"
     config = BatchConfig(input=str(source), output=str(output), model=str(batch_model), chunk_rows=8)
     work = WorkDir(output, job_identity(config, scorer_spec(config, workers=1)))
     work.commit(0, pa.table({"id": ["row-00000"]}), [], 8, work.start())
+    return source, output, work
+
+
+def test_a_rerun_with_other_settings_is_refused_with_the_keys_named(batch_model, tmp_path, capsys):
+    source, output, work = started_job(batch_model, tmp_path)
     assert score(batch_model, source, output, "--max_claim_chars", "1999") == 2
     assert "(max_claim_chars differ)" in capsys.readouterr().err
     assert score(batch_model, source, output, "--max_claim_chars", "1999", "--overwrite") == 0
@@ -350,17 +356,7 @@ def test_a_part_damaged_after_its_commit_is_scored_again_and_named(batch_model, 
 
 
 def test_an_input_changed_since_the_job_started_is_refused_with_the_change_named(batch_model, tmp_path, capsys):
-    import pyarrow as pa
-
-    from serving.batch.config import BatchConfig
-    from serving.batch.local import job_identity, scorer_spec
-    from serving.batch.workdir import WorkDir
-
-    source = write_rows(good_rows(20), tmp_path / "in.jsonl")
-    output = tmp_path / "out.jsonl"
-    config = BatchConfig(input=str(source), output=str(output), model=str(batch_model), chunk_rows=8)
-    work = WorkDir(output, job_identity(config, scorer_spec(config, workers=1)))
-    work.commit(0, pa.table({"id": ["row-00000"]}), [], 8, work.start())
+    source, output, work = started_job(batch_model, tmp_path)
     size = source.stat().st_size
     with source.open("a") as handle:
         handle.write(json.dumps(good_rows(21)[-1]) + "\n")
