@@ -69,11 +69,13 @@ class ServiceSettings(BaseSettings):
     """Most documents in one /track call."""
     max_track_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
     """The body limit of /track alone (hundreds of articles); every other route has max_body_bytes."""
-    track_batch_documents: int = Field(default=4, ge=1)
-    """Documents of a /track call scored per model call: single predictions wait for at most one such batch."""
+    track_batch_documents: int = Field(default=1, ge=1)
+    """Documents of a /track call scored per model call: single predictions wait for at most one such batch. One:
+    the int8 runtime gives each pair its own forward pass anyway, so larger batches saved little and made a
+    /predict wait for four whole articles (p95 0.2 s during a /track call: README, Claim tracker benchmark)."""
     max_track_queue_ms: float = Field(default=30000.0, gt=0)
     """Latency budget of the tracking queue: past this estimated wait, /track calls get 503."""
-    max_track_delay_ms: float = Field(default=250.0, gt=0)
+    max_track_delay_ms: float = Field(default=100.0, gt=0)
     """Under a steady stream of single predictions, a batch of a /track call still goes at least this often."""
     max_source_chars: int = Field(default=500, ge=1)
     max_url_chars: int = Field(default=2048, ge=1)
