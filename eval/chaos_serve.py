@@ -88,9 +88,11 @@ def big_body(mib: float, settings: ServiceSettings) -> bytes:
     return track_body(CLAIM, documents, text_chars)
 
 
-def queued_track_items(metrics: str) -> float:
+def queued_track_items(metrics: str) -> float | None:
+    """The tracking queue's length from /metrics (one series per worker process, summed); None if not exported."""
     pattern = r'^claimstance_queued_items\{[^}]*queue="track"[^}]*\}\s+([0-9.e+-]+)$'
-    return sum(float(value) for value in re.findall(pattern, metrics, flags=re.MULTILINE))
+    values = re.findall(pattern, metrics, flags=re.MULTILINE)
+    return sum(float(value) for value in values) if values else None
 
 
 def status_counts(statuses: list[int]) -> dict[str, int]:
@@ -168,15 +170,27 @@ async def abandoned_phase(url: str, config: ChaosServeConfig, places: int) -> di
         except httpx.TimeoutException:
             statuses.append("abandoned")
 
-    for start in range(0, config.abandoned_calls, places):
-        wave = min(places, config.abandoned_calls - start)
-        async with httpx.AsyncClient(timeout=config.abandon_after_s) as client:
-            await asyncio.gather(*(abandoned(client) for _ in range(wave)))
+    peak_queued = 0.0
+
+    async def queued_while_waiting(client: httpx.AsyncClient) -> None:
+        nonlocal peak_queued
+        await asyncio.sleep(config.abandon_after_s * 0.8)
+        reading = queued_track_items((await client.get(f"{url}/metrics", timeout=5)).text)
+        peak_queued = max(peak_queued, reading or 0.0)
+
+    async with httpx.AsyncClient() as observer:
+        for start in range(0, config.abandoned_calls, places):
+            wave = min(places, config.abandoned_calls - start)
+            async with httpx.AsyncClient(timeout=config.abandon_after_s) as client:
+                calls = [abandoned(client) for _ in range(wave)]
+                await asyncio.gather(*calls, queued_while_waiting(observer))
     gone_at = time.perf_counter()
     async with httpx.AsyncClient(timeout=60) as client:
-        queued = []
+        queued: list[float | None] = []
         while time.perf_counter() - gone_at < 30:
             queued.append(queued_track_items((await client.get(f"{url}/metrics")).text))
+            if queued[-1] is None:
+                raise RuntimeError('the service exports no claimstance_queued_items{queue="track"} gauge')
             if queued[-1] == 0:
                 break
             await asyncio.sleep(0.1)
@@ -186,6 +200,7 @@ async def abandoned_phase(url: str, config: ChaosServeConfig, places: int) -> di
         following_seconds = time.perf_counter() - started
     return {
         "calls": {status: statuses.count(status) for status in sorted(set(statuses))},
+        "queued_track_items_peak_while_waiting": peak_queued,
         "queued_track_items_first_seen": queued[0] if queued else None,
         "queue_empty_after_s": round(empty_after, 2) if queued and queued[-1] == 0 else None,
         "following_track_status": following.status_code,
@@ -252,7 +267,8 @@ def render(results: dict) -> str:
             f"documents abandoned after {results['config']['abandon_after_s']} s:**",
             f"- calls: {gone['calls']}",
             f"- tracking queue empty {gone['queue_empty_after_s']} s after the last caller left "
-            f"(first reading {gone['queued_track_items_first_seen']} items)",
+            f"(first reading {gone['queued_track_items_first_seen']} items; up to "
+            f"{gone['queued_track_items_peak_while_waiting']:g} queued while callers waited)",
             f"- a following 10-document /track: {gone['following_track_status']} in "
             f"{gone['following_track_seconds']} s",
         ]

@@ -10,9 +10,11 @@ Bulk work (the documents of one `/track` call) is cut into small requests of its
 single prediction waits, and never merged with one: a tracking call of hundreds of articles then delays a
 `/predict` by at most one small bulk batch per lane, instead of making it wait behind all of them. Under a
 steady stream of single predictions, one bulk batch still goes every `max_bulk_delay_ms`, so a tracking call
-always finishes. A bulk call is admitted by what that share of the lanes will really take: the lanes' recent
-load from single predictions is measured, and the bulk queue's wait is estimated at what remains of their time
-(never less than the guaranteed one batch per `max_bulk_delay_ms`).
+always finishes. While single predictions are coming, bulk work holds at most all lanes but one, so a single
+prediction finds a lane free rather than waiting behind an article. A bulk call is admitted by what that share
+of the lanes will really take: the lanes' recent load from single predictions is measured, and the bulk queue's
+wait is estimated at what remains of their time (never less than the guaranteed one batch per
+`max_bulk_delay_ms`).
 
 A request whose caller went away (its task cancelled: serving/cancellation.py) leaves the queue at once. A batch
 whose scoring fails is scored again request by request, so only the request that caused the failure gets it.
@@ -38,6 +40,11 @@ Result = TypeVar("Result")
 
 class Overloaded(RuntimeError):
     """The queue's estimated wait is over the latency budget."""
+
+
+SINGLE_TRAFFIC_LANES = 0.005
+"""Single predictions keep this share of a lane busy (10 ms of model time in ~2 s) or more: one lane is kept for
+them."""
 
 
 def refuse_past_budget(queue: str, wait: float, budget: float) -> None:
@@ -132,6 +139,7 @@ class MicroBatcher(Generic[Item, Result]):
         """Bulk items (whole articles) take longer than single pairs: their waits are estimated apart."""
         self.single_load = BusyRate()
         """How many lanes single predictions keep busy now: bulk work gets the rest."""
+        self._bulk_running = 0
         self.on_queue_change = on_queue_change
         """Told (single items queued, bulk items queued) whenever either changes: the service's queue gauges."""
         self._pending: deque[_Request[Item, Result]] = deque()
@@ -154,9 +162,14 @@ class MicroBatcher(Generic[Item, Result]):
         items = self._queued_bulk_items + more_items
         if not seconds_per_item or not items:
             return 0.0
-        free_lanes = max(0.0, len(self.scorers) - self.single_load.lanes_busy)
+        free_lanes = min(max(0.0, len(self.scorers) - self.single_load.lanes_busy), self.bulk_lanes())
         items_per_second = max(free_lanes / seconds_per_item, self.bulk_batch_size / self.max_bulk_delay)
         return items / items_per_second
+
+    def bulk_lanes(self) -> int:
+        """Lanes bulk work may hold at once: every lane, or all but one while single predictions are coming."""
+        lanes = len(self.scorers)
+        return lanes - 1 if lanes > 1 and self.single_load.lanes_busy > SINGLE_TRAFFIC_LANES else lanes
 
     def _start(self) -> None:
         if self._arrived is None:
@@ -227,10 +240,13 @@ class MicroBatcher(Generic[Item, Result]):
     def _take_fitting(self, batch: list[_Request[Item, Result]], size: int) -> int:
         """Move queued requests into `batch` while they fit: single predictions first, merged; a bulk request
         only into an empty batch, alone, when no single prediction waits or bulk work has waited
-        `max_bulk_delay`. Callers that are gone are dropped unscored."""
+        `max_bulk_delay`, and a lane is free for bulk work (`bulk_lanes`). Callers that are gone are dropped
+        unscored."""
         while not (batch and batch[0].bulk):
             queue = self._pending if (batch or self._pending and not self._bulk_due()) else self._bulk
             if not queue or (batch and size + len(queue[0].items) > self.max_batch_size):
+                break
+            if queue is self._bulk and self._bulk_running >= self.bulk_lanes():
                 break
             request = queue.popleft()
             if request.bulk:
@@ -276,16 +292,22 @@ class MicroBatcher(Generic[Item, Result]):
             if (self._pending or self._bulk) and self._arrived is not None:
                 self._arrived.set()  # more is queued: wake another free lane for it
             items = [item for request in batch for item in request.items]
+            bulk = batch[0].bulk
+            self._bulk_running += bulk
             started = time.perf_counter()
             try:
                 results = await loop.run_in_executor(self._executor, score, items)
             except Exception as error:
                 await self._score_alone(score, batch, error)
                 continue
+            finally:
+                self._bulk_running -= bulk
+                if bulk and self._bulk and self._arrived is not None:
+                    self._arrived.set()  # a lane kept from bulk work may take it now
             seconds = time.perf_counter() - started
-            if not batch[0].bulk:
+            if not bulk:
                 self.single_load.add(seconds)
-            self._record(self.bulk_stats if batch[0].bulk else self.stats, len(items), seconds)
+            self._record(self.bulk_stats if bulk else self.stats, len(items), seconds)
             start = 0
             for request in batch:
                 end = start + len(request.items)

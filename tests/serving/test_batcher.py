@@ -317,3 +317,26 @@ def test_a_bulk_call_is_admitted_by_the_lanes_single_predictions_leave_it():
     idle_wait, busy_wait = asyncio.run(main())
     assert idle_wait == pytest.approx(0.4)
     assert busy_wait == pytest.approx(10.0, rel=0.01)
+
+
+def test_while_single_predictions_come_bulk_work_leaves_a_lane_to_them():
+    holding: list[int] = []
+    batcher: MicroBatcher | None = None
+
+    def score(items: list[int]) -> list[int]:
+        holding.append(batcher._bulk_running)
+        time.sleep(0.02)
+        return [x * 10 for x in items]
+
+    async def main(single_traffic: bool):
+        nonlocal batcher
+        holding.clear()
+        batcher = MicroBatcher([score, score], max_batch_size=4, bulk_batch_size=1)
+        if single_traffic:
+            batcher.single_load.add(1.0)  # half a lane's time over the last ~2 s
+        return await batcher.submit_bulk(list(range(8)))
+
+    assert asyncio.run(main(single_traffic=True)) == [x * 10 for x in range(8)]
+    assert max(holding) == 1  # the other lane stayed free for single predictions
+    asyncio.run(main(single_traffic=False))
+    assert max(holding) == 2  # with none coming, bulk work takes both

@@ -223,6 +223,7 @@ def test_liveness_readiness_and_metrics(server):
     metrics = httpx.get(f"{server.url}/metrics").text
     assert "claimstance_predictions_total{label=" in metrics
     assert "claimstance_batch_pairs_bucket" in metrics
+    assert "claimstance_queued_items{" in metrics and 'queue="track"' in metrics
     assert "bentoml_service_request_duration_seconds" in metrics
 
 
