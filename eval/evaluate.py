@@ -92,6 +92,12 @@ class EvalConfig:
         metadata={"help": "Headlines of other claims set beside each Emergent claim (the *_mismatched sets)."},
     )
     baselines: bool = field(default=True, metadata={"help": "Also train and score the baselines."})
+    readings: bool = field(
+        default=True, metadata={"help": "Also score the long-text sets under each other reading of long texts."}
+    )
+    faithfulness: bool = field(
+        default=True, metadata={"help": "Also test whether the evidence is what the answer rests on (slow on CPU)."}
+    )
     relevance_sample: int = field(
         default=2000, metadata={"help": "Training pairs the relevance designs choose their thresholds on (validation)."}
     )
@@ -369,11 +375,12 @@ def run(config: EvalConfig) -> dict:
         write_plots(name, model_figures[name], out)
     figures = {MODEL_SYSTEM: as_dicts(model_figures)}
     long_sets = {name: d for name, d in sets.items() if not name.startswith(("emergent_", *CLAIM_EVIDENCE_SOURCES))}
-    faithfulness = {MODEL_SYSTEM: evidence_faithfulness(predictor, long_sets, scored)}
-    for system in other_readings(predictor):
+    faithfulness = {MODEL_SYSTEM: evidence_faithfulness(predictor, long_sets, scored)} if config.faithfulness else {}
+    for system in other_readings(predictor) if config.readings else ():
         reading_figures, reading_scored = system_figures(long_sets, model_system(predictor))
         figures[system] = as_dicts(reading_figures)
-        faithfulness[system] = evidence_faithfulness(predictor, long_sets, reading_scored)
+        if config.faithfulness:
+            faithfulness[system] = evidence_faithfulness(predictor, long_sets, reading_scored)
     if (path / ONNX_FILE).is_file():
         onnx_predictor = StancePredictor.from_dir(path, runtime=Runtime.ONNX)
         figures[ONNX_SYSTEM] = as_dicts(system_figures(sets, model_system(onnx_predictor))[0])
@@ -382,7 +389,7 @@ def run(config: EvalConfig) -> dict:
         "labels": list(predictor.labels),
         "long_text": str(predictor.long_text),
         "results": figures,
-        "faithfulness": faithfulness,
+        **({"faithfulness": faithfulness} if faithfulness else {}),
         "evidence_labels": evidence_labels(sets, scored),
     }
     if config.baselines and config.split == "test":

@@ -287,6 +287,15 @@ def test_run_with_a_store_tag_and_no_baselines(bento_store, saved_model_dir, syn
     assert set(report["results"][MODEL_SYSTEM]) == {*TEST_SETS, "fnc1_test_related"}
 
 
+def test_the_slow_parts_can_be_left_out(saved_model_dir, synthetic_corpus, tmp_path):
+    report, out = run_into(
+        tmp_path / "report", saved_model_dir, synthetic_corpus.path, baselines=False, readings=False, faithfulness=False
+    )
+    assert set(report["results"]) == {MODEL_SYSTEM}
+    assert "faithfulness" not in report and report["evidence_labels"]
+    assert "### Evidence: is the answer" not in (out / "results.md").read_text()
+
+
 def test_recipe_score_counts_mismatched_pairs_with_their_source():
     from eval.evaluate import recipe_score
 
