@@ -7,6 +7,7 @@ by an adaptive micro-batcher; readiness only after a warm-up inference. Settings
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import Callable
@@ -158,6 +159,8 @@ class Claimstance:
         kernel choice. Outside the batcher, so its slow first timing does not enter the queue's estimate."""
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(None, p.predict, WARM_UP_PAIRS) for p in self.predictors))
+        gc.collect()
+        gc.freeze()  # the model and tokenizers stay for good: full collections stop rescanning them mid-request
         self.ready = True
 
     def __is_ready__(self) -> bool:
