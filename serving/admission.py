@@ -14,16 +14,12 @@ from collections.abc import Awaitable, Callable, Collection
 from starlette.responses import JSONResponse
 
 from serving.body_limit import Receive, Scope, Send
-from serving.errors import error_response
-
-RETRY_AFTER_SECONDS = 1
+from serving.errors import retry_later
 
 
 def busy(route: str, places: int) -> JSONResponse:
     message = f"service busy: {places} large request(s) are being read or scored; {route} takes one when it is free"
-    response = error_response(503, message, ["service"], "overloaded", limit=places)
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    return retry_later(message, "overloaded", limit=places)
 
 
 class LargeBodyGate:

@@ -1,10 +1,10 @@
 """ASGI middleware that cancels a request's work when its caller goes away or its deadline passes.
 
 Neither uvicorn nor BentoML stops a handler whose client hung up: a reloaded tracker page or a client timeout
-left its documents queued, scored for no one, while other callers got 503. Here each request with a body runs as
-a task of its own; once its body is read, the connection is watched, and a disconnect cancels the task (the
-batcher then drops its queued work: serving/batcher.py). A request still unanswered at its deadline is cancelled
-the same way and answered 503 with Retry-After, before BentoML's own timeout (which answers without cancelling).
+left its documents queued, scored for no one, while other callers got 503. Here, once a request's body is read, a
+watcher task reads its connection, and a disconnect cancels the request's task (the batcher then drops its queued
+work: serving/batcher.py). A request still unanswered at its deadline is cancelled the same way and answered 503
+with Retry-After, 5 s before BentoML's own timeout would cancel it and answer 504.
 """
 
 from __future__ import annotations
@@ -14,16 +14,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from serving.body_limit import Message, Receive, Scope, Send
-from serving.errors import error_response
+from serving.errors import retry_later
 
 log = logging.getLogger("bentoml.claimstance")
 
 
 def past_deadline(seconds: float) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     message = f"request not answered within its deadline of {seconds:g} s; its work was cancelled"
-    response = error_response(503, message, ["service"], "deadline", limit=seconds)
-    response.headers["Retry-After"] = "1"
-    return response
+    return retry_later(message, "deadline", limit=seconds)
 
 
 class Connection:

@@ -32,3 +32,13 @@ class ErrorBody(BaseModel):
 def error_response(status: int, message: str, loc: list[str | int], kind: str, **extra: Any) -> JSONResponse:
     body = ErrorBody(error=message, detail=[ErrorDetail(loc=loc, msg=message, type=kind, **extra)])
     return JSONResponse(body.model_dump(), status_code=status)
+
+
+RETRY_AFTER_SECONDS = 1
+
+
+def retry_later(message: str, kind: str, **extra: Any) -> JSONResponse:
+    """The service's one 503 shape, whatever refused the request (queue, places, deadline): with Retry-After."""
+    response = error_response(503, message, ["service"], kind, **extra)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -32,7 +32,7 @@ from serving.admission import LargeBodyGate  # noqa: E402
 from serving.batcher import MicroBatcher, Overloaded  # noqa: E402
 from serving.body_limit import BodySizeLimit  # noqa: E402
 from serving.cancellation import CancelOnDisconnect  # noqa: E402
-from serving.errors import error_response  # noqa: E402
+from serving.errors import error_response, retry_later  # noqa: E402
 from serving.headers import SecurityHeaders  # noqa: E402
 from serving.json_only import JsonOnly  # noqa: E402
 from serving.openapi import document_contract  # noqa: E402
@@ -87,9 +87,7 @@ WARM_UP_PAIRS = [
 
 
 def overloaded(error: Overloaded) -> JSONResponse:
-    response = error_response(503, f"service overloaded: {error}", ["service"], "overloaded")
-    response.headers["Retry-After"] = "1"
-    return response
+    return retry_later(f"service overloaded: {error}", "overloaded")
 
 
 def count_queued(single: int, bulk: int) -> None:
