@@ -11,7 +11,7 @@ MODEL ?= claimstance:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java browser data train export model serve score track bench-serve bench-model bench-batch bench-track chaos eval eval-validation ablation test lint format clean
+.PHONY: setup java browser data train export model serve score track bench-serve bench-model bench-batch bench-track chaos eval eval-validation ablation test test-fast lint format clean
 
 setup: $(VENV)/.installed java browser
 
@@ -63,7 +63,7 @@ score: model
 	$(PY) -m serving.batch --input $(IN) --output $(OUT) --model $(MODEL) $(ARGS)
 
 # One claim across many documents: make track IN=docs.jsonl OUT=tracked.jsonl [ARGS="--engine spark ..."]
-# Rows of claim, id, text (title, source, url, published optional): the scored rows, and OUT's .summary.jsonl.
+# Rows of claim, id, text (title, source, url, published optional): the scored rows, and OUT's .claim_summaries.jsonl.
 track: model
 	$(if $(and $(IN),$(OUT)),,$(error make track needs IN=<input file> OUT=<output file>))
 	$(PY) -m serving.batch --input $(IN) --output $(OUT) --model $(MODEL) --track true --title_column title $(ARGS)
@@ -95,8 +95,13 @@ eval-validation: data $(MODEL_DIR)/model.safetensors
 ablation: data
 	$(PY) -m eval.ablation --data_dir $(DATA_DIR) --seeds $(SEEDS) $(if $(STEPS),--steps $(STEPS)) $(ARGS)
 
+# Every test; what CI runs (.ci/run).
 test: setup
 	$(PY) -m pytest
+
+# The inner loop: every test but the slow end-to-end ones (a real server, Spark, the browser, training: marked e2e).
+test-fast: setup
+	$(PY) -m pytest -m "not e2e"
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -26,13 +26,12 @@ from eval.cli import run_from_cli
 from eval.decision_rule import cross_fitted_labels, fit_stance_offsets, with_stance_offsets
 from eval.evaluate import RELATED_SUFFIX, SetFigures, claim_evidence_test, other_readings, set_figures
 from models.labels import DISPUTING
-from models.metrics import score, sided_accuracy
+from models.metrics import score, sided_accuracy, source_macro_f1
 from models.predictor import StancePredictor
 from models.result import ScoredPairs
-from training.claim_evidence import CLAIM_EVIDENCE_SOURCES
+from models.sources import CLAIM_EVIDENCE_SOURCES
 from training.config import default_data_dir, parse_config
 from training.data import StanceCorpus, load_corpus, merge
-from training.selection import source_macro_f1
 from training.splits import build_splits, claim_evidence_splits, saved_config
 from training.train import train
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from eval.cli import run_from_cli
 from eval.speed.machine import this_machine
-from models.settings import MODEL_NAME
+from models.defaults import MODEL_NAME
 
 log = logging.getLogger("claimstance.chaos_batch")
 

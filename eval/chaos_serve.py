@@ -27,10 +27,10 @@ import numpy as np
 import psutil
 
 from eval.cli import run_from_cli
+from eval.server_process import ServerProcess, start_server
 from eval.speed.machine import this_machine
-from eval.speed.server_process import ServerProcess, start_server
+from models.defaults import MODEL_NAME
 from models.registry import find
-from models.settings import MODEL_NAME
 from serving.settings import ServiceSettings
 
 log = logging.getLogger("claimstance.chaos_serve")

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from models.labels import UNRELATED
+from models.metrics import source_macro_f1
 from models.result import ScoredPairs
-from training.selection import source_macro_f1
 
 OFFSET_GRID = np.linspace(-2.0, 2.0, 17)
 """Offsets tried for each stance, in log-probability: up to a factor e^2 (7.4) either way."""

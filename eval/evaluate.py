@@ -37,6 +37,7 @@ from eval.cli import run_from_cli
 from eval.faithfulness import measure
 from eval.report import confusion_text, per_class_text, plot_confusion, plot_reliability, write_json
 from eval.tables import results_markdown
+from models.defaults import MODEL_NAME
 from models.encoding import ClaimLimit, LongTextStrategy
 from models.labels import SIDED_STANCES, UNRELATED, label_set
 from models.metrics import (
@@ -52,8 +53,8 @@ from models.predictor import StancePredictor
 from models.registry import resolve
 from models.result import RELEVANCE_THRESHOLD, ScoredPairs
 from models.runtime import ONNX_FILE, Runtime
-from models.settings import MODEL_NAME
-from training.claim_evidence import CLAIM_EVIDENCE_SOURCES, read_claim_evidence, within_claim_limit
+from models.sources import CLAIM_EVIDENCE_SOURCES
+from training.claim_evidence import read_claim_evidence, within_claim_limit
 from training.config import TrainConfig, default_data_dir
 from training.data import StanceCorpus, load_corpus, merge, mismatched_pairs, split_by_group, to_dataset
 from training.splits import build_splits, claim_evidence_splits, saved_config, subsample
@@ -342,7 +343,7 @@ def recipe_score(figures: dict[str, dict]) -> dict[str, float]:
     """What recipes are chosen on: each source's validation macro-F1 over all its labels, an Emergent claim's
     mismatched pairs counted with its related ones (as training's own epoch choice counts them), and the mean
     over sources, so that the small Emergent set weighs as much as FNC-1. The news sources only: the claim–evidence
-    corpora are reported beside them, not chosen on (training/selection.py)."""
+    corpora are reported beside them, not chosen on (models/metrics.py: source_macro_f1)."""
     by_source: dict[str, Counter] = {}
     for name, set_figures in figures.items():
         source = name.removesuffix(MISMATCHED_SUFFIX).removesuffix("_validation")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.labels import DISPUTING, LABELS, UNRELATED
-from training.claim_evidence import CLAIM_EVIDENCE_SOURCES
+from models.sources import CLAIM_EVIDENCE_SOURCES
 
 Figures = dict[str, dict[str, dict]]
 """system → set → figures, as report.json holds them."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from huggingface_hub import ModelCard, ModelCardData
+from huggingface_hub import ModelCard
 from transformers import (
     AutoConfig,
     AutoModelForSequenceClassification,
@@ -16,17 +16,16 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from models.labels import UNRELATED
+from models.card import model_card
 from models.model_config import (
     CONFIG_NAMESPACE,
     TRAINING_INFO_FILE,
-    InferenceSettings,
+    InferenceConfig,
+    ModelInfo,
     ModelLoadError,
-    ModelSettings,
 )
 
 CARD_FILE = "README.md"
-CARD_TEMPLATE = Path(__file__).with_name("templates") / "model_card.md"
 
 
 @dataclass
@@ -44,19 +43,8 @@ class TrainingRecord:
     """Every training flag, so the model can be rebuilt."""
 
     def card(self, labels: Sequence[str]) -> ModelCard:
-        """The model card, from models/templates/model_card.md, with its labels from the model itself."""
-        data = ModelCardData(
-            library_name="transformers", pipeline_tag="text-classification", base_model=self.base_model
-        )
-        return ModelCard.from_template(
-            data,
-            template_path=str(CARD_TEMPLATE),
-            labels=list(labels),
-            has_relevance=UNRELATED in labels,
-            unrelated=UNRELATED,
-            namespace=CONFIG_NAMESPACE,
-            **asdict(self),
-        )
+        """The model card (models/card.py), with its labels from the model itself."""
+        return model_card(self, labels)
 
 
 def new_classifier(base_model: str, labels: Sequence[str]) -> PreTrainedModel:
@@ -74,11 +62,11 @@ def save_model(
 ) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    inference = InferenceSettings(max_length=record.max_length, temperature=record.temperature)
+    inference = InferenceConfig(max_length=record.max_length, temperature=record.temperature)
     setattr(model.config, CONFIG_NAMESPACE, inference.to_config())
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
-    record.card(model_settings(model).labels).save(out_dir / CARD_FILE)
+    record.card(model_info(model).labels).save(out_dir / CARD_FILE)
     (out_dir / TRAINING_INFO_FILE).write_text(json.dumps(asdict(record), indent=2))
     return out_dir
 
@@ -94,9 +82,9 @@ def load_model(model_dir: Path | str) -> tuple[PreTrainedModel, PreTrainedTokeni
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"{model_dir}: cannot load model: {error}") from error
-    ModelSettings.from_config(config.to_dict(), model_dir)
+    ModelInfo.from_config(config.to_dict(), model_dir)
     return model.eval(), tokenizer
 
 
-def model_settings(model: PreTrainedModel) -> ModelSettings:
-    return ModelSettings.from_config(model.config.to_dict(), type(model).__name__)
+def model_info(model: PreTrainedModel) -> ModelInfo:
+    return ModelInfo.from_config(model.config.to_dict(), type(model).__name__)

@@ -1,17 +1,70 @@
-"""How a batch of texts is read: which are read in one pass, which sentences are scored on their own, and how
-the answers are put back together, each text with its evidence."""
+"""A document (a text and its title) and how a batch of them is read: which are read in one pass, which of their
+sentences are scored on their own, and how the answers are put back together, each text with its evidence.
+
+A text's candidate sentences are the few that bear most on the claim by the words they share with it and by
+denial or hedging cues (models/passages.py), wherever they stand, so that a denial in paragraph nine is among
+them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
 from models.encoding import LongTextStrategy
-from models.evidence import Document, Evidence, candidate_spans, pool_sentences
+from models.evidence import Evidence, Field, pool_sentences
+from models.passages import score_sentences
 from models.result import ScoredPairs
-from models.sentences import Span
+from models.sentences import Span, sentence_spans, stripped
+
+TITLE_SEPARATOR = "\n\n"
+"""Between a title and its text where the model reads them as one."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """A text and its title, if it has one, read as one text: the title first, as a sentence of its own (a
+    headline carries stance as the sentences of a body do)."""
+
+    text: str
+    title: str | None = None
+
+    @property
+    def text_offset(self) -> int:
+        """Where the text starts in `joined`."""
+        return len(self.title) + len(TITLE_SEPARATOR) if self.title else 0
+
+    @cached_property
+    def joined(self) -> str:
+        return f"{self.title}{TITLE_SEPARATOR}{self.text}" if self.title else self.text
+
+    @cached_property
+    def spans(self) -> list[Span]:
+        """The title (whole) and the text's sentences, as spans of `joined`."""
+        title = stripped(self.title, 0, len(self.title)) if self.title else None
+        offset = self.text_offset
+        return ([title] if title else []) + [Span(s.start + offset, s.end + offset) for s in sentence_spans(self.text)]
+
+    def locate(self, span: Span) -> tuple[Field, int, int]:
+        """A span of `joined` as the field it lies in and its offsets there."""
+        if self.title and span.start < self.text_offset:
+            return Field.TITLE, span.start, span.end
+        return Field.TEXT, span.start - self.text_offset, span.end - self.text_offset
+
+
+def candidate_spans(claim: str, document: Document, limit: int) -> tuple[list[Span], int]:
+    """The document's sentences that bear most on the claim, at most `limit` of them, best first (spans of its
+    `joined` text); and how many sentences it has."""
+    spans, text = document.spans, document.joined
+    if len(spans) <= 1:
+        return spans, len(spans)
+    relevance = score_sentences(claim, [span.of(text) for span in spans])
+    ranked = sorted(range(len(spans)), key=lambda i: (-relevance[i], i))
+    return [spans[i] for i in ranked[:limit]], len(spans)
+
 
 DEFAULT_LONG_TEXT = LongTextStrategy.TRUNCATE
 """Chosen on validation against the other strategies (`make eval-validation`, README "Evidence")."""

@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from transformers import BatchEncoding, PreTrainedTokenizerBase
 
+from models.defaults import MAX_CLAIM_TOKENS
 from models.passages import select_passages, truncate_head
-from models.settings import MAX_CLAIM_TOKENS
 
 
 class LongTextStrategy(StrEnum):

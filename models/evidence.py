@@ -1,25 +1,27 @@
 """Evidence: the sentences of a text that carry its stance toward the claim, and how a document's answer can be
 built from theirs.
 
-A text's candidate sentences are the few that bear most on the claim by the words they share with it and by
-denial or hedging cues (models/passages.py), wherever they stand, so that a denial in paragraph nine is among
-them. Each is scored against the claim on its own and shown as evidence, ordered by the probability it gives
-the answer's label. Where the reading pools sentences (models/encoding.py: LongTextStrategy), the document is
-about the claim as much as its most relevant sentence is, and its stance is the mean of its sentences'
-stances, each weighted by how relevant that sentence is.
+A text's candidate sentences (models/document.py) are each scored against the claim on its own and shown as
+evidence, ordered by the probability it gives the answer's label. Where the reading pools sentences
+(models/encoding.py: LongTextStrategy), the document is about the claim as much as its most relevant sentence is,
+and its stance is the mean of its sentences' stances, each weighted by how relevant that sentence is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
+from typing import Annotated
 
 import numpy as np
+import pydantic
 
+from models.contract import OneLabel, PerLabel
 from models.labels import UNRELATED
-from models.passages import score_sentences
-from models.sentences import Span, sentence_spans, stripped
+
+Probability = Annotated[float, pydantic.Field(ge=0.0, le=1.0)]
+Scores = Annotated[dict[str, Probability], PerLabel("Scores", column_prefix="score")]
+"""Calibrated probability of each of the model's labels, in the model's order; they sum to 1."""
 
 
 class Field(StrEnum):
@@ -33,60 +35,21 @@ class Field(StrEnum):
 class Evidence:
     """One sentence of the text (or its title), where it stands, and the model's answer for it alone."""
 
-    text: str
-    start: int
-    """Offset of its first character in its field as sent (a Python string index: code points)."""
-    end: int
-    """Offset just past its last character: `field[start:end]` is the sentence."""
-    label: str
-    scores: dict[str, float]
-    field: Field = Field.TEXT
-
-
-TITLE_SEPARATOR = "\n\n"
-"""Between a title and its text where the model reads them as one."""
-
-
-@dataclass(frozen=True)
-class Document:
-    """A text and its title, if it has one, read as one text: the title first, as a sentence of its own (a
-    headline carries stance as the sentences of a body do)."""
-
-    text: str
-    title: str | None = None
-
-    @property
-    def text_offset(self) -> int:
-        """Where the text starts in `joined`."""
-        return len(self.title) + len(TITLE_SEPARATOR) if self.title else 0
-
-    @cached_property
-    def joined(self) -> str:
-        return f"{self.title}{TITLE_SEPARATOR}{self.text}" if self.title else self.text
-
-    @cached_property
-    def spans(self) -> list[Span]:
-        """The title (whole) and the text's sentences, as spans of `joined`."""
-        title = stripped(self.title, 0, len(self.title)) if self.title else None
-        offset = self.text_offset
-        return ([title] if title else []) + [Span(s.start + offset, s.end + offset) for s in sentence_spans(self.text)]
-
-    def locate(self, span: Span) -> tuple[Field, int, int]:
-        """A span of `joined` as the field it lies in and its offsets there."""
-        if self.title and span.start < self.text_offset:
-            return Field.TITLE, span.start, span.end
-        return Field.TEXT, span.start - self.text_offset, span.end - self.text_offset
-
-
-def candidate_spans(claim: str, document: Document, limit: int) -> tuple[list[Span], int]:
-    """The document's sentences that bear most on the claim, at most `limit` of them, best first (spans of its
-    `joined` text); and how many sentences it has."""
-    spans, text = document.spans, document.joined
-    if len(spans) <= 1:
-        return spans, len(spans)
-    relevance = score_sentences(claim, [span.of(text) for span in spans])
-    ranked = sorted(range(len(spans)), key=lambda i: (-relevance[i], i))
-    return [spans[i] for i in ranked[:limit]], len(spans)
+    text: Annotated[str, pydantic.Field(description="The sentence, exactly as it stands in the field it comes from.")]
+    start: Annotated[
+        int,
+        pydantic.Field(ge=0, description="Offset of its first character in that field (Python string index)."),
+    ]
+    """Code points, as Python and JavaScript's `Array.from` count them."""
+    end: Annotated[
+        int,
+        pydantic.Field(ge=0, description="Offset just past its last character: field[start:end] is the sentence."),
+    ]
+    label: Annotated[str, OneLabel(), pydantic.Field(description="The model's answer for this sentence alone.")]
+    scores: Annotated[
+        Scores, pydantic.Field(description="Calibrated probability of each label for this sentence alone.")
+    ]
+    field: Annotated[Field, pydantic.Field(description="The field of the request the sentence comes from.")]
 
 
 def pool_sentences(probabilities: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:

@@ -14,14 +14,14 @@ from pathlib import Path
 import transformers
 from transformers import PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
+from models.defaults import MAX_LENGTH
 from models.labels import LABELS, UNRELATED
-from models.settings import MAX_LENGTH
 
 CONFIG_FILE = "config.json"
 TRAINING_INFO_FILE = "training_info.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 CONFIG_NAMESPACE = "claimstance"
-"""config.json key holding claimstance's settings (`InferenceSettings`)."""
+"""config.json key holding claimstance's settings (`InferenceConfig`)."""
 LEGACY_KEYS = {"temperature": "stance_temperature", "max_length": "stance_max_length"}
 """Where models saved before the namespace kept the same settings, read so that they keep serving."""
 
@@ -31,7 +31,7 @@ class ModelLoadError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class InferenceSettings:
+class InferenceConfig:
     """What the model's build fitted or chose, stored under `claimstance` in its config.json."""
 
     max_length: int = MAX_LENGTH
@@ -44,11 +44,12 @@ class InferenceSettings:
 
 
 @dataclass(frozen=True)
-class ModelSettings:
-    """Everything inference needs to know about a model: its labels, in output order, and its settings."""
+class ModelInfo:
+    """Everything inference needs to know about a saved model: its labels, in output order, and its inference
+    config (window, temperature)."""
 
     labels: tuple[str, ...]
-    inference: InferenceSettings = InferenceSettings()
+    inference: InferenceConfig = InferenceConfig()
 
     @property
     def max_length(self) -> int:
@@ -64,12 +65,12 @@ class ModelSettings:
         return UNRELATED in self.labels
 
     @classmethod
-    def from_config(cls, config: dict, source: object = "config") -> ModelSettings:
+    def from_config(cls, config: dict, source: object = "config") -> ModelInfo:
         """Settings from a config.json's contents; ModelLoadError for labels that are not claimstance's."""
         namespaced = config.get(CONFIG_NAMESPACE) or {
             key: config[legacy] for key, legacy in LEGACY_KEYS.items() if legacy in config
         }
-        inference = InferenceSettings(
+        inference = InferenceConfig(
             max_length=int(namespaced.get("max_length", MAX_LENGTH)),
             temperature=float(namespaced.get("temperature", 1.0)),
         )
@@ -87,14 +88,14 @@ def labels_of(id2label: dict, source: object) -> tuple[str, ...]:
     return labels
 
 
-def read_model_settings(model_dir: Path | str) -> ModelSettings:
+def read_model_info(model_dir: Path | str) -> ModelInfo:
     """Labels and settings from config.json, after checking that the folder holds a claimstance model."""
     model_dir = Path(model_dir)
     try:
         config = json.loads((model_dir / CONFIG_FILE).read_text())
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"{model_dir}: cannot read {CONFIG_FILE}: {error}") from error
-    return ModelSettings.from_config(config, model_dir)
+    return ModelInfo.from_config(config, model_dir)
 
 
 def load_tokenizer(model_dir: Path | str) -> PreTrainedTokenizerBase:

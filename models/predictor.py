@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
-from models.document import DEFAULT_LONG_TEXT, DocumentPlan
+from models.document import DEFAULT_LONG_TEXT, Document, DocumentPlan
 from models.encoding import ClaimLimit, LongTextStrategy, encode_pairs, fit_texts
-from models.evidence import Document
-from models.model_config import ModelSettings, load_tokenizer, read_model_settings
+from models.model_config import ModelInfo, load_tokenizer, read_model_info
+from models.pair import DEFAULT_LIMITS, Pair
 from models.result import ScoredPairs, StanceResult
 from models.runtime import Backend, Runtime, available_cores, default_batch_size, load_backend
-from models.settings import MAX_EVIDENCE
 
 if TYPE_CHECKING:  # importing it loads torch, which the ONNX serving path never needs
     from transformers import PreTrainedModel
@@ -41,11 +40,12 @@ class StancePredictor:
         self,
         backend: Backend,
         tokenizer: PreTrainedTokenizerBase,
-        settings: ModelSettings,
+        settings: ModelInfo,
         batch_size: int = 64,
         long_text: LongTextStrategy = DEFAULT_LONG_TEXT,
         runtime: Runtime = Runtime.TORCH,
-        max_evidence: int = MAX_EVIDENCE,
+        max_evidence: int = DEFAULT_LIMITS.max_evidence,
+        model_tag: str = "in-memory",
     ) -> None:
         self.backend = backend
         self.tokenizer = tokenizer
@@ -57,9 +57,10 @@ class StancePredictor:
         self.batch_size = batch_size
         self.long_text = long_text
         self.runtime = runtime
-        if max_evidence < 1:
-            raise ValueError(f"max_evidence: {max_evidence}, must be at least 1")
         self.max_evidence = max_evidence
+        """Checked where it is set (models/pair.py: InputLimits)."""
+        self.model_tag = model_tag
+        """What each answer names as the model that gave it."""
 
     @classmethod
     def from_model(
@@ -69,11 +70,11 @@ class StancePredictor:
 
         Imported here, not at the top, so that a process serving the ONNX export never loads torch.
         """
-        from models.checkpoint import model_settings
+        from models.checkpoint import model_info
         from models.torch_backend import TorchBackend
 
         backend = TorchBackend(model, num_threads or available_cores())
-        return cls(backend, tokenizer, model_settings(model), **kwargs)
+        return cls(backend, tokenizer, model_info(model), **kwargs)
 
     @classmethod
     def from_dir(
@@ -84,10 +85,12 @@ class StancePredictor:
         batch_size: int | None = None,
         **kwargs,
     ) -> StancePredictor:
-        """A predictor on a saved model; `batch_size` defaults to what suits the runtime (default_batch_size)."""
-        settings = read_model_settings(model_dir)
+        """A predictor on a saved model; `batch_size` defaults to what suits the runtime (default_batch_size), the
+        answers' `model` to the folder's name."""
+        settings = read_model_info(model_dir)
         backend = load_backend(model_dir, runtime, num_threads)
         batch_size = batch_size or default_batch_size(runtime)
+        kwargs.setdefault("model_tag", Path(model_dir).name)
         return cls(backend, load_tokenizer(model_dir), settings, batch_size, runtime=runtime, **kwargs)
 
     def logits(self, claims: Sequence[str], texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
@@ -144,7 +147,7 @@ class StancePredictor:
         logits, reduced = self.logits(claims, texts)
         return ScoredPairs(self.labels, self.probabilities(logits), reduced)
 
-    def predict(self, pairs: Sequence[tuple[str, str] | tuple[str, str, str | None]]) -> list[StanceResult]:
-        """Answers for (claim, text) or (claim, text, title) tuples, in input order."""
-        claims, texts = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
-        return self.score(claims, texts, [pair[2] if len(pair) > 2 else None for pair in pairs]).results()
+    def predict(self, pairs: Sequence[Pair]) -> list[StanceResult]:
+        """Each pair's answer, in input order."""
+        claims, texts, titles = [p.claim for p in pairs], [p.text for p in pairs], [p.title for p in pairs]
+        return self.score(claims, texts, titles).results(self.model_tag)

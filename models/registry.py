@@ -8,8 +8,8 @@ from pathlib import Path
 
 import bentoml
 
+from models.defaults import MODEL_NAME
 from models.model_config import TRAINING_INFO_FILE
-from models.settings import MODEL_NAME
 
 
 def register(model_dir: Path, name: str = MODEL_NAME) -> str:

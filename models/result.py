@@ -12,32 +12,51 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Annotated
 
 import numpy as np
+import pydantic
 
+from models.contract import OneLabel
+from models.evidence import Evidence, Scores
 from models.labels import UNRELATED
-
-if TYPE_CHECKING:
-    from models.evidence import Evidence
 
 RELEVANCE_THRESHOLD = 0.5
 """Under this relevance a text is `unrelated`: on calibrated probabilities, the choice that is right most often."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StanceResult:
-    """The answer for one (claim, text) pair."""
+    """The answer for one (claim, text) pair: the one definition the HTTP answers, the batch job's columns and
+    the tracked documents derive from (models/contract.py)."""
 
-    label: str
-    scores: dict[str, float]
-    """Calibrated probability of each of the model's labels, in the model's order; they sum to 1."""
-    relevance: float | None
-    """Probability that the text is about the claim; None for a model without the `unrelated` label."""
-    text_reduced: bool
-    """The text was too long to read whole (models/encoding.py: LongTextStrategy says what was read)."""
-    evidence: tuple[Evidence, ...] = ()
-    """The sentences that carry the answer, the one that bears most on it first (a one-sentence text: itself)."""
+    label: Annotated[str, OneLabel(), pydantic.Field(description="One of the model's labels.")]
+    scores: Annotated[Scores, pydantic.Field(description="Calibrated probability of each label; they sum to 1.")]
+    relevance: Annotated[
+        float | None,
+        pydantic.Field(
+            ge=0.0,
+            le=1.0,
+            description="Probability that the text is about the claim (1 - the probability of `unrelated`); a text "
+            "under 0.5 is `unrelated`. Null for a model without the `unrelated` label: it cannot tell.",
+        ),
+    ]
+    text_reduced: Annotated[
+        bool,
+        pydantic.Field(
+            description="The text was longer than the model's window: the answer read its first tokens (the "
+            "evidence reads its sentences nearest the claim, wherever they are)."
+        ),
+    ]
+    """models/encoding.py: LongTextStrategy says what was read."""
+    model: Annotated[str, pydantic.Field(description="Model-store tag (name:version) of the model that answered.")]
+    evidence: Annotated[
+        tuple[Evidence, ...],
+        pydantic.Field(
+            description="The sentences the answer rests on, the one that bears most on it first; for a "
+            "one-sentence text, that sentence."
+        ),
+    ] = ()
 
 
 @dataclass(frozen=True)
@@ -91,7 +110,8 @@ class ScoredPairs:
             None if self.evidence is None else [self.evidence[i] for i in index],
         )
 
-    def results(self) -> list[StanceResult]:
+    def results(self, model: str) -> list[StanceResult]:
+        """Each pair's answer, given by the model `model` names."""
         relevance = self.relevance
         return [
             StanceResult(
@@ -99,6 +119,7 @@ class ScoredPairs:
                 scores={name: float(p) for name, p in zip(self.labels, row, strict=True)},
                 relevance=None if relevance is None else float(relevance[i]),
                 text_reduced=reduced,
+                model=model,
                 evidence=self.evidence[i] if self.evidence is not None else (),
             )
             for i, (label, row, reduced) in enumerate(

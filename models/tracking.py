@@ -11,11 +11,17 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
+from functools import cached_property
+from typing import Annotated
 
+import pydantic
+
+from models.contract import LabelSet, OneLabel, PerLabel, label_set
 from models.evidence import Evidence
-from models.labels import SIDED_STANCES, UNRELATED
+from models.labels import UNRELATED
+from models.result import StanceResult
 
 DocumentId = str | int
 
@@ -43,37 +49,65 @@ def published_day(value: object) -> date | None:
     raise ValueError(f"not an RFC 3339 date or date-time (like 2015-10-01 or 2015-10-01T12:00:00Z): {value!r}")
 
 
-@dataclass(frozen=True)
-class TrackedDocument:
-    """One document's answer and the caller's fields the summary reads."""
+@dataclass(frozen=True, kw_only=True)
+class TrackedDocument(StanceResult):
+    """One document's answer with the caller's fields about it: what `/track` answers per document and what the
+    summary reads."""
 
-    id: DocumentId
-    label: str
-    scores: Mapping[str, float]
-    evidence: Sequence[Evidence] = ()
+    id: Annotated[DocumentId, pydantic.Field(description="The caller's id of the document, echoed back.")]
+    position: Annotated[int, pydantic.Field(ge=0, description="Its place in the request (0-based).")]
+    title: str | None = None
     source: str | None = None
     url: str | None = None
-    published: date | None = None
+    published: Annotated[str | None, pydantic.Field(description="As sent: an RFC 3339 date or date-time.")] = None
+
+    @classmethod
+    def of(cls, result: StanceResult, document: DocumentFields, position: int) -> TrackedDocument:
+        """The one way a tracked document is made: the service, its example and the batch job all come here."""
+        answer = {field.name: getattr(result, field.name) for field in fields(StanceResult)}
+        return cls(**answer, **asdict(document), position=position)
+
+    @cached_property
+    def day(self) -> date | None:
+        return published_day(self.published)
+
+
+@dataclass(frozen=True)
+class DocumentFields:
+    """What the caller says about a document beside its text (and its title, which the model reads)."""
+
+    id: DocumentId
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    """Checked as RFC 3339 where it comes in (published_day)."""
+
+
+StanceCounts = Annotated[dict[str, int], PerLabel("StanceCounts", LabelSet.STANCES)]
+"""Documents per stance."""
 
 
 @dataclass(frozen=True)
 class LabelShare:
-    count: int
-    share: float
-    """Of the related documents; 0 when there are none."""
+    count: Annotated[int, pydantic.Field(ge=0)]
+    share: Annotated[
+        float, pydantic.Field(ge=0.0, le=1.0, description="Of the related documents; 0 when there are none.")
+    ]
 
 
 @dataclass(frozen=True)
 class SourceSummary:
     source: str
-    documents: list[DocumentId]
-    """Every document of the source, related or not, in input order."""
-    related: int
-    counts: dict[str, int]
-    """Related documents per stance."""
-    prevailing: str | None
-    """The stance of most of its related documents (a tie: the one with the larger summed probability); None
-    when it has none."""
+    documents: Annotated[list[DocumentId], pydantic.Field(description="Every document of the source, related or not.")]
+    """In input order."""
+    related: Annotated[int, pydantic.Field(ge=0)]
+    counts: Annotated[StanceCounts, pydantic.Field(description="The source's related documents per stance.")]
+    prevailing: Annotated[
+        Annotated[str, OneLabel(LabelSet.STANCES)] | None,
+        pydantic.Field(description="The stance of most of its related documents; null when it has none."),
+    ]
+    """A tie: the one with the larger summed probability."""
 
 
 @dataclass(frozen=True)
@@ -88,23 +122,42 @@ class StrongestEvidence:
 
 @dataclass(frozen=True)
 class DayCounts:
-    date: str
-    counts: dict[str, int]
+    date: Annotated[str, pydantic.Field(description="YYYY-MM-DD")]
+    counts: StanceCounts
 
 
 @dataclass(frozen=True)
 class ClaimSummary:
-    documents: int
-    related: int
-    unrelated: int
-    labels: dict[str, LabelShare]
-    sources: list[SourceSummary]
-    strongest: dict[str, StrongestEvidence | None]
-    timeline: list[DayCounts]
+    """The picture of one claim over the documents about it (the related ones)."""
 
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready values (an evidence's `field` is a str enum: it dumps as its value, `text` or `title`)."""
-        return asdict(self)
+    documents: Annotated[int, pydantic.Field(ge=0)]
+    related: Annotated[int, pydantic.Field(ge=0, description="Documents about the claim (not `unrelated`).")]
+    unrelated: Annotated[int, pydantic.Field(ge=0)]
+    labels: Annotated[dict[str, LabelShare], PerLabel("LabelShares", LabelSet.STANCES)]
+    sources: Annotated[
+        list[SourceSummary], pydantic.Field(description="Each source named by a document, most documents first.")
+    ]
+    strongest: Annotated[
+        dict[str, StrongestEvidence | None],
+        PerLabel("Strongest", LabelSet.SIDED),
+        pydantic.Field(description="The sentence of a related document that takes each side most surely."),
+    ]
+    timeline: Annotated[
+        list[DayCounts], pydantic.Field(description="Stances of the related documents per day published, by date.")
+    ]
+
+
+@dataclass(frozen=True)
+class TrackedClaim:
+    """One claim across many documents: what `POST /track` answers."""
+
+    claim: str
+    model: Annotated[str, pydantic.Field(description="Model-store tag (name:version) of the model that answered.")]
+    documents: Annotated[
+        tuple[TrackedDocument, ...],
+        pydantic.Field(description="Each answer, the most relevant first, then in input order."),
+    ]
+    summary: Annotated[ClaimSummary, pydantic.Field(description="Over the related documents.")]
 
 
 @dataclass
@@ -114,18 +167,12 @@ class _SourceTally:
     mass: Counter[str] = field(default_factory=Counter)
 
 
-def summary_labels(labels: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """A model's stances (its labels less `unrelated`), and those of them that take a side."""
-    stances = tuple(label for label in labels if label != UNRELATED)
-    return stances, tuple(label for label in SIDED_STANCES if label in stances)
-
-
 class SummaryBuilder:
     """Takes documents one at a time, in input order, so a batch job summarizes a file of any size chunk by
     chunk; `summary()` gives the picture so far."""
 
     def __init__(self, labels: Sequence[str]) -> None:
-        self.stances, self.sided = summary_labels(labels)
+        self.stances, self.sided = label_set(labels, LabelSet.STANCES), label_set(labels, LabelSet.SIDED)
         self.documents = 0
         self.counts: Counter[str] = Counter()
         self.sources: dict[str, _SourceTally] = defaultdict(_SourceTally)
@@ -144,8 +191,8 @@ class SummaryBuilder:
         if not related:
             return
         self.counts[document.label] += 1
-        if document.published is not None:
-            self.days[document.published][document.label] += 1
+        if document.day is not None:
+            self.days[document.day][document.label] += 1
         for sentence in document.evidence:
             if sentence.label not in self.sided:
                 continue
@@ -195,3 +242,10 @@ def relevance_order(relevance: Sequence[float | None]) -> list[int]:
     """Positions of the documents, the most relevant first, then in input order (a model without relevance:
     input order)."""
     return sorted(range(len(relevance)), key=lambda i: (-(relevance[i] or 0.0), i))
+
+
+def tracked_claim(claim: str, model: str, labels: Sequence[str], documents: Sequence[TrackedDocument]) -> TrackedClaim:
+    """The answer for one claim: its documents, the most relevant first, and the summary over them."""
+    summary = SummaryBuilder(labels).add_all(documents).summary()
+    ordered = tuple(documents[i] for i in relevance_order([document.relevance for document in documents]))
+    return TrackedClaim(claim, model, ordered, summary)

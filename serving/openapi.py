@@ -1,32 +1,36 @@
-"""The service's OpenAPI document, corrected where BentoML 1.4.39 builds it unlike what the service answers.
+"""The service's OpenAPI document, corrected where BentoML 1.4 builds it unlike what the service answers.
 
-BentoML builds the document in the `Service.openapi_spec` property (_bentoml_sdk/service/openapi.py), read by
-/docs.json and by `bentoml build` (apis/openapi.yaml), and offers no hook into it. Left alone, the document
-- flattens each body field's `anyOf` to its first branch (`_flatten_field`, _bentoml_sdk/method.py): a request's
-  `id` reads as a string only, `title` and an answer's `id` and `relevance` as never null;
-- gives every error `{"error": str, "detail": str}` (`exception_schema`, bentoml/_internal/service/openapi/utils.py)
-  where `detail` is a list of per-field entries (serving/errors.py), and lists 400, 404 and 500 only: no route
-  answers 404, and 413, 415 (our middlewares), 429, 504 (BentoML's traffic control) and 503 (overloaded) are missing;
+BentoML builds the document in the public `Service.openapi_spec` and serves it at /docs.json; it offers no hook
+into it. Left alone, the document
+- flattens each body field's `anyOf` to its first branch: a request's `id` reads as a string only, `title` and an
+  answer's `id` and `relevance` as never null;
+- gives every error `{"error": str, "detail": str}` where `detail` is a list of per-field entries (serving/errors.py),
+  and lists 400, 404 and 500 only: no route answers 404, and 413, 415 (our middlewares), 429, 504 (BentoML's
+  traffic control) and 503 (overloaded) are missing;
 - leaves each request body optional, though an empty one is refused (serving/body_limit.py);
 - says OpenAPI 3.0.2 of schemas that are JSON Schema 2020-12, as pydantic writes them (`"type": "null"`): that is 3.1.
-`document_contract(service)` makes the service build the corrected document instead.
+`ContractDocument`, an ASGI middleware added with the public `add_asgi_middleware`, answers GET /docs.json with
+`contract_document(service)` instead: BentoML's document, read through its public property, with those corrections.
+`bentoml build` still writes BentoML's own document into the bento (apis/openapi.yaml); the served one is the contract.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
-import attrs
-from _bentoml_sdk.method import APIMethod
-from _bentoml_sdk.service.factory import Service
-from _bentoml_sdk.service.openapi import REF_TEMPLATE
-from bentoml._internal.service.openapi.specification import OpenAPISpecification
+import bentoml
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
+from starlette.responses import JSONResponse, Response
 
+from serving.body_limit import Receive, Scope, Send
 from serving.errors import ErrorBody
 
 OPENAPI_VERSION = "3.1.0"
+DOCUMENT_PATH = "/docs.json"
+REF_TEMPLATE = "#/components/schemas/{model}"
 BENTOML_ERROR_SCHEMAS = ("InvalidArgument", "NotFound", "InternalServerError")
 
 
@@ -34,6 +38,14 @@ class BentoMLError(BaseModel):
     """An error BentoML answers itself, around the route's code: a summary only."""
 
     error: str
+
+
+class ApiRoute(Protocol):
+    """What the document needs of a `@bentoml.api` method: its route and the models of its bodies."""
+
+    route: str
+    input_spec: type[BaseModel]
+    output_spec: type[BaseModel]
 
 
 RETRY_AFTER = {
@@ -75,7 +87,7 @@ def json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def api_operation(operation: dict[str, Any], api: APIMethod[..., Any], schemas: dict[str, Any]) -> dict[str, Any]:
+def api_operation(operation: dict[str, Any], api: ApiRoute, schemas: dict[str, Any]) -> dict[str, Any]:
     """BentoML's operation for the route, with the whole schemas of its bodies and every status it answers."""
     errors = {
         status: {
@@ -92,32 +104,44 @@ def api_operation(operation: dict[str, Any], api: APIMethod[..., Any], schemas: 
     }
 
 
-def corrected(spec: OpenAPISpecification, service: Service[Any]) -> OpenAPISpecification:
-    schemas: dict[str, Any] = spec.components["schemas"]  # a plain dict, as generate_spec builds it
+def corrected(document: dict[str, Any], apis: list[ApiRoute]) -> dict[str, Any]:
+    """`document` (BentoML's, as JSON reads it) with the corrections the module's docstring lists."""
+    schemas: dict[str, Any] = document["components"]["schemas"]
     for name in BENTOML_ERROR_SCHEMAS:
         del schemas[name]
     for model in (ErrorBody, BentoMLError):
         schemas[model.__name__] = schema_of(model, schemas)
-    paths = dict(spec.paths)
-    for api in service.apis.values():
-        paths[api.route] = attrs.evolve(paths[api.route], post=api_operation(paths[api.route].post, api, schemas))
-    readyz = paths["/readyz"].get
-    paths["/readyz"] = attrs.evolve(
-        paths["/readyz"], get=attrs.evolve(readyz, responses=readyz.responses | {"503": NOT_READY})
-    )
-    return attrs.evolve(spec, openapi=OPENAPI_VERSION, paths=paths)
+    paths = document["paths"]
+    for api in apis:
+        paths[api.route]["post"] = api_operation(paths[api.route]["post"], api, schemas)
+    paths["/readyz"]["get"]["responses"]["503"] = NOT_READY
+    return document | {"openapi": OPENAPI_VERSION}
 
 
-class ContractDocumented(Service):
-    """The class of a service once `document_contract` has run: BentoML builds the document here and nowhere else."""
-
-    __slots__ = ()
-
-    @property
-    def openapi_spec(self) -> OpenAPISpecification:
-        return corrected(super().openapi_spec, self)
+def contract_document(service: bentoml.Service[Any]) -> dict[str, Any]:
+    """What `service` answers, documented: BentoML's document, a fresh JSON copy of it, corrected."""
+    bentoml_document = json.loads(json.dumps(service.openapi_spec.asdict()))
+    return corrected(bentoml_document, list(service.apis.values()))
 
 
-def document_contract(service: Service[Any]) -> None:
-    """From now on, `service` documents what it answers (see the module's docstring)."""
-    service.__class__ = ContractDocumented
+class ContractDocument:
+    """ASGI middleware: GET /docs.json answers the corrected document, built on the first asking and then kept.
+    A middleware, not a route: it comes before BentoML's own /docs.json whatever order BentoML adds routes in."""
+
+    def __init__(
+        self,
+        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        service: bentoml.Service[Any],
+        path: str = DOCUMENT_PATH,
+    ) -> None:
+        self.app = app
+        self.service = service
+        self.path = path
+        self.body: bytes | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] not in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        if self.body is None:
+            self.body = JSONResponse(contract_document(self.service)).body  # as BentoML renders its own
+        await Response(self.body, media_type="application/json")(scope, receive, send)

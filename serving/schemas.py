@@ -7,16 +7,21 @@ model's labels (`result_schema`), so the OpenAPI document lists exactly the labe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from dataclasses import asdict, replace
+from typing import Annotated
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from models.contract import response_model
+from models.defaults import MAX_CLAIM_TOKENS
+from models.evidence import Evidence
 from models.evidence import Field as EvidenceField
-from models.labels import STANCES, UNRELATED
-from models.result import ScoredPairs
-from models.settings import MAX_CLAIM_TOKENS
+from models.labels import DISPUTING, UNRELATED
+from models.pair import Pair
+from models.result import ScoredPairs, StanceResult
 from models.visible import has_visible_character, visible_character_pattern
 from serving.settings import SETTINGS
 
@@ -43,10 +48,12 @@ UNRELATED_PAIR = {
     "id": "article-18",
 }
 EXAMPLE_SCORES = {
-    "article-17": dict(zip((*STANCES, UNRELATED), (0.06, 0.83, 0.09, 0.02), strict=True)),
-    "article-18": dict(zip((*STANCES, UNRELATED), (0.01, 0.01, 0.02, 0.96), strict=True)),
+    "article-17": {"asserting": 0.06, DISPUTING: 0.83, "reporting": 0.09, UNRELATED: 0.02},
+    "article-18": {"asserting": 0.01, DISPUTING: 0.01, "reporting": 0.02, UNRELATED: 0.96},
 }
-"""Made-up probabilities of the two example pairs: the first text disputes the claim, the second is off it."""
+"""Made-up probabilities of the two example pairs: the first text disputes the claim, the second is off it. A label
+not named here (a model's own) gets OTHER_LABEL_SCORE before the scores are made to sum to 1."""
+OTHER_LABEL_SCORE = 0.01
 EXAMPLE_TEXTS = {pair["id"]: pair["text"] for pair in (EXAMPLE_PAIR, UNRELATED_PAIR)}
 EXAMPLE_MODEL = "claimstance:3neckkhftsxzkax4"
 
@@ -96,6 +103,9 @@ class StancePair(BaseModel):
     title: TitleText | None = None
     id: PairId | None = None
 
+    def pair(self) -> Pair:
+        return Pair(self.claim, self.text, self.title)
+
 
 PairList = Annotated[
     list[StancePair],
@@ -105,73 +115,25 @@ PairList = Annotated[
 
 def example_result(labels: Sequence[str], pair_id: str) -> dict:
     """A made-up answer in the shape the model gives (its labels, scores that sum to 1, relevance if it has one),
-    labelled by the same rule as real answers."""
-    probabilities = np.array([[EXAMPLE_SCORES[pair_id][label] for label in labels]])
-    [result] = ScoredPairs(tuple(labels), probabilities / probabilities.sum(), [False]).results()
-    rounded = {label: round(value, 2) for label, value in result.scores.items()}
-    relevance = None if result.relevance is None else round(result.relevance, 2)
+    labelled by the same rule as real answers, as JSON values."""
+    probabilities = np.array([[EXAMPLE_SCORES[pair_id].get(label, OTHER_LABEL_SCORE) for label in labels]])
+    probabilities = (probabilities / probabilities.sum()).round(2)
+    [result] = ScoredPairs(tuple(labels), probabilities, [False]).results(EXAMPLE_MODEL)
     text = EXAMPLE_TEXTS[pair_id]
-    sentence = {
-        "text": text,
-        "start": 0,
-        "end": len(text),
-        "label": result.label,
-        "scores": rounded,
-        "field": str(EvidenceField.TEXT),
-    }
-    return {"id": pair_id, "label": result.label, "scores": rounded, "relevance": relevance, "text_reduced": False,
-            "model": EXAMPLE_MODEL, "evidence": [sentence]}  # fmt: skip
+    sentence = Evidence(
+        text=text, start=0, end=len(text), label=result.label, scores=result.scores, field=EvidenceField.TEXT
+    )
+    return json_values({"id": pair_id, **asdict(replace(result, evidence=(sentence,)))})
+
+
+def json_values(value: object) -> dict:
+    """Plain JSON values (an evidence's `field` is a str enum), as the OpenAPI example shows them, with its
+    numbers short."""
+    return json.loads(json.dumps(value), parse_float=lambda number: round(float(number), 4))
 
 
 def result_schema(labels: Sequence[str]) -> type[BaseModel]:
-    """The answer for one pair under a model with these labels: `label` is one of them, and `scores` has one
-    probability per label, in the model's order."""
-    scores = create_model(
-        "Scores",
-        __config__=ConfigDict(extra="forbid"),
-        **{label: (float, Field(ge=0.0, le=1.0)) for label in labels},
-    )
-    evidence = create_model(
-        "Evidence",
-        __config__=ConfigDict(extra="forbid"),
-        text=(str, Field(description="The sentence, exactly as it stands in the field it comes from.")),
-        start=(int, Field(ge=0, description="Offset of its first character in that field (Python string index).")),
-        end=(int, Field(ge=0, description="Offset just past its last character: field[start:end] is the sentence.")),
-        field=(
-            Literal[tuple(map(str, EvidenceField))],
-            Field(description="The field of the request the sentence comes from."),
-        ),
-        label=(Literal[tuple(labels)], Field(description="The model's answer for this sentence alone.")),
-        scores=(scores, Field(description="Calibrated probability of each label for this sentence alone.")),
-    )
+    """The answer for one pair under a model with these labels (models/result.py: StanceResult), with the
+    caller's `id`."""
     example = example_result(labels, UNRELATED_PAIR["id"] if UNRELATED in labels else EXAMPLE_PAIR["id"])
-    relevance_help = (
-        "Probability that the text is about the claim (1 - the probability of `unrelated`); a text under 0.5 is "
-        "`unrelated`."
-        if UNRELATED in labels
-        else "Always null: this model has no `unrelated` label, so it cannot tell whether a text is about the claim."
-    )
-    return create_model(
-        "StanceResult",
-        # BentoML's OpenAPI schema takes one `example`, not pydantic's `examples` list.
-        __config__=ConfigDict(json_schema_extra={"example": example}),
-        id=(str | int | None, None),
-        label=(Literal[tuple(labels)], Field(description=f"One of the model's labels: {', '.join(labels)}.")),
-        scores=(scores, Field(description="Calibrated probability of each label; they sum to 1.")),
-        relevance=(float | None, Field(ge=0.0, le=1.0, description=relevance_help)),
-        text_reduced=(
-            bool,
-            Field(
-                description="The text was longer than the model's window: the answer read its first tokens (the "
-                "evidence reads its sentences nearest the claim, wherever they are)."
-            ),
-        ),
-        model=(str, Field(description="Model-store tag (name:version) of the model that answered.")),
-        evidence=(
-            list[evidence],
-            Field(
-                description="The sentences the answer rests on, the one that bears most on it first; for a "
-                "one-sentence text, that sentence."
-            ),
-        ),
-    )
+    return response_model(StanceResult, labels, example, id=(str | int | None, None))

@@ -23,11 +23,12 @@ from starlette.staticfiles import StaticFiles  # noqa: E402
 
 from models.encoding import ClaimLimit  # noqa: E402
 from models.labels import LABELS  # noqa: E402
-from models.model_config import ModelLoadError, load_tokenizer, read_model_settings  # noqa: E402
+from models.model_config import ModelLoadError, load_tokenizer, read_model_info  # noqa: E402
+from models.pair import Pair  # noqa: E402
 from models.predictor import StancePredictor  # noqa: E402
 from models.result import StanceResult  # noqa: E402
 from models.runtime import chosen_runtime  # noqa: E402
-from models.tracking import SummaryBuilder, TrackedDocument, published_day, relevance_order  # noqa: E402
+from models.tracking import TrackedDocument, tracked_claim  # noqa: E402
 from serving.admission import LargeBodyGate  # noqa: E402
 from serving.batcher import MicroBatcher, Overloaded  # noqa: E402
 from serving.body_limit import BodySizeLimit  # noqa: E402
@@ -35,7 +36,7 @@ from serving.cancellation import CancelOnDisconnect  # noqa: E402
 from serving.errors import error_response, retry_later  # noqa: E402
 from serving.headers import SecurityHeaders  # noqa: E402
 from serving.json_only import JsonOnly  # noqa: E402
-from serving.openapi import document_contract  # noqa: E402
+from serving.openapi import ContractDocument  # noqa: E402
 from serving.schemas import PairList, StancePair, result_schema  # noqa: E402
 from serving.settings import SETTINGS  # noqa: E402
 from serving.tracking_schemas import DocumentList, TrackClaim, TrackDocument, track_schema  # noqa: E402
@@ -69,7 +70,7 @@ def served_labels(stored_model: bentoml.models.BentoModel) -> tuple[str, ...]:
     if stored is None:
         return LABELS
     try:
-        return read_model_settings(stored.path).labels
+        return read_model_info(stored.path).labels
     except ModelLoadError:
         return LABELS  # start-up then stops with the load error itself
 
@@ -77,12 +78,12 @@ def served_labels(stored_model: bentoml.models.BentoModel) -> tuple[str, ...]:
 LABELS_SERVED = served_labels(STORED_MODEL)
 StanceAnswer = result_schema(LABELS_SERVED)
 """The response body of one pair, for the served model's labels."""
-TrackAnswer = track_schema(LABELS_SERVED, StanceAnswer)
+TrackAnswer = track_schema(LABELS_SERVED)
 """The response body of /track: each document's answer and the claim's summary."""
 
 WARM_UP_PAIRS = [
-    ("A meteorite crashed near the airport", "Officials denied that a meteorite crashed near the airport."),
-    ("A meteorite crashed near the airport", "A long report about the airport. " * 60),
+    Pair("A meteorite crashed near the airport", "Officials denied that a meteorite crashed near the airport."),
+    Pair("A meteorite crashed near the airport", "A long report about the airport. " * 60),
 ]
 
 
@@ -93,18 +94,6 @@ def overloaded(error: Overloaded) -> JSONResponse:
 def count_queued(single: int, bulk: int) -> None:
     QUEUED.labels("predict").set(single)
     QUEUED.labels("track").set(bulk)
-
-
-def tracked(document: TrackDocument, result: StanceResult) -> TrackedDocument:
-    return TrackedDocument(
-        document.id,
-        result.label,
-        result.scores,
-        result.evidence,
-        document.source,
-        document.url,
-        published_day(document.published),
-    )
 
 
 @bentoml.service(
@@ -127,6 +116,7 @@ class Claimstance:
                 num_threads=SETTINGS.threads_per_lane,
                 batch_size=SETTINGS.model_batch_pairs or None,
                 max_evidence=SETTINGS.max_evidence,
+                model_tag=self.model_tag,
             )
             for _ in range(SETTINGS.lanes)
         ]
@@ -137,7 +127,7 @@ class Claimstance:
         # Validation counts claim tokens on the event loop while the model thread tokenizes batches:
         # a tokenizer of its own keeps the two from sharing one Rust tokenizer across threads.
         self.claim_limit = ClaimLimit(load_tokenizer(stored.path), self.predictors[0].max_length)
-        self.batcher: MicroBatcher[tuple[str, str, str | None], StanceResult] = MicroBatcher(
+        self.batcher: MicroBatcher[Pair, StanceResult] = MicroBatcher(
             [self.scorer(predictor) for predictor in self.predictors],
             SETTINGS.max_batch_size,
             SETTINGS.batch_wait_ms,
@@ -165,8 +155,8 @@ class Claimstance:
         return self.ready
 
     @staticmethod
-    def scorer(predictor: StancePredictor) -> Callable[[list[tuple[str, str, str | None]]], list[StanceResult]]:
-        def score(pairs: list[tuple[str, str, str | None]]) -> list[StanceResult]:
+    def scorer(predictor: StancePredictor) -> Callable[[list[Pair]], list[StanceResult]]:
+        def score(pairs: list[Pair]) -> list[StanceResult]:
             BATCH_SIZE.observe(len(pairs))
             with BATCH_SECONDS.time():
                 return predictor.predict(pairs)
@@ -183,13 +173,13 @@ class Claimstance:
 
     async def answer(self, pairs: list[StancePair]) -> list[StanceAnswer] | JSONResponse:
         try:
-            results = await self.batcher.submit([(pair.claim, pair.text, pair.title) for pair in pairs])
+            results = await self.batcher.submit([pair.pair() for pair in pairs])
         except Overloaded as error:
             return overloaded(error)
         answers = []
         for pair, result in zip(pairs, results, strict=True):
             PREDICTIONS.labels(result.label).inc()
-            answers.append(StanceAnswer(id=pair.id, model=self.model_tag, **asdict(result)))
+            answers.append(StanceAnswer(id=pair.id, **asdict(result)))
         return answers
 
     @bentoml.api(route="/predict")
@@ -215,23 +205,19 @@ class Claimstance:
         if error := self.claim_errors([claim], None):
             return error
         try:
-            results = await self.batcher.submit_bulk([(claim, document.text, document.title) for document in documents])
+            pairs = [Pair(claim, document.text, document.title) for document in documents]
+            results = await self.batcher.submit_bulk(pairs)
         except Overloaded as error:
             return overloaded(error)
         return await asyncio.to_thread(self.track_answer, claim, documents, results)
 
     def track_answer(self, claim: str, documents: list[TrackDocument], results: list[StanceResult]) -> TrackAnswer:
         """Built off the event loop: for 500 documents it takes long enough to hold single predictions up."""
-        builder = SummaryBuilder(LABELS_SERVED)
-        for document, result in zip(documents, results, strict=True):
+        tracked = []
+        for position, (document, result) in enumerate(zip(documents, results, strict=True)):
             PREDICTIONS.labels(result.label).inc()
-            builder.add(tracked(document, result))
-        answers = [
-            {**asdict(results[i]), **documents[i].model_dump(exclude={"text"}), "position": i}
-            for i in relevance_order([result.relevance for result in results])
-        ]
-        summary = builder.summary().to_dict()
-        return TrackAnswer(claim=claim, model=self.model_tag, documents=answers, summary=summary)
+            tracked.append(TrackedDocument.of(result, document.document_fields(), position))
+        return TrackAnswer(**asdict(tracked_claim(claim, self.model_tag, LABELS_SERVED, tracked)))
 
 
 BODY_ROUTES = [api.route for api in Claimstance.apis.values()]
@@ -247,5 +233,5 @@ Claimstance.add_asgi_middleware(
     body_routes=BODY_ROUTES,
 )
 Claimstance.add_asgi_middleware(CancelOnDisconnect, deadline_seconds=SETTINGS.request_timeout_s)
-document_contract(Claimstance)
+Claimstance.add_asgi_middleware(ContractDocument, service=Claimstance)  # /docs.json: what the routes answer
 Claimstance.mount_asgi_app(StaticFiles(directory=TRACKER_PAGE, html=True), path="/tracker")

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.defaults import MODEL_NAME
+from models.pair import InputLimits
 from models.runtime import available_cores
-from models.settings import MAX_CLAIM_CHARS, MAX_EVIDENCE, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MODEL_NAME
 
 ENV_PREFIX = "CLAIMSTANCE_"
 
@@ -21,7 +22,10 @@ class SettingsError(ValueError):
     """A CLAIMSTANCE_* variable with a value the service cannot run with; the message names each one."""
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(BaseSettings, InputLimits):
+    """The input limits (models/pair.py: InputLimits, CLAIMSTANCE_MAX_CLAIM_CHARS and the rest) and everything
+    else the service is run with."""
+
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore", case_sensitive=False)
 
     model: str = Field(default=f"{MODEL_NAME}:latest", min_length=1)
@@ -54,15 +58,10 @@ class ServiceSettings(BaseSettings):
     """A request still unanswered after this long is cancelled, its queued work dropped, and answered 503."""
     max_pairs: int = Field(default=256, ge=1)
     """Most pairs in one /predict_batch call."""
-    max_claim_chars: int = Field(default=MAX_CLAIM_CHARS, ge=1)
-    max_text_chars: int = Field(default=MAX_TEXT_CHARS, ge=1)
-    max_title_chars: int = Field(default=MAX_TITLE_CHARS, ge=1)
     max_id_chars: int = Field(default=256, ge=1)
     """Ids are echoed back in answers: a caller's key, not a document."""
     max_published_chars: int = Field(default=64, ge=1)
     """An ISO 8601 date or date-time fits in 35 characters; the rest is room for odd but honest formats."""
-    max_evidence: int = Field(default=MAX_EVIDENCE, ge=1)
-    """Sentences of a long text read against the claim and shown as its evidence."""
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     """The body limit of /predict_batch; /predict takes one pair (`pair_body_bytes`), /track has its own."""
     max_track_documents: int = Field(default=500, ge=1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from tests.claim_evidence_files import ClaimEvidenceFiles, write_claim_evidence_
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    use_private_bentoml_home()  # before collection imports anything that reads the store
     # BentoML's .bentoignore parsing trips a deprecation inside pathspec; not ours to fix.
     config.addinivalue_line("filterwarnings", "ignore:GitWildMatchPattern:DeprecationWarning")
     # BentoML's io_models calls a pydantic hook deprecated in pydantic 2.11; not ours to fix either.
@@ -45,16 +48,14 @@ REAL_DATA_FILES = (
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _quiet_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One torch thread (a training job shares this machine) and a BentoML home that is not the user's."""
+def _quiet_environment() -> Iterator[None]:
+    """One torch thread: a training job shares this machine."""
     import datasets
 
     datasets.disable_progress_bars()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BENTOML_HOME", str(tmp_path_factory.mktemp("bentoml-home")))
-        yield
+    yield
     torch.set_num_threads(threads)
 
 
@@ -71,7 +72,7 @@ def _one_thread() -> None:
 def tokenizer():
     from transformers import AutoTokenizer
 
-    from models.settings import default_base_model
+    from models.defaults import default_base_model
 
     base = default_base_model()
     if not Path(base).is_dir():
@@ -189,15 +190,43 @@ def onnx_three_label_model_dir(saved_three_label_model_dir, tiny_three_label_mod
 # --- BentoML model store ------------------------------------------------------------------------
 
 
+# BentoML reads BENTOML_HOME once a process, at its first use, and keeps its model store there, in `models`. So the
+# session has one home of its own, never the user's, whose `models` is a link: each test's store points it elsewhere.
+BENTOML_HOME = Path(tempfile.gettempdir()) / f"claimstance-tests-bentoml-{os.getpid()}"
+MODEL_STORE = BENTOML_HOME / "models"
+
+
+def point_model_store_at(folder: Path) -> None:
+    """Repoints the link in one rename, so the store is never missing."""
+    staged = BENTOML_HOME / "models.next"
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(folder.absolute(), target_is_directory=True)
+    staged.replace(MODEL_STORE)
+
+
+def use_private_bentoml_home() -> None:
+    shutil.rmtree(BENTOML_HOME, ignore_errors=True)  # a killed session's, under a reused process id
+    (BENTOML_HOME / "no-models").mkdir(parents=True)
+    point_model_store_at(BENTOML_HOME / "no-models")
+    os.environ["BENTOML_HOME"] = str(BENTOML_HOME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session's BentoML home goes with the session, whatever it ran."""
+    shutil.rmtree(BENTOML_HOME, ignore_errors=True)
+
+
 @contextmanager
 def temporary_model_store(path: Path) -> Iterator[Path]:
-    """Point BentoML's model store (what bentoml.models.create/get use) at `path` for the duration."""
-    from bentoml._internal.configuration.containers import BentoMLContainer
-    from bentoml._internal.models.model import ModelStore
-
+    """BentoML's model store (what bentoml.models.create/get use) holds the models at `path` for the duration, where
+    `bentoml serve` with BENTOML_HOME=`path.parent` finds them too. Yields the store's folder as BentoML names it."""
     path.mkdir(parents=True, exist_ok=True)
-    with BentoMLContainer.model_store.patch(ModelStore(str(path))):
-        yield path
+    previous = MODEL_STORE.readlink()
+    point_model_store_at(path)
+    try:
+        yield MODEL_STORE
+    finally:
+        point_model_store_at(previous)
 
 
 @pytest.fixture(scope="session")

@@ -283,8 +283,8 @@ READERS: dict[str, Callable[[Path], tuple[pd.DataFrame, pd.DataFrame]]] = {
     "ibm_claim_stance": read_ibm_claim_stance,
     "perspectrum": read_perspectrum,
 }
-"""Each claim–evidence corpus by its source name: (train, test) frames."""
-CLAIM_EVIDENCE_SOURCES = tuple(READERS)
+"""Each claim–evidence corpus by its source name (models/sources.py: CLAIM_EVIDENCE_SOURCES): (train, test)
+frames."""
 
 
 def read_claim_evidence(data_dir: Path | str, sources: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:

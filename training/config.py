@@ -8,10 +8,10 @@ from pathlib import Path
 
 from transformers import HfArgumentParser
 
+from models.defaults import MAX_LENGTH, default_base_model
 from models.labels import LABELS, STANCES
 from models.runtime import cpu_has_bf16
-from models.settings import MAX_LENGTH, default_base_model
-from training.claim_evidence import CLAIM_EVIDENCE_SOURCES
+from models.sources import CLAIM_EVIDENCE_SOURCES
 
 SHARED_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -19,10 +19,6 @@ SHARED_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def default_data_dir() -> str:
     """../shared/data beside the checkout when it exists, else ./data (where `make data` fetches to)."""
     return str(SHARED_DATA_DIR) if SHARED_DATA_DIR.is_dir() else "data"
-
-
-NEWS_SOURCES = ("emergent", "fnc1", "arc")
-"""The news corpora: the served task, whose validation claims choose epochs, recipes and runtimes."""
 
 
 class ClaimEvidenceDesign(StrEnum):

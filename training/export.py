@@ -5,7 +5,9 @@ runs it itself). The int8 model becomes the default runtime only when its valida
 sources' mean, what epochs are chosen on) is within `tolerance` of the PyTorch model's and no label's F1
 falls more than `label_floor` below PyTorch's: accuracy hardly sees the rarest label, and int8 once cost
 a model a third of its disputing F1 at an accuracy loss under the old 0.5-point rule. The choice and the
-figures it rests on go to runtime.json beside the weights, which the service reads.
+figures it rests on go to runtime.json beside the weights, which the service reads. The quantizer's own
+messages (some fifty lines of notes and warnings on a first build) go to export.log beside the weights; the
+console gets one line saying what was quantized.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 import logging
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,17 +30,18 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from transformers import HfArgumentParser, PreTrainedModel, PreTrainedTokenizerBase
 
 from models.checkpoint import load_model
-from models.metrics import score
+from models.metrics import score, source_macro_f1
 from models.predictor import StancePredictor
 from models.registry import register
 from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime
 from training.config import default_data_dir
-from training.selection import source_macro_f1
 from training.splits import model_splits
 
 log = logging.getLogger("claimstance.export")
 
 ONNX_OPSET = 17
+EXPORT_LOG = "export.log"
+"""The quantizer's messages, written beside the exported model."""
 ONNX_TOLERANCE = 0.005
 """Largest validation macro-F1 loss (0.5 point) at which the int8 model still becomes the default runtime."""
 LABEL_FLOOR = 0.02
@@ -132,15 +137,59 @@ def export_onnx(
         onnx.checker.check_model(str(fp32))
         if quantize:
             layers = getattr(model.config, "num_hidden_layers", 0)
-            quantize_dynamic(
-                fp32,
-                out_file,
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                nodes_to_exclude=float_nodes(onnx.load(str(fp32)).graph, layers, float_layers),
-                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-            )
+            log_file = out_file.parent / EXPORT_LOG
+            with logged_to(log_file):
+                quantize_dynamic(
+                    fp32,
+                    out_file,
+                    weight_type=QuantType.QInt8,
+                    per_channel=True,
+                    nodes_to_exclude=float_nodes(onnx.load(str(fp32)).graph, layers, float_layers),
+                    extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+                )
+            log.info("%s; its messages in %s", quantized_summary(fp32, out_file), log_file)
     return out_file
+
+
+@contextmanager
+def logged_to(log_file: Path) -> Iterator[None]:
+    """Send what the block logs through the root logger, prints and warns to `log_file` only.
+
+    onnxruntime's quantizer logs through the root logger (`logging.warning`, `logging.info`) and prints now and
+    then: some fifty lines a model, none of them a fault, that buried what the build had to say. The root logger
+    keeps its handlers and level again after the block.
+    """
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    with log_file.open("w") as stream, redirect_stdout(stream), warnings.catch_warnings(record=True) as caught:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        for other in saved_handlers:
+            root.removeHandler(other)
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            root.removeHandler(handler)
+            for other in saved_handlers:
+                root.addHandler(other)
+            root.setLevel(saved_level)
+            stream.writelines(f"WARNING {w.category.__name__}: {w.message}\n" for w in caught)
+
+
+def quantized_summary(fp32_file: Path, int8_file: Path) -> str:
+    """One line on what was quantized: weight matrices in int8 and in float, and the file sizes."""
+    graph = onnx.load(str(int8_file)).graph
+    weights = {tensor.name for tensor in graph.initializer}
+    int8 = sum(1 for tensor in graph.initializer if tensor.name.endswith("_quantized"))
+    kept = sum(1 for node in graph.node if node.op_type in ("MatMul", "Gemm") and node.input[1] in weights)
+    mb = {path: path.stat().st_size / 1e6 for path in (fp32_file, int8_file)}
+    return (
+        f"int8 ONNX: {int8} weight matrices quantized per channel, {kept} kept in float; "
+        f"{mb[int8_file]:.1f} MB (float: {mb[fp32_file]:.1f} MB)"
+    )
 
 
 def int8_keeps_up(macro_f1: dict[str, float], label_f1: dict[str, dict[str, float]], rule: RuntimeRule) -> bool:

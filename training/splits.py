@@ -11,9 +11,10 @@ from transformers import AutoTokenizer
 
 from models.encoding import ClaimLimit
 from models.labels import UNRELATED
-from models.model_config import TRAINING_INFO_FILE, read_model_settings
+from models.model_config import TRAINING_INFO_FILE, read_model_info
+from models.sources import NEWS_SOURCES
 from training.claim_evidence import read_claim_evidence, within_claim_limit
-from training.config import NEWS_SOURCES, RECIPES, ClaimEvidenceDesign, TrainConfig
+from training.config import RECIPES, ClaimEvidenceDesign, TrainConfig
 from training.data import load_corpus, merge, mismatched_pairs, split_by_group, to_dataset
 from training.user_data import load_user_file
 
@@ -131,7 +132,7 @@ def saved_config(model_dir: Path, data_dir: str, relevance: bool | None = None) 
     info_file = Path(model_dir) / TRAINING_INFO_FILE
     saved = (json.loads(info_file.read_text()).get("training_config") if info_file.exists() else None) or {}
     if relevance is None:
-        relevance = read_model_settings(model_dir).has_relevance
+        relevance = read_model_info(model_dir).has_relevance
     recipe = RECIPES.get(str(saved.get("recipe", "default")), {})
     if saved and "claim_evidence_design" not in saved:  # saved before the claim–evidence corpora: it used none
         saved["claim_evidence_design"] = ClaimEvidenceDesign.NONE

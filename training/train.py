@@ -18,24 +18,23 @@ from pathlib import Path
 import numpy as np
 import torch
 from datasets import Dataset
-from torch.utils.data import SequentialSampler
+from torch.utils.data import DataLoader
 from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
 from models.checkpoint import TrainingRecord, new_classifier, save_model
 from models.labels import UNRELATED
-from models.metrics import calibration_curve, label_calibration, score
-from models.model_config import CONFIG_NAMESPACE, InferenceSettings
+from models.metrics import calibration_curve, label_calibration, score, source_macro_f1
+from models.model_config import CONFIG_NAMESPACE, InferenceConfig
 from models.predictor import StancePredictor, softmax
 from models.registry import register
 from models.result import ScoredPairs
 from models.runtime import available_cores
+from models.sources import CLAIM_EVIDENCE_SOURCES
 from training.calibration import fit_temperature
-from training.claim_evidence import CLAIM_EVIDENCE_SOURCES
 from training.config import ClaimEvidenceDesign, TrainConfig, parse_config
 from training.export import build_runtime
 from training.features import tokenize
 from training.losses import FirstTokenCapture, StanceLoss, attach_side_head, detach_side_head
-from training.selection import source_macro_f1
 from training.splits import build_splits
 
 log = logging.getLogger("claimstance.train")
@@ -45,11 +44,18 @@ class StanceTrainer(Trainer):
     """Trainer whose evaluation keeps the dataset order.
 
     With length-grouped training, transformers 5 also length-groups evaluation batches; our metrics
-    need the original order to know which source each validation pair came from.
+    need the original order to know which source each validation pair came from. A stream has no
+    sampler to reorder it: the public `get_eval_dataloader` hook hands the Trainer the dataset as one,
+    read in order in the same batches.
     """
 
-    def _get_eval_sampler(self, eval_dataset: Dataset) -> SequentialSampler:
-        return SequentialSampler(eval_dataset)
+    def get_eval_dataloader(self, eval_dataset: str | Dataset | None = None) -> DataLoader:
+        if isinstance(eval_dataset, str):
+            eval_dataset = self.eval_dataset[eval_dataset]
+        dataset = self.eval_dataset if eval_dataset is None else eval_dataset
+        if isinstance(dataset, Dataset):
+            dataset = dataset.to_iterable_dataset()
+        return super().get_eval_dataloader(dataset)
 
 
 def trainer_metrics(validation_set: Dataset, labels: tuple[str, ...]):
@@ -187,7 +193,7 @@ def train(config: TrainConfig) -> Path:
     log.info("labels: %s; claim–evidence design: %s", ", ".join(labels), config.claim_evidence_design)
     model, tokenizer = fine_tune(config, train_set, validation_set, labels)
 
-    setattr(model.config, CONFIG_NAMESPACE, InferenceSettings(max_length=config.max_length).to_config())
+    setattr(model.config, CONFIG_NAMESPACE, InferenceConfig(max_length=config.max_length).to_config())
     predictor = StancePredictor.from_model(model, tokenizer, num_threads=config.num_threads or None)
     temperature, validation_metrics = calibrate(predictor, validation_set)
     log.info("validation: %s", json.dumps(validation_metrics))

@@ -30,8 +30,9 @@ import pyarrow.parquet as pq
 
 from eval.cli import run_from_cli
 from eval.speed.machine import this_machine
+from models.defaults import MODEL_NAME
+from models.pair import DEFAULT_LIMITS
 from models.registry import locate
-from models.settings import MAX_EVIDENCE, MODEL_NAME
 from training.config import default_data_dir
 from training.data import FNC1_FILES, read_emergent, read_fnc_format
 
@@ -54,7 +55,8 @@ class BenchBatchConfig:
     )
     engines: list[str] = field(default_factory=lambda: ["local", "spark"])
     max_evidence: int = field(
-        default=MAX_EVIDENCE, metadata={"help": "The batch job's --max_evidence: sentences of a long text read."}
+        default=DEFAULT_LIMITS.max_evidence,
+        metadata={"help": "The batch job's --max_evidence: sentences of a long text read."},
     )
     output_dir: str = "reports/batch"
 

@@ -17,10 +17,10 @@ import numpy as np
 
 from eval.cli import run_from_cli
 from eval.speed.machine import this_machine
+from models.defaults import MODEL_NAME
 from models.predictor import StancePredictor
 from models.registry import resolve
 from models.runtime import ONNX_FILE, Runtime
-from models.settings import MODEL_NAME
 from training.config import default_data_dir
 from training.data import read_emergent
 

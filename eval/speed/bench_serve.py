@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from eval.cli import run_from_cli
+from eval.server_process import start_server
 from eval.speed.load import LoadResult, run_load
 from eval.speed.machine import this_machine
-from eval.speed.server_process import start_server
+from models.defaults import MODEL_NAME
 from models.registry import find
-from models.settings import MODEL_NAME
 from training.config import default_data_dir
 from training.data import read_emergent
 

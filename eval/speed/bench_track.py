@@ -24,12 +24,13 @@ import httpx
 import pandas as pd
 
 from eval.cli import run_from_cli
+from eval.server_process import start_server
 from eval.speed.bench_batch import batch_command, cycled, run_measured
 from eval.speed.bench_serve import service_command
 from eval.speed.machine import this_machine
-from eval.speed.server_process import start_server
+from models.defaults import MODEL_NAME
+from models.pair import DEFAULT_LIMITS
 from models.registry import find
-from models.settings import MAX_EVIDENCE, MODEL_NAME
 from training.config import default_data_dir
 from training.data import FNC1_FILES, read_emergent, read_fnc_format
 
@@ -51,7 +52,8 @@ class BenchTrackConfig:
     idle_probes: int = field(default=200, metadata={"help": "Single /predict calls on the idle service."})
     batch_rows: int = field(default=2000, metadata={"help": "Rows of the batch comparison (0: skip it)."})
     max_evidence: int = field(
-        default=MAX_EVIDENCE, metadata={"help": "Sentences of a long text read and shown (CLAIMSTANCE_MAX_EVIDENCE)."}
+        default=DEFAULT_LIMITS.max_evidence,
+        metadata={"help": "Sentences of a long text read and shown (CLAIMSTANCE_MAX_EVIDENCE)."},
     )
     port: int = 3112
     output_dir: str = "reports/track"

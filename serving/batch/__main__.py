@@ -13,10 +13,10 @@ from transformers import HfArgumentParser  # noqa: E402
 
 from models.model_config import ModelLoadError  # noqa: E402
 from serving.batch.config import BatchConfig, BatchInputError, Engine  # noqa: E402
-from serving.batch.summary import BatchSummary  # noqa: E402
+from serving.batch.report import JobReport  # noqa: E402
 
 
-def run(config: BatchConfig) -> BatchSummary:
+def run(config: BatchConfig) -> JobReport:
     if config.engine is Engine.SPARK:
         from serving.batch.spark import run_spark
 
@@ -30,14 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         (config,) = HfArgumentParser(BatchConfig).parse_args_into_dataclasses(argv)
-        summary = run(config)
+        report = run(config)
     except (BatchInputError, ModelLoadError, NotFound, ValueError, OSError) as error:
         print(f"claimstance batch: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("claimstance batch: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
-    print(f"claimstance batch: {summary.describe()}", file=sys.stderr)
+    print(f"claimstance batch: {report.describe()}", file=sys.stderr)
     return 0
 
 

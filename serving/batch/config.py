@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from models.settings import MAX_CLAIM_CHARS, MAX_EVIDENCE, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MODEL_NAME
+from pydantic import ValidationError
+
+from models.defaults import MODEL_NAME
+from models.pair import DEFAULT_LIMITS, InputLimits
 
 
 class FileFormat(StrEnum):
@@ -82,11 +85,11 @@ class BatchConfig:
     rejects: str | None = field(default=None, metadata={"help": "Rejected rows file (default: OUTPUT.rejects.jsonl)."})
     keep_claim_text: bool = field(default=True, metadata={"help": "Copy the claim and text columns to the output."})
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing output file."})
-    max_claim_chars: int = MAX_CLAIM_CHARS
-    max_text_chars: int = MAX_TEXT_CHARS
-    max_title_chars: int = MAX_TITLE_CHARS
+    max_claim_chars: int = DEFAULT_LIMITS.max_claim_chars
+    max_text_chars: int = DEFAULT_LIMITS.max_text_chars
+    max_title_chars: int = DEFAULT_LIMITS.max_title_chars
     max_evidence: int = field(
-        default=MAX_EVIDENCE,
+        default=DEFAULT_LIMITS.max_evidence,
         metadata={"help": "Sentences of a long text read against the claim and shown as its evidence."},
     )
     progress: bool = field(default=True, metadata={"help": "Show a progress bar (rows/s, ETA) on stderr."})
@@ -94,11 +97,12 @@ class BatchConfig:
         default=False,
         metadata={
             "help": "Track each claim across its documents (make track): besides the scored rows, write one summary "
-            "per claim to --summary, with the fields of POST /track's summary."
+            "per claim to --claim_summaries, with the fields of POST /track's summary."
         },
     )
-    summary: str | None = field(
-        default=None, metadata={"help": "Where --track writes the claims' summaries (default: OUTPUT.summary.jsonl)."}
+    claim_summaries: str | None = field(
+        default=None,
+        metadata={"help": "Where --track writes the claims' summaries (default: OUTPUT.claim_summaries.jsonl)."},
     )
     id_column: str = field(default="id", metadata={"help": "--track: the documents' ids (the summary names them)."})
     source_column: str = field(default="source", metadata={"help": "--track: who published each (may be absent)."})
@@ -110,9 +114,9 @@ class BatchConfig:
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.engine)
-        for name in ("chunk_rows", "max_claim_chars", "max_text_chars", "max_title_chars", "max_evidence"):
-            if getattr(self, name) < 1:
-                raise BatchInputError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        if self.chunk_rows < 1:
+            raise BatchInputError(f"--chunk_rows must be at least 1, got {self.chunk_rows}")
+        self.limits  # noqa: B018 (checks the limits' flags)
         for name in ("workers", "threads", "batch_size"):
             if getattr(self, name) < 0:
                 raise BatchInputError(f"--{name} must be 0 (automatic) or more, got {getattr(self, name)}")
@@ -127,6 +131,15 @@ class BatchConfig:
         if len(set(columns.values())) < len(columns):
             named = ", ".join(f"--{role}_column {name!r}" for role, name in columns.items())
             raise BatchInputError(f"the claim, text and title columns must differ: {named}")
+
+    @property
+    def limits(self) -> InputLimits:
+        """The limits a row is held to, checked where they are declared (models/pair.py)."""
+        try:
+            return InputLimits(**{name: getattr(self, name) for name in InputLimits.model_fields})
+        except ValidationError as error:
+            problem = error.errors()[0]
+            raise BatchInputError(f"--{problem['loc'][0]} {problem['input']!r}: {problem['msg']}") from None
 
     @property
     def input_path(self) -> Path:
@@ -144,19 +157,19 @@ class BatchConfig:
         return out.with_name(f"{out.stem if out.suffix else out.name}.rejects.jsonl")
 
     @property
-    def summary_path(self) -> Path:
-        if self.summary:
-            return Path(self.summary)
+    def claim_summaries_path(self) -> Path:
+        if self.claim_summaries:
+            return Path(self.claim_summaries)
         out = self.output_path
-        return out.with_name(f"{out.stem if out.suffix else out.name}.summary.jsonl")
+        return out.with_name(f"{out.stem if out.suffix else out.name}.claim_summaries.jsonl")
 
     @property
     def output_paths(self) -> tuple[Path, ...]:
         """Every file the job writes: the output, the rejects and, when tracking, the claims' summaries."""
-        return (self.output_path, self.rejects_path, *([self.summary_path] if self.track else []))
+        return (self.output_path, self.rejects_path, *([self.claim_summaries_path] if self.track else []))
 
     def refuse_existing_outputs(self) -> None:
-        """An output, rejects or summary file already there is replaced only with --overwrite."""
+        """An output, rejects or claim summaries file already there is replaced only with --overwrite."""
         for path in self.output_paths:
             if path.exists() and not self.overwrite:
                 raise BatchInputError(f"{path} exists; pass --overwrite to replace it")

@@ -32,9 +32,9 @@ from serving.batch.durable import remove_stale_temporaries
 from serving.batch.input_identity import InputIdentity
 from serving.batch.joblock import output_lock
 from serving.batch.readers import InputReader, RawChunk, open_reader
+from serving.batch.report import JobReport
 from serving.batch.scoring import ChunkScorer, ScoredChunk, ScorerSpec
-from serving.batch.summary import BatchSummary
-from serving.batch.tracking import TrackColumns, read_parts, summarize, summary_line, write_summaries
+from serving.batch.tracking import TrackColumns, claim_summary_line, read_parts, summarize, write_claim_summaries
 from serving.batch.workdir import Progress, WorkDir
 from serving.batch.writers import join_parts, join_text_parts
 
@@ -63,7 +63,8 @@ def job_identity(config: BatchConfig, spec: ScorerSpec) -> dict[str, object]:
     """What must match for a rerun to continue an earlier run's work: the input file as it is now (its size,
     modification time and content fingerprint), the chunking, the model's files, and every setting of the scorer
     that changes a row's output (its thread count does not)."""
-    scorer = {key: value for key, value in asdict(spec).items() if key not in ("model_dir", "threads")}
+    scorer = {key: value for key, value in asdict(spec).items() if key not in ("model_dir", "threads", "limits")}
+    scorer |= spec.limits.model_dump()
     identity = {
         **InputIdentity.of(config.input_path).job_fields(),
         "input_format": str(config.input_file_format()),
@@ -147,7 +148,7 @@ def score_chunks(chunks: Iterator[RawChunk], spec: ScorerSpec, workers: int) -> 
             yield done, future.result()
 
 
-def run_local(config: BatchConfig) -> BatchSummary:
+def run_local(config: BatchConfig) -> JobReport:
     started = time.perf_counter()
     workers = config.workers or available_cores()
     spec = scorer_spec(config, workers)
@@ -176,7 +177,7 @@ def run_local(config: BatchConfig) -> BatchSummary:
         score_all(config, reader, spec, workers, work, progress)
         write_outputs(config, spec, tracking, work, progress)
         work.remove()
-    return BatchSummary.of(progress, progress.rows_read - resumed_rows, time.perf_counter() - started, config)
+    return JobReport.of(progress, progress.rows_read - resumed_rows, time.perf_counter() - started, config)
 
 
 def score_all(
@@ -218,9 +219,9 @@ def write_outputs(
     join_parts(work.parts(progress.chunks_done), config.output_file_format(), config.output_path, spec.columns)
     if tracking:
         claims = summarize(read_parts(work.parts(progress.chunks_done), tracking), tracking)
-        lines = (summary_line(claim, spec.model_tag, builder) for claim, builder in claims.items())
-        write_summaries(lines, config.summary_path)
-        log.info("%d claim summaries -> %s", len(claims), config.summary_path)
+        lines = (claim_summary_line(claim, spec.model_tag, builder) for claim, builder in claims.items())
+        write_claim_summaries(lines, config.claim_summaries_path)
+        log.info("%d claim summaries -> %s", len(claims), config.claim_summaries_path)
 
 
 def commit_all(

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from models.encoding import ClaimLimit
+from models.pair import InputLimits, Pair
 from models.tracking import published_day
 from models.visible import has_visible_character
 
@@ -30,13 +31,6 @@ class Reject:
         return json.dumps(
             {"row": self.row, "reason": self.reason, "input": self.input}, default=str, ensure_ascii=False
         )
-
-
-@dataclass(frozen=True)
-class RowLimits:
-    max_claim_chars: int
-    max_text_chars: int
-    max_title_chars: int
 
 
 def as_text(value: object) -> str | None:
@@ -92,16 +86,19 @@ def column_values(table: pa.Table, column: str | None) -> list:
     return table.column(column).to_pylist() if column in table.column_names else [None] * len(table)
 
 
-def titles_of(table: pa.Table, column: str | None) -> list[str | None]:
-    """Each row's title: none where no title column was named, or it is absent, null, or blank."""
-    return [value if isinstance(value, str) and value.strip() else None for value in column_values(table, column)]
+def pairs_of(table: pa.Table, columns: tuple[str, str, str | None]) -> list[Pair]:
+    """Each (checked) row's pair; its title is none where no title column was named, or it is absent, null, or
+    blank."""
+    claims, texts, titles = (column_values(table, column) for column in columns)
+    titles = [value if isinstance(value, str) and value.strip() else None for value in titles]
+    return [Pair(*values) for values in zip(claims, texts, titles, strict=True)]
 
 
 def check_rows(
     table: pa.Table,
     rows: Sequence[int],
     columns: tuple[str, str, str | None],
-    limits: RowLimits,
+    limits: InputLimits,
     claim_limit: ClaimLimit,
     tracked: tuple[str, str] | None = None,
 ) -> tuple[np.ndarray, list[Reject]]:

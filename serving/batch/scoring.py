@@ -6,22 +6,19 @@ built there from a `ScorerSpec` (small and picklable), so the model is loaded on
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
-from models.evidence import Evidence
-from models.model_config import ModelLoadError, read_model_settings
+from models.model_config import ModelLoadError, read_model_info
+from models.pair import InputLimits
 from models.predictor import StancePredictor
 from models.runtime import Runtime, chosen_runtime
 from serving.batch.columns import PredictionColumns
 from serving.batch.config import BatchConfig
-from serving.batch.rows import Reject, RowLimits, check_rows, titles_of
-
-SCORE_DECIMALS = 6
-"""Digits kept in the score columns (labels come from the unrounded scores)."""
+from serving.batch.rows import Reject, check_rows, pairs_of
 
 
 @dataclass(frozen=True)
@@ -40,10 +37,7 @@ class ScorerSpec:
     text_column: str
     title_column: str | None
     """Read as the texts' headlines; None: no titles."""
-    max_claim_chars: int
-    max_text_chars: int
-    max_title_chars: int
-    max_evidence: int
+    limits: InputLimits
     keep_claim_text: bool
     tracked: tuple[str, str] | None = None
     """--track: the id and published columns, checked on each row (None: not tracking)."""
@@ -53,17 +47,14 @@ class ScorerSpec:
         return cls(
             model_dir=str(model_dir),
             model_tag=model_tag,
-            labels=read_model_settings(model_dir).labels,
+            labels=read_model_info(model_dir).labels,
             runtime=chosen_runtime(model_dir, config.runtime),
             threads=threads,
             batch_size=config.batch_size,
             claim_column=config.claim_column,
             text_column=config.text_column,
             title_column=config.title_column,
-            max_claim_chars=config.max_claim_chars,
-            max_text_chars=config.max_text_chars,
-            max_title_chars=config.max_title_chars,
-            max_evidence=config.max_evidence,
+            limits=config.limits,
             keep_claim_text=config.keep_claim_text,
             tracked=(config.id_column, config.published_column) if config.track else None,
         )
@@ -71,12 +62,6 @@ class ScorerSpec:
     @property
     def columns(self) -> PredictionColumns:
         return PredictionColumns(self.labels)
-
-
-def evidence_record(evidence: Evidence) -> dict[str, object]:
-    """One evidence sentence as a struct of the `evidence` column, its scores rounded as the score columns are."""
-    scores = {label: round(p, SCORE_DECIMALS) for label, p in evidence.scores.items()}
-    return asdict(evidence) | {"scores": scores, "field": str(evidence.field)}
 
 
 @dataclass
@@ -95,34 +80,22 @@ class ChunkScorer:
             runtime=spec.runtime,
             num_threads=spec.threads,
             batch_size=spec.batch_size or None,
-            max_evidence=spec.max_evidence,
+            max_evidence=spec.limits.max_evidence,
+            model_tag=spec.model_tag,
         )
         if self.predictor.labels != spec.labels:
             raise ModelLoadError(f"{spec.model_dir}: labels {self.predictor.labels}, not the job's {spec.labels}")
-        self.limits = RowLimits(spec.max_claim_chars, spec.max_text_chars, spec.max_title_chars)
 
     def score(self, table: pa.Table, rows: np.ndarray) -> ScoredChunk:
         """The scorable rows of `table` with their predictions, in input order, and the rejected ones."""
         spec, columns = self.spec, self.spec.columns
         columns.check(table.column_names)
         columns_read = (spec.claim_column, spec.text_column, spec.title_column)
-        keep, rejects = check_rows(table, rows, columns_read, self.limits, self.predictor.claim_limit, spec.tracked)
+        keep, rejects = check_rows(table, rows, columns_read, spec.limits, self.predictor.claim_limit, spec.tracked)
         kept = table.filter(pa.array(keep)) if not keep.all() else table
-        claims = kept.column(spec.claim_column).to_pylist()
-        texts = kept.column(spec.text_column).to_pylist()
-        scored = self.predictor.score(claims, texts, titles_of(kept, spec.title_column))
+        answers = columns.table(self.predictor.predict(pairs_of(kept, columns_read)))
         if not spec.keep_claim_text:
             kept = kept.drop_columns([spec.claim_column, spec.text_column])
-        relevance = scored.relevance
-        predictions = [
-            pa.array(scored.predicted_labels, pa.string()),
-            *(pa.array(scored.probabilities[:, i].round(SCORE_DECIMALS)) for i in range(len(spec.labels))),
-            pa.nulls(len(claims), pa.float64()) if relevance is None else pa.array(relevance.round(SCORE_DECIMALS)),
-            pa.array(scored.text_reduced, pa.bool_()),
-            pa.array([spec.model_tag] * len(claims), pa.string()),
-            pa.array([[evidence_record(e) for e in evidence] for evidence in scored.evidence or ()],
-                     columns.evidence_type),
-        ]  # fmt: skip
-        for column, values in zip(columns.schema, predictions, strict=True):
-            kept = kept.append_column(column, values)
+        for name in answers.column_names:
+            kept = kept.append_column(answers.schema.field(name), answers.column(name))
         return ScoredChunk(kept, rows[keep], rejects)

@@ -34,10 +34,10 @@ from serving.batch.columns import PredictionColumns, missing_column
 from serving.batch.config import BatchConfig, BatchInputError, FileFormat
 from serving.batch.durable import remove_stale_temporaries
 from serving.batch.joblock import output_lock
+from serving.batch.report import JobReport
 from serving.batch.rows import Reject
 from serving.batch.scoring import ChunkScorer, ScorerSpec
-from serving.batch.summary import BatchSummary
-from serving.batch.tracking import TrackColumns, summarize, summary_line, write_summaries
+from serving.batch.tracking import TrackColumns, claim_summary_line, summarize, write_claim_summaries
 from serving.batch.workdir import Progress
 from serving.batch.writers import formula_guarded
 
@@ -245,13 +245,13 @@ def spark_failure(error: Exception) -> BatchInputError:
     return BatchInputError(f"Spark failed: {lines[-1] if isinstance(error, PythonException) else lines[0]}")
 
 
-def run_spark(config: BatchConfig) -> BatchSummary:
+def run_spark(config: BatchConfig) -> JobReport:
     from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
 
     started = time.perf_counter()
     with output_lock(config.output_path):
-        remove_stale_temporaries(config.summary_path)  # the one file not written by Spark
+        remove_stale_temporaries(config.claim_summaries_path)  # the one file not written by Spark
         config.refuse_existing_outputs()
         model_dir, tag = locate(config.model)
         # Executors find the shipped model folder by its name (SparkFiles); each task slot runs one thread.
@@ -263,7 +263,7 @@ def run_spark(config: BatchConfig) -> BatchSummary:
             raise spark_failure(error) from error
     scored_rows, rejected_rows = counts.get(True, 0), counts.get(False, 0)
     progress = Progress(rows_read=scored_rows + rejected_rows, rows_scored=scored_rows, rows_rejected=rejected_rows)
-    return BatchSummary.of(progress, progress.rows_read, time.perf_counter() - started, config)
+    return JobReport.of(progress, progress.rows_read, time.perf_counter() - started, config)
 
 
 def score_on_spark(spark, config: BatchConfig, spec: ScorerSpec, model_dir: Path) -> dict[bool, int]:
@@ -302,7 +302,7 @@ def score_on_spark(spark, config: BatchConfig, spec: ScorerSpec, model_dir: Path
         if config.track:
             good_rows = scored.filter(F.col(REJECT_REASON).isNull())
             lines = claim_summaries(good_rows, TrackColumns.of(config, spec.columns), spec)
-            write_summaries(lines, config.summary_path)
+            write_claim_summaries(lines, config.claim_summaries_path)
         scored.unpersist()
     return counts
 
@@ -314,7 +314,7 @@ def claim_summaries(scored, columns: TrackColumns, spec: ScorerSpec) -> list[str
     def one_claim(table: pa.Table) -> pa.Table:
         table = table.sort_by(ROW)
         [(claim, builder)] = summarize([table], columns).items()
-        line = summary_line(claim, spec.model_tag, builder)
+        line = claim_summary_line(claim, spec.model_tag, builder)
         return pa.table({"first_row": [table.column(ROW)[0].as_py()], "line": [line]})
 
     read = [name for name in columns.read() if name in scored.columns]

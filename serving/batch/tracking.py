@@ -9,25 +9,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from models.evidence import Evidence, Field
-from models.tracking import SummaryBuilder, TrackedDocument, published_day
-from serving.batch.columns import EVIDENCE_COLUMN, LABEL_COLUMN, PredictionColumns, missing_column
+from models.tracking import DocumentFields, SummaryBuilder, TrackedDocument
+from serving.batch.columns import PredictionColumns, missing_column
 from serving.batch.config import BatchConfig
 from serving.batch.durable import atomic_file
 
 
 @dataclass(frozen=True)
 class TrackColumns:
-    """Where a scored row's claim and document fields are; source, url and published may be absent."""
+    """Where a scored row's claim and document fields are; title, source, url and published may be absent."""
 
     claim: str
     id: str
+    title: str | None
     source: str
     url: str
     published: str
@@ -35,8 +37,8 @@ class TrackColumns:
 
     @classmethod
     def of(cls, config: BatchConfig, predictions: PredictionColumns) -> TrackColumns:
-        return cls(config.claim_column, config.id_column, config.source_column, config.url_column,
-                   config.published_column, predictions)  # fmt: skip
+        return cls(config.claim_column, config.id_column, config.title_column, config.source_column,
+                   config.url_column, config.published_column, predictions)  # fmt: skip
 
     def check(self, names: Iterable[str], source: object) -> None:
         """A tracked file needs its documents' ids: the summary names documents by them."""
@@ -44,46 +46,37 @@ class TrackColumns:
             raise missing_column(source, self.id, "id", names, " (--track names each document by its id)")
 
     def read(self) -> list[str]:
-        return [self.claim, self.id, self.source, self.url, self.published, LABEL_COLUMN,
-                *self.predictions.score_columns, EVIDENCE_COLUMN]  # fmt: skip
+        document = [self.id, self.title, self.source, self.url, self.published]
+        return [self.claim, *(name for name in document if name), *self.predictions.names]
+
+    def document(self, row: dict[str, Any]) -> DocumentFields:
+        """What a scored row says about its document beside its text."""
+        values = [row.get(name) if name else None for name in (self.title, self.source, self.url)]
+        title, source, url = (None if value is None else str(value) for value in values)
+        return DocumentFields(row[self.id], title, source, url, published_text(row.get(self.published)))
 
 
-def evidence_of(records: list[dict] | None) -> tuple[Evidence, ...]:
-    return tuple(Evidence(**{**record, "field": Field(record["field"])}) for record in records or ())
-
-
-def tracked_rows(table: pa.Table, columns: TrackColumns) -> Iterator[tuple[str, TrackedDocument]]:
-    """Each scored row of `table` as its claim and the document the summary reads."""
-    present = set(table.column_names)
-
-    def values(name: str) -> list:
-        return table.column(name).to_pylist() if name in present else [None] * table.num_rows
-
-    labels = columns.predictions.labels
-    scores = zip(*(values(name) for name in columns.predictions.score_columns), strict=True)
-    fields = (columns.claim, columns.id, columns.source, columns.url, columns.published, LABEL_COLUMN)
-    rows = zip(*(values(name) for name in fields), scores, values(EVIDENCE_COLUMN), strict=True)
-    for claim, document_id, source, url, published, label, row_scores, evidence in rows:
-        document = TrackedDocument(
-            document_id,
-            label,
-            dict(zip(labels, row_scores, strict=True)),
-            evidence_of(evidence),
-            None if source is None else str(source),
-            None if url is None else str(url),
-            published_day(published),
-        )
-        yield claim, document
+def published_text(value: object) -> str | None:
+    """A publication date as the text the answer echoes: a Parquet date or timestamp as its day (YYYY-MM-DD), a
+    string as written (checked when the row was scored)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return None if value is None else str(value)
 
 
 def summarize(tables: Iterable[pa.Table], columns: TrackColumns) -> dict[str, SummaryBuilder]:
     """Every claim's summary so far, in the order of its first row."""
     builders: dict[str, SummaryBuilder] = {}
     for table in tables:
-        for claim, document in tracked_rows(table, columns):
+        for row in table.to_pylist():
+            claim = row[columns.claim]
             if claim not in builders:
                 builders[claim] = SummaryBuilder(columns.predictions.labels)
-            builders[claim].add(document)
+            builder = builders[claim]
+            result = columns.predictions.result(row)
+            builder.add(TrackedDocument.of(result, columns.document(row), builder.documents))
     return builders
 
 
@@ -94,12 +87,12 @@ def read_parts(parts: Iterable[Path], columns: TrackColumns) -> Iterator[pa.Tabl
         yield pq.read_table(part, columns=[name for name in columns.read() if name in present])
 
 
-def summary_line(claim: str, model: str, builder: SummaryBuilder) -> str:
+def claim_summary_line(claim: str, model: str, builder: SummaryBuilder) -> str:
     """One claim's line of the summary file: the fields of /track's answer less its documents."""
-    return json.dumps({"claim": claim, "model": model, "summary": builder.summary().to_dict()}, ensure_ascii=False)
+    return json.dumps({"claim": claim, "model": model, "summary": asdict(builder.summary())}, ensure_ascii=False)
 
 
-def write_summaries(lines: Iterable[str], destination: Path) -> None:
+def write_claim_summaries(lines: Iterable[str], destination: Path) -> None:
     """The summary file, whole: a rerun after a kill writes it again from the same committed rows."""
     with atomic_file(destination) as temporary, temporary.open("w", encoding="utf-8") as handle:
         for line in lines:

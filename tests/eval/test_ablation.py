@@ -25,7 +25,8 @@ from models.document import DEFAULT_LONG_TEXT
 from models.labels import STANCES, UNRELATED
 from models.metrics import fnc_relative_score
 from models.predictor import StancePredictor
-from training.claim_evidence import CLAIM_EVIDENCE_SOURCES, read_claim_evidence
+from models.sources import CLAIM_EVIDENCE_SOURCES
+from training.claim_evidence import read_claim_evidence
 from training.config import TrainConfig
 from training.data import load_corpus
 from training.splits import claim_evidence_splits, model_splits, saved_config
@@ -155,6 +156,7 @@ def ablation_config(data_dir: Path, models_dir: Path, output_dir: Path, **kwargs
     )
 
 
+@pytest.mark.e2e
 def test_run_reuses_saved_models_and_scores_each_step_and_lever(step_models, synthetic_corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(ablation, "STEPS", STEPS)
     monkeypatch.setattr(ablation, "train", never_train)
@@ -198,6 +200,7 @@ def test_run_reuses_saved_models_and_scores_each_step_and_lever(step_models, syn
         assert cells == [step] + [mean_spread(figures[c]) if c in figures else "–" for c in columns]
 
 
+@pytest.mark.e2e
 def test_run_resumes_from_the_scores_kept_beside_each_model(step_models, synthetic_corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(ablation, "STEPS", STEPS)
     monkeypatch.setattr(ablation, "train", never_train)
@@ -213,6 +216,7 @@ def test_run_resumes_from_the_scores_kept_beside_each_model(step_models, synthet
     assert ablation.run(ablation_config(synthetic_corpus.path, models_dir, tmp_path / "second")) == first
 
 
+@pytest.mark.e2e
 def test_run_trains_only_the_missing_models(step_models, saved_model_dir, synthetic_corpus, tmp_path, monkeypatch):
     models_dir = tmp_path / "models"
     for seed in SEEDS:

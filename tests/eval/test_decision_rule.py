@@ -4,8 +4,8 @@ import pytest
 import eval.decision_rule as decision_rule
 from eval.decision_rule import cross_fitted_labels, fit_stance_offsets, with_stance_offsets
 from models.labels import LABELS, UNRELATED
+from models.metrics import source_macro_f1
 from models.result import ScoredPairs
-from training.selection import source_macro_f1
 
 
 def scored_pairs(rows: list[list[float]]) -> ScoredPairs:

@@ -20,7 +20,7 @@ from models.metrics import fnc_relative_score
 from models.predictor import StancePredictor
 from models.registry import find, register, resolve
 from models.sentences import sentence_spans
-from training.claim_evidence import CLAIM_EVIDENCE_SOURCES
+from models.sources import CLAIM_EVIDENCE_SOURCES
 from training.config import TrainConfig
 from training.data import load_corpus
 from training.splits import claim_evidence_splits, model_splits, saved_config
@@ -84,6 +84,7 @@ def test_the_test_sets(test_sets, synthetic_corpus):
     assert UNRELATED in test_sets["fnc1_test"]["label"] and UNRELATED not in test_sets["emergent_test"]["label"]
 
 
+@pytest.mark.e2e
 def test_run_writes_the_report_files(test_run):
     out = test_run["out"]
     expected = {"report.json", "results.md"}
@@ -99,6 +100,7 @@ def test_run_writes_the_report_files(test_run):
             assert (out / name).read_text().strip(), name
 
 
+@pytest.mark.e2e
 def test_report_json_has_every_system_and_the_models_labels(test_run, saved_model_dir):
     report = test_run["report"]
     assert report == json.loads(json.dumps(test_run["returned"]))  # run returns what it wrote
@@ -118,6 +120,7 @@ def test_report_json_has_every_system_and_the_models_labels(test_run, saved_mode
     assert report["published_fnc1_competition_test"]["Talos (1st in FNC-1)"] == "82.02"
 
 
+@pytest.mark.e2e
 def test_model_figures_match_the_models_own_predictions(test_run, saved_model_dir, test_sets):
     results = test_run["report"]["results"]
     for name in TEST_SETS:
@@ -135,6 +138,7 @@ def test_model_figures_match_the_models_own_predictions(test_run, saved_model_di
     )
 
 
+@pytest.mark.e2e
 def test_fnc1_figures_on_its_own_terms_and_on_its_related_pairs(test_run, saved_model_dir, test_sets):
     dataset = test_sets["fnc1_test"]
     y_true, y_pred = np.asarray(dataset["label"]), np.asarray(predicted(saved_model_dir, dataset))
@@ -148,6 +152,7 @@ def test_fnc1_figures_on_its_own_terms_and_on_its_related_pairs(test_run, saved_
     assert "fnc_relative_score" not in figures["emergent_test"]
 
 
+@pytest.mark.e2e
 def test_majority_row_predicts_the_training_majority(test_run, saved_model_dir, synthetic_corpus, test_sets):
     train, _ = model_splits(saved_model_dir, str(synthetic_corpus.path), relevance=True)
     labels, counts = np.unique(train["label"], return_counts=True)
@@ -161,6 +166,7 @@ def test_majority_row_predicts_the_training_majority(test_run, saved_model_dir, 
         assert figures["ece"] is None
 
 
+@pytest.mark.e2e
 def test_confusion_text_files_hold_the_reported_counts(test_run):
     results = test_run["report"]["results"][MODEL_SYSTEM]
     for name in TEST_SETS:
@@ -181,6 +187,7 @@ def table_rows(markdown: str, title: str) -> dict[str, list[str]]:
     return rows
 
 
+@pytest.mark.e2e
 def test_results_md_answers_stance_fnc1_and_relevance(test_run):
     markdown = (test_run["out"] / "results.md").read_text()
     results = test_run["report"]["results"]
@@ -205,6 +212,7 @@ def test_results_md_answers_stance_fnc1_and_relevance(test_run):
     assert relevance[MODEL_SYSTEM]["fnc1_test relevance ECE"] != "–"
 
 
+@pytest.mark.e2e
 def test_evidence_faithfulness_for_each_reading_on_related_long_texts(test_run, test_sets):
     faithfulness = test_run["report"]["faithfulness"]
     assert set(faithfulness) == {MODEL_SYSTEM, *OTHER_READINGS}
@@ -225,6 +233,7 @@ def test_evidence_faithfulness_for_each_reading_on_related_long_texts(test_run, 
 # --- the validation split -----------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_validation_split_scores_each_sources_validation_claims(validation_run, synthetic_corpus):
     report = validation_run["report"]
     results = report["results"]
@@ -235,6 +244,7 @@ def test_validation_split_scores_each_sources_validation_claims(validation_run, 
     assert "published_fnc1_competition_test" not in report
 
 
+@pytest.mark.e2e
 def test_validation_compares_relevance_designs(validation_run):
     designs = validation_run["report"]["relevance_designs"]
     assert set(designs["results"]) == {
@@ -257,6 +267,7 @@ def test_unknown_split_exits_with_a_message(saved_model_dir, synthetic_corpus, t
     assert not (tmp_path / "report").exists()
 
 
+@pytest.mark.e2e
 def test_a_three_label_model_is_evaluated_with_its_own_labels(saved_three_label_model_dir, synthetic_corpus, tmp_path):
     report, out = run_into(tmp_path / "report", saved_three_label_model_dir, synthetic_corpus.path, baselines=False)
     assert report["labels"] == list(STANCES)
@@ -279,6 +290,7 @@ def test_default_model_is_the_latest_in_the_store(bento_store, saved_model_dir):
     assert resolve(EvalConfig().model) == find(latest)[0]
 
 
+@pytest.mark.e2e
 def test_run_with_a_store_tag_and_no_baselines(bento_store, saved_model_dir, synthetic_corpus, tmp_path):
     tag = register(saved_model_dir)
     report, out = run_into(tmp_path / "report", tag, synthetic_corpus.path, baselines=False)
@@ -287,6 +299,7 @@ def test_run_with_a_store_tag_and_no_baselines(bento_store, saved_model_dir, syn
     assert set(report["results"][MODEL_SYSTEM]) == {*TEST_SETS, "fnc1_test_related"}
 
 
+@pytest.mark.e2e
 def test_the_slow_parts_can_be_left_out(saved_model_dir, synthetic_corpus, tmp_path):
     report, out = run_into(
         tmp_path / "report", saved_model_dir, synthetic_corpus.path, baselines=False, readings=False, faithfulness=False
@@ -314,6 +327,7 @@ def test_recipe_score_counts_mismatched_pairs_with_their_source():
     assert scores["mean"] == pytest.approx((scores["emergent"] + 1.0) / 2)
 
 
+@pytest.mark.e2e
 def test_validation_report_has_the_recipe_score(validation_run):
     scores = validation_run["report"]["recipe_score"]
     assert set(scores) == {"arc", "emergent", "fnc1", "mean"}

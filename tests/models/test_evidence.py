@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from models.evidence import Document, Field, candidate_spans, pool_sentences
+from models.document import Document, candidate_spans
+from models.evidence import Field, pool_sentences
 from models.labels import LABELS, STANCES
 
 CLAIM = "A meteorite crashed near the airport in Managua"

@@ -3,51 +3,51 @@ import shutil
 
 import pytest
 
+from models.defaults import MAX_LENGTH
 from models.labels import LABELS, STANCES
 from models.model_config import (
     CONFIG_FILE,
     CONFIG_NAMESPACE,
-    InferenceSettings,
+    InferenceConfig,
+    ModelInfo,
     ModelLoadError,
-    ModelSettings,
     load_tokenizer,
-    read_model_settings,
+    read_model_info,
 )
-from models.settings import MAX_LENGTH
 
 FOUR = {"id2label": {"0": "asserting", "1": "disputing", "2": "reporting", "3": "unrelated"}}
 
 
 def test_labels_and_settings_come_from_config_json(saved_model_dir, saved_three_label_model_dir):
-    assert read_model_settings(saved_model_dir) == ModelSettings(LABELS, InferenceSettings(128, 1.5))
-    assert read_model_settings(saved_three_label_model_dir) == ModelSettings(STANCES, InferenceSettings(128, 1.5))
+    assert read_model_info(saved_model_dir) == ModelInfo(LABELS, InferenceConfig(128, 1.5))
+    assert read_model_info(saved_three_label_model_dir) == ModelInfo(STANCES, InferenceConfig(128, 1.5))
     config = json.loads((saved_model_dir / CONFIG_FILE).read_text())
     assert config[CONFIG_NAMESPACE] == {"max_length": 128, "temperature": 1.5}
 
 
 def test_relevance_is_known_only_to_a_model_with_the_unrelated_label():
-    assert ModelSettings(LABELS).has_relevance
-    assert not ModelSettings(STANCES).has_relevance
+    assert ModelInfo(LABELS).has_relevance
+    assert not ModelInfo(STANCES).has_relevance
 
 
 def test_settings_default_when_the_keys_are_absent():
-    assert ModelSettings.from_config(FOUR).inference == InferenceSettings(MAX_LENGTH, 1.0)
+    assert ModelInfo.from_config(FOUR).inference == InferenceConfig(MAX_LENGTH, 1.0)
 
 
 def test_a_model_saved_before_the_namespace_keeps_its_settings():
     legacy = {"id2label": {"0": "asserting", "1": "disputing", "2": "reporting"}}
-    settings = ModelSettings.from_config(legacy | {"stance_max_length": 64, "stance_temperature": 2})
-    assert settings == ModelSettings(STANCES, InferenceSettings(64, 2.0))
+    settings = ModelInfo.from_config(legacy | {"stance_max_length": 64, "stance_temperature": 2})
+    assert settings == ModelInfo(STANCES, InferenceConfig(64, 2.0))
 
 
 def test_the_models_own_label_order_is_kept():
-    settings = ModelSettings.from_config({"id2label": {"0": "unrelated", "1": "reporting", "2": "asserting"}})
+    settings = ModelInfo.from_config({"id2label": {"0": "unrelated", "1": "reporting", "2": "asserting"}})
     assert settings.labels == ("unrelated", "reporting", "asserting")
 
 
 def test_missing_config_is_a_model_load_error(tmp_path):
     with pytest.raises(ModelLoadError, match="cannot read config.json"):
-        read_model_settings(tmp_path)
+        read_model_info(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_labels_that_are_not_claimstances_are_refused(saved_model_dir, tmp_path,
     config["id2label"] = id2label
     (model_dir / CONFIG_FILE).write_text(json.dumps(config))
     with pytest.raises(ModelLoadError, match="are not claimstance labels"):
-        read_model_settings(model_dir)
+        read_model_info(model_dir)
 
 
 def test_tokenizer_encodes_pairs_exactly_as_autotokenizer_with_token_types(saved_model_dir, tokenizer):

@@ -2,21 +2,17 @@ import numpy as np
 import pytest
 import torch
 
+from models.document import Document, candidate_spans
 from models.encoding import LongTextStrategy
-from models.evidence import Document, Field, candidate_spans, pool_sentences
+from models.evidence import Field, pool_sentences
 from models.labels import LABELS, STANCES
+from models.pair import Pair
 from models.predictor import StancePredictor, softmax
 from models.result import ScoredPairs, StanceResult
+from tests.helpers import CLAIM, pairs_of
+from tests.helpers import PAIRS as SHARED_PAIRS
 
-CLAIM = "A meteorite crashed near the airport in Managua"
-FILLER = " ".join(f"Farmers in the valley planted barley during week {i} of the season." for i in range(60))
-PAIRS = [
-    (CLAIM, "Officials confirmed that a meteorite crashed near the airport."),
-    ("The zoo's panda gave birth to triplets", "No."),
-    (CLAIM, FILLER + " Officials denied that a meteorite hit Managua."),
-    ("A singer bought an island", "Reports say the singer may have bought an island in the Pacific, unconfirmed."),
-    ("Short", "A somewhat longer text about nothing in particular, with several words in it."),
-]
+PAIRS = [*SHARED_PAIRS, ("Short", "A somewhat longer text about nothing in particular, with several words in it.")]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,7 @@ def test_softmax_rows_sum_to_one_and_temperature_flattens():
 
 
 def test_probabilities_sum_to_one_and_relevance_is_one_minus_unrelated(predictor):
-    predictions = predictor.predict(PAIRS)
+    predictions = predictor.predict(pairs_of(PAIRS))
     assert len(predictions) == len(PAIRS)
     scores = scores_of(predictions)
     np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-6)
@@ -54,7 +50,7 @@ def test_probabilities_sum_to_one_and_relevance_is_one_minus_unrelated(predictor
 
 def test_a_three_label_model_answers_with_its_own_labels_and_no_relevance(tiny_three_label_model, tokenizer):
     predictor = StancePredictor.from_model(tiny_three_label_model, tokenizer, num_threads=1)
-    predictions = predictor.predict(PAIRS)
+    predictions = predictor.predict(pairs_of(PAIRS))
     assert predictor.labels == STANCES
     assert all(list(p.scores) == list(STANCES) and p.relevance is None for p in predictions)
     assert [p.label for p in predictions] == [STANCES[i] for i in scores_of_labels(predictions, STANCES).argmax(1)]
@@ -65,17 +61,17 @@ def scores_of_labels(predictions: list[StanceResult], labels: tuple[str, ...]) -
 
 
 def test_outputs_follow_input_order(predictor):
-    forward = scores_of(predictor.predict(PAIRS))
-    backward = scores_of(predictor.predict(PAIRS[::-1]))
+    forward = scores_of(predictor.predict(pairs_of(PAIRS)))
+    backward = scores_of(predictor.predict(pairs_of(PAIRS[::-1])))
     np.testing.assert_allclose(backward, forward[::-1], atol=1e-5)
     # The pairs really differ, so order mistakes could not go unseen.
     assert len({tuple(np.round(row, 3)) for row in forward}) == len(PAIRS)
 
 
 def test_one_pair_alone_scores_as_inside_a_batch_of_mixed_lengths(predictor):
-    batch = predictor.predict(PAIRS)
+    batch = predictor.predict(pairs_of(PAIRS))
     for i, pair in enumerate(PAIRS):
-        [alone] = predictor.predict([pair])
+        [alone] = predictor.predict([Pair(*pair)])
         np.testing.assert_allclose(scores_of([alone])[0], scores_of(batch)[i], atol=1e-5)
         assert [(e.start, e.end, e.label) for e in alone.evidence] == [
             (e.start, e.end, e.label) for e in batch[i].evidence
@@ -95,7 +91,7 @@ def test_empty_input_gives_empty_output(predictor):
 
 
 def test_text_reduced_only_for_text_too_long_for_the_window(predictor):
-    assert [p.text_reduced for p in predictor.predict(PAIRS)] == [False, False, True, False, False]
+    assert [p.text_reduced for p in predictor.predict(pairs_of(PAIRS))] == [False, False, True, False, False]
 
 
 def test_scores_match_the_model_on_claim_then_text_with_saved_temperature(saved_model_dir, tiny_model, tokenizer):
@@ -106,7 +102,7 @@ def test_scores_match_the_model_on_claim_then_text_with_saved_temperature(saved_
     with torch.inference_mode():
         logits = tiny_model(**tokenizer(claim, text, return_tensors="pt")).logits.numpy()[0]
     expected = np.exp(logits / 1.5) / np.exp(logits / 1.5).sum()
-    (prediction,) = predictor.predict([(claim, text)])
+    (prediction,) = predictor.predict([Pair(claim, text)])
     np.testing.assert_allclose(scores_of([prediction])[0], expected, atol=1e-5)
     swapped = tiny_model(**tokenizer(text, claim, return_tensors="pt")).logits.detach().numpy()[0]
     assert not np.allclose(logits, swapped, atol=1e-4)
@@ -158,7 +154,7 @@ def test_passages_and_sentences_pools_the_one_pass_with_the_sentences(tiny_model
 def test_evidence_is_the_candidate_sentences_with_their_own_answers_best_first(predictor):
     claim, text = PAIRS[LONG]
     sentences, texts = sentence_probabilities(predictor, claim, text)
-    [result] = predictor.predict([(claim, text)])
+    [result] = predictor.predict([Pair(claim, text)])
     assert len(result.evidence) == predictor.max_evidence == 3
     assert sorted(e.text for e in result.evidence) == sorted(texts)
     assert "Officials denied that a meteorite hit Managua." in texts
@@ -173,7 +169,7 @@ def test_evidence_is_the_candidate_sentences_with_their_own_answers_best_first(p
 
 def test_a_one_sentence_text_is_its_own_evidence_with_the_answers_label(predictor):
     text = "  Officials confirmed that a meteorite crashed near the airport.  "
-    [result] = predictor.predict([(CLAIM, text)])
+    [result] = predictor.predict([Pair(CLAIM, text)])
     [evidence] = result.evidence
     assert text[evidence.start : evidence.end] == evidence.text == text.strip()
     assert evidence.label == result.label and evidence.scores == result.scores
@@ -182,7 +178,7 @@ def test_a_one_sentence_text_is_its_own_evidence_with_the_answers_label(predicto
 def test_max_evidence_is_how_many_sentences_are_read_and_shown(tiny_model, tokenizer):
     claim, text = PAIRS[LONG]
     one = StancePredictor.from_model(tiny_model, tokenizer, num_threads=1, max_evidence=1)
-    [result] = one.predict([(claim, text)])
+    [result] = one.predict([Pair(claim, text)])
     assert [e.text for e in result.evidence] == ["Officials denied that a meteorite hit Managua."]
 
 
@@ -193,7 +189,7 @@ def test_a_model_with_its_labels_in_another_order_is_read_in_that_order(tokenize
     model_dir = save_tiny(new_tiny_model(tokenizer, order), tokenizer, tmp_path / "model")
     predictor = StancePredictor.from_dir(model_dir, num_threads=1)
     assert predictor.labels == order
-    predictions = predictor.predict(PAIRS)
+    predictions = predictor.predict(pairs_of(PAIRS))
     scored = predictor.score(*zip(*PAIRS, strict=True))
     for p, row in zip(predictions, scored.probabilities, strict=True):
         assert list(p.scores) == list(order)
@@ -205,12 +201,12 @@ def test_a_model_with_its_labels_in_another_order_is_read_in_that_order(tokenize
 def test_a_title_is_read_as_a_sentence_and_its_evidence_points_into_the_title(predictor):
     title = "Managua meteorite report denied"
     text = "Farmers planted barley near the airport. The season was dry."
-    [with_title] = predictor.score([CLAIM], [text], [title]).results()
+    [with_title] = predictor.score([CLAIM], [text], [title]).results("tiny")
     fields = {e.field: e for e in with_title.evidence}
     assert set(fields) == {Field.TITLE, Field.TEXT}
     assert title[fields[Field.TITLE].start : fields[Field.TITLE].end] == fields[Field.TITLE].text == title
     assert all(text[e.start : e.end] == e.text for e in with_title.evidence if e.field is Field.TEXT)
-    [without] = predictor.score([CLAIM], [text]).results()
+    [without] = predictor.score([CLAIM], [text]).results("tiny")
     assert all(e.field is Field.TEXT for e in without.evidence)
     assert predictor.score([CLAIM], [text], [None]).probabilities.tolist() == [list(without.scores.values())]
 

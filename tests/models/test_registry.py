@@ -4,8 +4,8 @@ import bentoml
 import pytest
 
 from models.checkpoint import TRAINING_INFO_FILE
+from models.defaults import MODEL_NAME
 from models.registry import find, register, resolve
-from models.settings import MODEL_NAME
 
 
 def test_register_copies_the_folder_into_the_store(bento_store, saved_model_dir):

@@ -36,18 +36,19 @@ def test_a_three_label_model_has_no_relevance_and_takes_the_argmax():
     scored = ScoredPairs(STANCES, np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]]), [True, False])
     assert scored.relevance is None
     assert scored.predicted_labels == ["disputing", "asserting"]
-    assert scored.results()[0] == StanceResult(
+    assert scored.results("tiny")[0] == StanceResult(
         label="disputing",
         scores={"asserting": 0.2, "disputing": 0.5, "reporting": 0.3},
         relevance=None,
         text_reduced=True,
+        model="tiny",
     )
 
 
 def test_results_carry_every_score_in_model_order():
-    results = ScoredPairs(LABELS, PROBABILITIES, [False, True, False, False]).results()
+    results = ScoredPairs(LABELS, PROBABILITIES, [False, True, False, False]).results("tiny")
     assert [r.label for r in results] == ["asserting", "reporting", "unrelated", "disputing"]
     assert all(list(r.scores) == list(LABELS) for r in results)
     assert results[1].text_reduced is True
     assert results[2].relevance == pytest.approx(0.4)
-    assert len(ScoredPairs(LABELS, np.zeros((0, 4)), []).results()) == 0
+    assert len(ScoredPairs(LABELS, np.zeros((0, 4)), []).results("tiny")) == 0

@@ -63,9 +63,9 @@ def test_the_onnx_serving_path_never_imports_torch(model_dir, tiny_model, tokeni
     export_onnx(tiny_model, tokenizer, model_dir / ONNX_FILE)
     code = (
         "import sys; import serving.service; from models.predictor import StancePredictor; "
-        "from models.runtime import Runtime; "
+        "from models.runtime import Runtime; from models.pair import Pair; "
         f"p = StancePredictor.from_dir({str(model_dir)!r}, Runtime.ONNX, num_threads=1); "
-        "assert len(p.predict([('a claim', 'a text')])) == 1; "
+        "assert len(p.predict([Pair('a claim', 'a text')])) == 1; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

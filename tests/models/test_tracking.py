@@ -2,9 +2,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from models.evidence import Evidence
+from models.evidence import Evidence, Field
 from models.labels import LABELS, STANCES
-from models.tracking import SummaryBuilder, TrackedDocument, published_day, relevance_order
+from models.result import StanceResult
+from models.tracking import DocumentFields, SummaryBuilder, TrackedDocument, published_day, relevance_order
 
 
 def scores(label: str, p: float = 0.7) -> dict[str, float]:
@@ -13,11 +14,20 @@ def scores(label: str, p: float = 0.7) -> dict[str, float]:
 
 
 def sentence(label: str, p: float, text: str = "s.") -> Evidence:
-    return Evidence(text, 0, len(text), label, scores(label, p))
+    return Evidence(text=text, start=0, end=len(text), label=label, scores=scores(label, p), field=Field.TEXT)
 
 
-def document(id, label, source=None, published=None, evidence=(), p=0.7) -> TrackedDocument:
-    return TrackedDocument(id, label, scores(label, p), evidence, source, None, published)
+def document(id, label, source=None, published=None, evidence=(), p=0.7, labels=LABELS) -> TrackedDocument:
+    result = StanceResult(
+        label=label,
+        scores=scores(label, p) if labels == LABELS else {name: 1 / len(labels) for name in labels},
+        relevance=None,
+        text_reduced=False,
+        model="tiny",
+        evidence=tuple(evidence),
+    )
+    fields = DocumentFields(id, source=source, published=published and published.isoformat())
+    return TrackedDocument.of(result, fields, position=0)
 
 
 DOCUMENTS = [
@@ -67,15 +77,16 @@ def test_the_timeline_counts_related_documents_per_day_in_date_order():
 
 def test_a_model_without_unrelated_takes_every_document_as_related():
     labels = STANCES
-    docs = [TrackedDocument(i, "reporting", {s: 1 / 3 for s in labels}) for i in range(3)]
+    docs = [document(i, "reporting", labels=labels) for i in range(3)]
     summary = SummaryBuilder(labels).add_all(docs).summary()
     assert (summary.related, summary.unrelated) == (3, 0) and summary.labels["reporting"].share == 1.0
 
 
 def test_the_summary_dumps_to_plain_json():
     import json
+    from dataclasses import asdict
 
-    dumped = json.loads(json.dumps(SummaryBuilder(LABELS).add_all(DOCUMENTS).summary().to_dict()))
+    dumped = json.loads(json.dumps(asdict(SummaryBuilder(LABELS).add_all(DOCUMENTS).summary())))
     assert dumped["strongest"]["disputing"]["evidence"]["field"] == "text"
     assert dumped["sources"][0]["documents"] == ["b", "c", "d"]
 

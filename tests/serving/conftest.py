@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from eval.speed.server_process import ServerProcess
-from eval.speed.server_process import start_server as start_server_process
+from eval.server_process import ServerProcess
+from eval.server_process import start_server as start_server_process
+from tests.helpers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_LIMITS = {
@@ -25,12 +25,6 @@ SERVER_LIMITS = {
     "CLAIMSTANCE_THREADS": "1",
     "CLAIMSTANCE_LANES": "1",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(

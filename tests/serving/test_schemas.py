@@ -77,7 +77,7 @@ def test_the_example_answers_follow_the_answer_rule():
 
 
 def test_the_result_schema_lists_the_models_labels():
-    for labels in (LABELS, STANCES):
+    for labels in (LABELS, STANCES, (*LABELS, "satirizing")):
         schema = result_schema(labels).model_json_schema()
         assert schema["properties"]["label"]["enum"] == list(labels)
         scores = schema["$defs"]["Scores"]
@@ -113,3 +113,13 @@ def test_evidence_with_a_label_the_model_does_not_have_is_refused():
     bad_sentence = {**good["evidence"][0], "label": "unrelated"}
     with pytest.raises(ValidationError, match="evidence"):
         result_schema(STANCES).model_validate({**good, "evidence": [bad_sentence]})
+
+
+@pytest.mark.parametrize("labels", [LABELS, STANCES, (*LABELS, "satirizing")])
+def test_the_track_answer_is_derived_for_any_labels_and_its_example_is_valid(labels):
+    from serving.tracking_schemas import example_answer, track_schema
+
+    schema = track_schema(labels)
+    schema.model_validate(example_answer(labels))
+    document = schema.model_json_schema()["$defs"]["TrackedDocument"]
+    assert {"id", "position", "label", "scores", "evidence", "published"} <= set(document["properties"])

@@ -14,29 +14,20 @@ import numpy as np
 import pytest
 
 from models.labels import LABELS, STANCES
+from models.pair import Pair
 from models.predictor import StancePredictor
 from models.runtime import ONNX_FILE, Runtime
+from tests.helpers import CLAIM, LONG_TEXT, PAIRS, pairs_of, post
 from tests.serving.conftest import REPO, SERVER_LIMITS, start_server
 
-CLAIM = "A meteorite crashed near the airport in Managua"
-LONG_TEXT = " ".join(f"Farmers in the valley planted barley during week {i} of the season." for i in range(60))
-PAIRS = [
-    (CLAIM, "Officials confirmed that a meteorite crashed near the airport."),
-    ("The zoo's panda gave birth to triplets", "No."),
-    (CLAIM, LONG_TEXT + " Officials denied that a meteorite hit Managua."),
-    ("A singer bought an island", "Reports say the singer may have bought an island in the Pacific, unconfirmed."),
-]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def expected(served_model):
     """What the model itself says, in process, with the same runtime the service uses."""
     predictor = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1)
-    return predictor.predict(PAIRS)
-
-
-def post(server, path: str, body) -> httpx.Response:
-    return httpx.post(f"{server.url}{path}", json=body, timeout=30)
+    return predictor.predict(pairs_of(PAIRS))
 
 
 def test_one_pair_end_to_end(server, served_model, expected):
@@ -58,7 +49,7 @@ def test_one_pair_end_to_end(server, served_model, expected):
 
 def test_unrelated_answers_follow_relevance_and_match_the_model_over_http(server, served_model):
     pairs = [(f"Claim number {i} about the harbour", f"Text {i} " + "word " * (i % 40)) for i in range(24)]
-    reference = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1).predict(pairs)
+    reference = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1).predict(pairs_of(pairs))
     unrelated = [i for i, r in enumerate(reference) if r.label == "unrelated"]
     assert unrelated and len(unrelated) < len(pairs)  # the tiny model says both, so a mix-up would show
     body = {"pairs": [{"claim": c, "text": t, "id": i} for i, (c, t) in enumerate(pairs)]}
@@ -84,9 +75,8 @@ def test_a_text_longer_than_the_window_is_reduced_and_says_so(server, expected):
 def test_a_title_is_read_with_the_text_and_its_evidence_points_into_it(server, served_model):
     claim, text, title = CLAIM, "Farmers planted barley. The season was dry.", "Managua meteorite report denied"
     body = post(server, "/predict", {"claim": claim, "text": text, "title": title}).json()
-    [expected] = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1).predict(
-        [(claim, text, title)]
-    )
+    predictor = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1)
+    [expected] = predictor.predict([Pair(claim, text, title)])
     assert body["label"] == expected.label
     assert [(e["field"], e["start"], e["end"]) for e in body["evidence"]] == [
         (e.field, e.start, e.end) for e in expected.evidence
@@ -109,7 +99,7 @@ def test_the_list_endpoint_answers_in_order(server, expected):
 
 def test_many_concurrent_requests_each_get_their_own_answer(server, served_model):
     pairs = [(f"Claim number {i} about the harbour", f"Text {i} " + "word " * (i % 40)) for i in range(48)]
-    reference = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1).predict(pairs)
+    reference = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1).predict(pairs_of(pairs))
 
     async def send_all():
         async with httpx.AsyncClient(timeout=30) as client:
@@ -349,7 +339,7 @@ def three_label_server(onnx_three_label_model_dir, tmp_path_factory, model_store
 
 def test_a_three_label_model_serves_as_before_with_no_relevance(three_label_server):
     server, tag, model_dir = three_label_server
-    expected = StancePredictor.from_dir(model_dir, Runtime.ONNX, num_threads=1).predict(PAIRS)
+    expected = StancePredictor.from_dir(model_dir, Runtime.ONNX, num_threads=1).predict(pairs_of(PAIRS))
     answers = post(server, "/predict_batch", {"pairs": [{"claim": c, "text": t} for c, t in PAIRS]}).json()
     assert [a["label"] for a in answers] == [e.label for e in expected]
     assert all(list(a["scores"]) == list(STANCES) and a["relevance"] is None for a in answers)

@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 
 from models.labels import LABELS, STANCES
+from models.pair import Pair
 from models.predictor import StancePredictor
 from models.runtime import Runtime
+from tests.helpers import CLAIM
 
-CLAIM = "A meteorite crashed near the airport in Managua"
+pytestmark = pytest.mark.e2e
+
 LONG = " ".join(f"Farmers in the valley planted barley during week {i} of the season." for i in range(40))
 DOCUMENTS = [
     {"id": "d1", "text": "Officials confirmed that a meteorite crashed near the airport.", "source": "Wire",
@@ -40,7 +43,7 @@ def answer(server):
 
 def test_each_document_gets_the_models_own_answer_with_its_fields_echoed(answer, served_model):
     predictor = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1)
-    expected = predictor.predict([(CLAIM, d["text"], d.get("title")) for d in DOCUMENTS])
+    expected = predictor.predict([Pair(CLAIM, d["text"], d.get("title")) for d in DOCUMENTS])
     assert answer["claim"] == CLAIM and answer["model"] == served_model.tag
     by_position = {d["position"]: d for d in answer["documents"]}
     assert sorted(by_position) == list(range(len(DOCUMENTS)))
@@ -117,7 +120,7 @@ def test_the_batch_job_tracks_the_same_documents_to_the_same_summary(answer, ser
     source.write_text("".join(json.dumps({"claim": CLAIM, **document}) + "\n" for document in DOCUMENTS))
     flags = ["--model", str(served_model.model_dir), "--track", "true", "--title_column", "title", "--workers", "1"]
     assert main(["--input", str(source), "--output", str(tmp_path / "out.jsonl"), "--progress", "false", *flags]) == 0
-    [line] = [json.loads(text) for text in (tmp_path / "out.summary.jsonl").read_text().splitlines()]
+    [line] = [json.loads(text) for text in (tmp_path / "out.claim_summaries.jsonl").read_text().splitlines()]
     batch, http = line["summary"], copy.deepcopy(answer["summary"])
     assert line["claim"] == CLAIM
     for source in http["sources"]:  # a file's id column of strings and numbers is read as text

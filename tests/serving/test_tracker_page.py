@@ -13,11 +13,10 @@ import csv
 import json
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +35,19 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from models.evidence import Evidence, Field  # noqa: E402
 from models.labels import LABELS  # noqa: E402
-from models.tracking import SummaryBuilder, TrackedDocument, published_day, relevance_order  # noqa: E402
+from models.result import StanceResult  # noqa: E402
+from models.tracking import DocumentFields, TrackedDocument, tracked_claim  # noqa: E402
 from serving.headers import PAGE_POLICY, SecurityHeaders  # noqa: E402
+from tests.helpers import free_port  # noqa: E402
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER), reason="Debian's chromium and chromium-driver are not installed (make browser)"
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER), reason="Debian's chromium and chromium-driver are not installed (make browser)"
+    ),
+]
 
 PAGE_DIR = Path(__file__).resolve().parents[2] / "serving" / "tracker"
 WAIT_S = 60
@@ -274,33 +278,21 @@ REFUSALS = {
 
 
 def stub_answer(body: dict) -> dict:
-    """A contract-shaped answer: offsets are Python's (code points), as the service's are."""
+    """An answer built by the service's own code (models/tracking.py) from STUB_RESULTS: offsets are Python's
+    (code points), as the service's are."""
     documents = []
     for position, sent in enumerate(body["documents"]):
         label, score, sentence, field = STUB_RESULTS[str(sent["id"])]
         start = sent[field].index(sentence)
         rest = (1 - score) / 3
         scores = {name: score if name == label else rest for name in LABELS}
-        evidence = {"text": sentence, "start": start, "end": start + len(sentence), "field": field, "label": label}
-        documents.append({
-            "id": sent["id"], "position": position, "label": label, "scores": scores,
-            "relevance": 1 - scores["unrelated"], "text_reduced": False, "evidence": [{**evidence, "scores": scores}],
-            **{key: sent.get(key) for key in ("title", "source", "url", "published")},
-        })  # fmt: skip
-    builder = SummaryBuilder(LABELS)
-    for d in documents:
-        evidence = [Evidence(**{**e, "field": Field(e["field"])}) for e in d["evidence"]]
-        published = published_day(d["published"])
-        builder.add(TrackedDocument(d["id"], d["label"], d["scores"], evidence, d["source"], d["url"], published))
-    documents = [documents[i] for i in relevance_order([d["relevance"] for d in documents])]
-    summary = builder.summary().to_dict()
-    return {"claim": body["claim"], "model": "stub:1", "documents": documents, "summary": summary}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        evidence = Evidence(text=sentence, start=start, end=start + len(sentence), label=label, scores=scores,
+                            field=Field(field))  # fmt: skip
+        result = StanceResult(label=label, scores=scores, relevance=1 - scores["unrelated"], text_reduced=False,
+                              model="stub:1", evidence=(evidence,))  # fmt: skip
+        fields = DocumentFields(**{key: sent.get(key) for key in ("id", "title", "source", "url", "published")})
+        documents.append(TrackedDocument.of(result, fields, position))
+    return json.loads(json.dumps(asdict(tracked_claim(body["claim"], "stub:1", LABELS, documents))))
 
 
 @pytest.fixture(scope="module")

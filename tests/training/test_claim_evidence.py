@@ -3,8 +3,8 @@ import pytest
 
 from models.encoding import ClaimLimit
 from models.labels import SIDED_STANCES
+from models.sources import CLAIM_EVIDENCE_SOURCES
 from training.claim_evidence import (
-    CLAIM_EVIDENCE_SOURCES,
     READERS,
     detokenize,
     read_claim_evidence,
@@ -101,3 +101,10 @@ def test_claims_the_service_would_refuse_are_left_out(tokenizer, corpora):
     long_claim = train.assign(claim=train.claim + " and more" * 100)
     kept = within_claim_limit(pd.concat([train, long_claim.iloc[:2]]), ClaimLimit(tokenizer, 64))
     assert len(kept) == len(train)
+
+
+def test_a_reader_for_each_claim_evidence_source_named_in_models():
+    from models.sources import CLAIM_EVIDENCE_SOURCES
+    from training.claim_evidence import READERS
+
+    assert tuple(READERS) == CLAIM_EVIDENCE_SOURCES

@@ -1,4 +1,5 @@
 import json
+import logging
 import shutil
 
 import numpy as np
@@ -8,7 +9,15 @@ import torch
 from models.predictor import StancePredictor
 from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime, preferred_runtime
 from training.data import to_dataset
-from training.export import RuntimeRule, build_runtime, choose_runtime, export_onnx, float_nodes, int8_keeps_up
+from training.export import (
+    EXPORT_LOG,
+    RuntimeRule,
+    build_runtime,
+    choose_runtime,
+    export_onnx,
+    float_nodes,
+    int8_keeps_up,
+)
 
 CLAIMS = ["A meteorite crashed near the airport", "The zoo's panda gave birth to triplets", "Short"]
 TEXTS = [
@@ -113,3 +122,15 @@ def test_build_runtime_writes_the_export_and_its_choice(exported_dir):
     assert saved["default"] == choice.default == "onnx"
     assert saved["accuracy"].keys() == {"torch", "onnx"}
     assert preferred_runtime(exported_dir) is Runtime.ONNX
+
+
+def test_the_quantizers_messages_go_to_the_log_and_one_line_to_the_console(tiny_model, tokenizer, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    export_onnx(tiny_model, tokenizer, tmp_path / ONNX_FILE)
+    assert "Quantization parameters for tensor" in (tmp_path / EXPORT_LOG).read_text()
+    [line] = [record.getMessage() for record in caplog.records]
+    assert line.startswith("int8 ONNX: 17 weight matrices quantized per channel, 0 kept in float;")
+    assert str(tmp_path / EXPORT_LOG) in line
+    assert root.handlers == handlers and root.level == logging.INFO

@@ -10,11 +10,11 @@ from safetensors.torch import load_file
 
 import training.train as train_module
 from models.checkpoint import TRAINING_INFO_FILE
+from models.defaults import MODEL_NAME
 from models.labels import LABELS, STANCES
 from models.model_config import CONFIG_NAMESPACE
 from models.predictor import StancePredictor
 from models.registry import find
-from models.settings import MODEL_NAME
 from training.config import TrainConfig
 from training.splits import AUX_SOURCES, build_splits
 
@@ -75,6 +75,7 @@ def trained(synthetic_corpus, tiny_base_model_dir, tmp_path_factory, model_store
         yield {"out": out, "config": config, "store": store, "tag": tag, "stored": stored, **saved}
 
 
+@pytest.mark.e2e
 def test_training_saves_a_complete_model_folder(trained):
     out = trained["out"]
     assert out == Path(trained["config"].output_dir)
@@ -92,6 +93,7 @@ def test_training_saves_a_complete_model_folder(trained):
     assert f"{info['temperature']:.4f}" in (out / "README.md").read_text()
 
 
+@pytest.mark.e2e
 def test_training_data_respects_the_caps_and_is_recorded(trained):
     info = json.loads((trained["out"] / TRAINING_INFO_FILE).read_text())
     counts = info["training_data"]
@@ -109,6 +111,7 @@ def test_training_data_respects_the_caps_and_is_recorded(trained):
     assert {"accuracy", "macro_f1", "ece", "ece_uncalibrated", "unrelated_f1", "relevance_ece"} <= set(metrics)
 
 
+@pytest.mark.e2e
 def test_saved_model_predicts_like_the_trained_one(trained):
     in_memory = StancePredictor.from_model(trained["model"], trained["tokenizer"], num_threads=1)
     loaded = StancePredictor.from_dir(trained["out"], num_threads=1)
@@ -120,6 +123,7 @@ def test_saved_model_predicts_like_the_trained_one(trained):
     assert [p.text_reduced for p in loaded.predict(PAIRS)] == [False, False, True, False]
 
 
+@pytest.mark.e2e
 def test_training_changed_the_base_weights(trained, tiny_base_model_dir):
     base = load_file(tiny_base_model_dir / "model.safetensors")
     tuned = load_file(trained["out"] / "model.safetensors")
@@ -129,6 +133,7 @@ def test_training_changed_the_base_weights(trained, tiny_base_model_dir):
     assert not torch.equal(base[name], tuned[tuned_name])
 
 
+@pytest.mark.e2e
 def test_training_registers_the_model_in_the_store(trained):
     path, tag = trained["stored"].path, trained["tag"]
     assert tag.startswith(f"{MODEL_NAME}:")
@@ -139,6 +144,7 @@ def test_training_registers_the_model_in_the_store(trained):
     np.testing.assert_allclose(probabilities(stored), probabilities(loaded), atol=1e-6)
 
 
+@pytest.mark.e2e
 def test_training_without_register_leaves_the_store_alone(synthetic_corpus, tiny_base_model_dir, bento_store, tmp_path):
     """Trains on Emergent plus a user's file only (so the user-file path is covered too)."""
     user_file = tmp_path / "mine.csv"
@@ -205,6 +211,7 @@ def test_a_model_asked_to_learn_relevance_without_unrelated_pairs_is_refused(
         train_module.train(config)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("design", ["multitask", "intermediate", "mix"])
 def test_a_tiny_model_trains_on_news_and_claim_evidence_pairs(design, synthetic_corpus, tiny_base_model_dir, tmp_path):
     config = tiny_config(

@@ -33,6 +33,7 @@ def test_a_failing_phase_reports_its_error():
         run_measured([sys.executable, "-c", "raise SystemExit('boom')"])
 
 
+@pytest.mark.e2e
 def test_report_has_a_row_per_phase(onnx_model_dir, synthetic_corpus, tmp_path):
     config = BenchBatchConfig(
         model=str(onnx_model_dir), data_dir=str(synthetic_corpus.path), short_rows=40, long_rows=8,

@@ -2,6 +2,7 @@ from starlette.testclient import TestClient
 
 from eval.speed.naive_server import build_app
 from models.labels import LABELS
+from models.pair import Pair
 from models.predictor import StancePredictor
 
 
@@ -12,6 +13,6 @@ def test_the_naive_server_answers_with_the_models_label(saved_model_dir):
     assert response.status_code == 200
     body = response.json()
     assert set(body["scores"]) == set(LABELS)
-    expected = StancePredictor.from_dir(saved_model_dir, num_threads=1).predict([(claim, text)])[0]
+    expected = StancePredictor.from_dir(saved_model_dir, num_threads=1).predict([Pair(claim, text)])[0]
     assert body["label"] == expected.label
     assert client.get("/readyz").json() == {"ready": True}

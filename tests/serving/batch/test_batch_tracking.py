@@ -1,6 +1,7 @@
 """`--track` on the local engine: each claim's summary beside the scored rows, as POST /track gives it."""
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -8,10 +9,10 @@ import pytest
 from batch_files import CLAIMS, tracked_rows, write_rows
 
 from models.labels import LABELS
-from models.tracking import SummaryBuilder, TrackedDocument, published_day
+from models.result import StanceResult
+from models.tracking import DocumentFields, SummaryBuilder, TrackedDocument
 from serving.batch.__main__ import main
 from serving.batch.rows import tracking_reason
-from serving.schemas import result_schema
 from serving.tracking_schemas import track_schema
 
 
@@ -37,15 +38,17 @@ def tracked(batch_model, tmp_path_factory):
 def test_each_claim_gets_one_summary_in_first_row_order_built_from_its_scored_rows(tracked):
     folder, _ = tracked
     scored = pq.read_table(folder / "out.parquet").to_pylist()
-    lines = summaries(folder / "out.summary.jsonl")
+    lines = summaries(folder / "out.claim_summaries.jsonl")
     assert [line["claim"] for line in lines] == list(CLAIMS)
     for line in lines:
         rows = [row for row in scored if row["claim"] == line["claim"]]
         builder = SummaryBuilder(LABELS)
-        for row in rows:
-            builder.add(TrackedDocument(row["id"], row["label"], {k: row[f"score_{k}"] for k in LABELS}, (),
-                                        row["source"], None, published_day(row["published"])))  # fmt: skip
-        expected = builder.summary().to_dict()
+        for position, row in enumerate(rows):
+            result = StanceResult(label=row["label"], scores={k: row[f"score_{k}"] for k in LABELS}, relevance=None,
+                                  text_reduced=False, model=row["model"])  # fmt: skip
+            fields = DocumentFields(row["id"], source=row["source"], published=row["published"])
+            builder.add(TrackedDocument.of(result, fields, position))
+        expected = asdict(builder.summary())
         summary = line["summary"]
         for key in ("documents", "related", "unrelated", "labels", "sources", "timeline"):
             assert summary[key] == expected[key]
@@ -55,8 +58,8 @@ def test_each_claim_gets_one_summary_in_first_row_order_built_from_its_scored_ro
 
 def test_the_summary_has_the_fields_of_the_http_summary(tracked):
     folder, _ = tracked
-    summary_model = track_schema(LABELS, result_schema(LABELS)).model_fields["summary"].annotation
-    for line in summaries(folder / "out.summary.jsonl"):
+    summary_model = track_schema(LABELS).model_fields["summary"].annotation
+    for line in summaries(folder / "out.claim_summaries.jsonl"):
         summary_model.model_validate(line["summary"])
         strongest = line["summary"]["strongest"]["disputing"] or line["summary"]["strongest"]["asserting"]
         assert strongest is None or strongest["evidence"]["text"]
@@ -68,7 +71,9 @@ def test_rows_without_an_id_or_with_a_bad_date_go_to_rejects_and_no_row_is_lost(
     assert [(r["row"], r["reason"].split(":")[0]) for r in rejects] == [(6, "published"), (7, "id")]
     assert "not an RFC 3339 date" in rejects[0]["reason"]
     assert pq.read_table(folder / "out.parquet").num_rows + len(rejects) == len(rows)
-    assert sum(line["summary"]["documents"] for line in summaries(folder / "out.summary.jsonl")) == len(rows) - 2
+    assert (
+        sum(line["summary"]["documents"] for line in summaries(folder / "out.claim_summaries.jsonl")) == len(rows) - 2
+    )
 
 
 def test_a_file_without_the_id_column_stops_at_once_naming_it(batch_model, tmp_path, capsys):

@@ -15,6 +15,7 @@ import pytest
 from batch_files import good_rows, tracked_rows, write_rows
 
 from models.labels import LABELS, STANCES
+from models.pair import Pair
 from models.predictor import StancePredictor
 from models.runtime import Runtime
 from serving.batch.__main__ import main
@@ -85,7 +86,7 @@ def test_each_format_round_trips_with_pass_through_columns_in_order(batch_model,
         assert scored[column].tolist() == expected[column].tolist()
     assert scored["n"].tolist()[7] == "007"
     predictor = StancePredictor.from_dir(batch_model, runtime=Runtime.ONNX, num_threads=1)
-    predictions = predictor.predict([(row["claim"], row["text"]) for row in rows])
+    predictions = predictor.predict([Pair(row["claim"], row["text"]) for row in rows])
     assert scored["label"].tolist() == [p.label for p in predictions]
     for label in LABELS:
         assert scored[f"score_{label}"].tolist() == pytest.approx([p.scores[label] for p in predictions], abs=1e-6)
@@ -221,6 +222,7 @@ def test_input_columns_named_like_predictions_stop_the_job(batch_model, tmp_path
     assert "input columns label have the names of prediction columns" in capsys.readouterr().err
 
 
+@pytest.mark.e2e
 def test_two_worker_processes_give_the_same_rows_as_one(batch_model, tmp_path):
     source = write_rows(good_rows(40), tmp_path / "in.parquet")
     assert score(batch_model, source, tmp_path / "one.parquet") == 0
@@ -235,6 +237,7 @@ def progress_of(output: Path) -> dict:
         return {}
 
 
+@pytest.mark.e2e
 def test_a_run_killed_part_way_resumes_to_exactly_the_uninterrupted_rows(batch_model, tmp_path):
     rows = tracked_rows(3000)  # tracked, so the claims' summaries are checked too: each row counted once
     for i in range(0, 3000, 97):
@@ -283,14 +286,17 @@ def test_a_run_killed_part_way_resumes_to_exactly_the_uninterrupted_rows(batch_m
     assert f"resuming after {done['chunks_done']} chunks" in finished.stderr
     assert resumed.read_bytes() == whole.read_bytes()
     assert (tmp_path / "resumed.rejects.jsonl").read_text() == (tmp_path / "whole.rejects.jsonl").read_text()
-    assert (tmp_path / "resumed.summary.jsonl").read_text() == (tmp_path / "whole.summary.jsonl").read_text()
-    counted = [json.loads(line)["summary"]["documents"] for line in (tmp_path / "resumed.summary.jsonl").open()]
+    assert (tmp_path / "resumed.claim_summaries.jsonl").read_text() == (
+        tmp_path / "whole.claim_summaries.jsonl"
+    ).read_text()
+    counted = [json.loads(line)["summary"]["documents"] for line in (tmp_path / "resumed.claim_summaries.jsonl").open()]
     assert sum(counted) == len(resumed.read_text().splitlines())
     assert (
         len(resumed.read_text().splitlines()) + len((tmp_path / "whole.rejects.jsonl").read_text().splitlines()) == 3000
     )
 
 
+@pytest.mark.e2e
 def test_worker_processes_exit_when_the_job_is_killed(batch_model, tmp_path):
     import psutil
 

@@ -5,9 +5,10 @@ import pyarrow as pa
 import pytest
 
 from models.encoding import MIN_TEXT_TOKENS, ClaimLimit
-from serving.batch.rows import Reject, RowLimits, check_rows, titles_of
+from models.pair import InputLimits
+from serving.batch.rows import Reject, check_rows, pairs_of
 
-LIMITS = RowLimits(max_claim_chars=60, max_text_chars=100, max_title_chars=20)
+LIMITS = InputLimits(max_claim_chars=60, max_text_chars=100, max_title_chars=20)
 COLUMNS = ("claim", "text", "title")
 
 
@@ -58,8 +59,8 @@ def test_a_title_is_optional_but_one_given_must_be_text_within_its_limit(claim_l
     keep, rejects = check_rows(table, np.arange(1, 6), COLUMNS, LIMITS, claim_limit)
     assert keep.tolist() == [True, True, True, True, False]
     assert [(r.row, r.reason) for r in rejects] == [(5, "title: 21 characters, over the limit of 20")]
-    assert titles_of(table, "title") == [None, None, None, "A short title", "t" * 21]
-    assert titles_of(table, "headline") == [None] * 5  # no such column: no titles
+    assert [p.title for p in pairs_of(table, COLUMNS)] == [None, None, None, "A short title", "t" * 21]
+    assert [p.title for p in pairs_of(table, ("claim", "text", "headline"))] == [None] * 5  # no such column
     mixed = pa.table({"claim": ["A cat"], "text": ["A dog"], "title": [7]})
     keep, rejects = check_rows(mixed, np.array([1]), COLUMNS, LIMITS, claim_limit)
     assert rejects[0].reason == "title: expected a string, got int"

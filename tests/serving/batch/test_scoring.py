@@ -4,10 +4,12 @@ import pytest
 
 from models.labels import LABELS, STANCES
 from models.model_config import ModelLoadError
+from models.pair import InputLimits
 from models.runtime import Runtime
 from serving.batch.columns import PredictionColumns
 from serving.batch.config import BatchInputError
 from serving.batch.scoring import ChunkScorer, ScorerSpec
+from tests.helpers import pairs_of
 
 PREDICTION_COLUMNS = PredictionColumns(LABELS).names
 SCORE_COLUMNS = PredictionColumns(LABELS).score_columns
@@ -16,7 +18,7 @@ SCORE_COLUMNS = PredictionColumns(LABELS).score_columns
 def spec(model_dir, **changes) -> ScorerSpec:
     values = dict(model_dir=str(model_dir), model_tag="claimstance:test", labels=LABELS, runtime=Runtime.ONNX,
                   threads=1, batch_size=0, claim_column="claim", text_column="text", title_column="title",
-                  max_claim_chars=100, max_text_chars=5000, max_title_chars=200, max_evidence=3,
+                  limits=InputLimits(max_claim_chars=100, max_text_chars=5000, max_title_chars=200, max_evidence=3),
                   keep_claim_text=True)  # fmt: skip
     return ScorerSpec(**(values | changes))
 
@@ -31,7 +33,7 @@ def test_the_prediction_columns_follow_the_models_labels():
                                   "score_unrelated", "relevance", "text_reduced", "model", "evidence")  # fmt: skip
     assert PredictionColumns(STANCES).names == ("label", "score_asserting", "score_disputing", "score_reporting",
                                                 "relevance", "text_reduced", "model", "evidence")  # fmt: skip
-    evidence = PredictionColumns(STANCES).evidence_type.value_type
+    evidence = PredictionColumns(STANCES).schema.field("evidence").type.value_type
     names = [evidence.field(i).name for i in range(evidence.num_fields)]
     assert names == ["text", "start", "end", "label", "scores", "field"]
     assert [f.name for f in evidence.field("scores").type] == list(STANCES)
@@ -108,8 +110,8 @@ def test_a_model_with_its_labels_in_another_order_names_each_score_column_rightl
     )
     assert scored.table.column_names[2:7] == ["label", "score_unrelated", "score_reporting", "score_disputing",
                                               "score_asserting"]  # fmt: skip
-    expected = StancePredictor.from_dir(model_dir, num_threads=1).predict([("A cat sat", "It sat."), ("A dog ran",
-                                                                            "Officials denied it.")])  # fmt: skip
+    pairs = pairs_of([("A cat sat", "It sat."), ("A dog ran", "Officials denied it.")])
+    expected = StancePredictor.from_dir(model_dir, num_threads=1).predict(pairs)
     for row, answer in zip(scored.table.to_pylist(), expected, strict=True):
         assert row["label"] == answer.label
         assert [row[f"score_{label}"] for label in LABELS] == pytest.approx(
@@ -125,8 +127,8 @@ def test_a_title_column_is_read_as_each_texts_headline(scorer):
                       "title": ["Cat sat, owner says", None]})  # fmt: skip
     scored = scorer.score(table, np.array([1, 2]))
     predictor = StancePredictor.from_dir(scorer.spec.model_dir, runtime=Runtime.ONNX, num_threads=1)
-    expected = predictor.predict([("A cat sat", "It sat. Then it slept.", "Cat sat, owner says"),
-                                  ("A cat sat", "It sat. Then it slept.")])  # fmt: skip
+    expected = predictor.predict(pairs_of([("A cat sat", "It sat. Then it slept.", "Cat sat, owner says"),
+                                           ("A cat sat", "It sat. Then it slept.")]))  # fmt: skip
     rows = scored.table.to_pylist()
     for row, answer in zip(rows, expected, strict=True):
         assert [(e["field"], e["start"], e["end"]) for e in row["evidence"]] == [

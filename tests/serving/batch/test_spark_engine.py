@@ -13,7 +13,10 @@ from batch_files import good_rows, tracked_rows, write_rows
 from models.labels import LABELS, STANCES
 from serving.batch.__main__ import main
 
-pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (make setup installs it)")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (make setup installs it)"),
+]
 
 
 def spark_rows(folder: Path) -> list[dict]:
@@ -171,6 +174,6 @@ def test_spark_tracks_each_claim_grouped_by_claim_as_the_local_engine_does(batch
     assert main([*common, "--output", str(tmp_path / "local.parquet"), "--workers", "1"]) == 0
     assert main([*common, "--output", str(tmp_path / "spark.parquet"), "--engine", "spark",
                  "--spark_master", "local[2]"]) == 0  # fmt: skip
-    local = (tmp_path / "local.summary.jsonl").read_text()
-    assert local.count("\n") == 3 and (tmp_path / "spark.summary.jsonl").read_text() == local
+    local = (tmp_path / "local.claim_summaries.jsonl").read_text()
+    assert local.count("\n") == 3 and (tmp_path / "spark.claim_summaries.jsonl").read_text() == local
     assert [r["row"] for r in spark_rejects(tmp_path / "spark.rejects.jsonl")] == [5]

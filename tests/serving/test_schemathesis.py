@@ -16,6 +16,10 @@ import jsonschema_rs
 import pytest
 import schemathesis
 
+from tests.helpers import post
+
+pytestmark = pytest.mark.e2e
+
 CONFIG = """
 # Besides the schema, a body has a size limit (documented as 413); 429 and 503 are the documented answers to load.
 [checks.positive_data_acceptance]
@@ -58,10 +62,6 @@ def request_validator(spec: dict[str, Any], path: str) -> jsonschema_rs.Validato
     """The documented request body of `path`, its references resolved in the document."""
     schema = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
     return jsonschema_rs.Draft202012Validator({**schema, "components": spec["components"]})
-
-
-def post(server, path: str, **kwargs: Any) -> httpx.Response:
-    return httpx.post(f"{server.url}{path}", timeout=30, **kwargs)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The end-of-job summary: rows read, scored and rejected, and the throughput of this run."""
+"""The job report: rows read, scored and rejected, and the throughput of this run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from serving.batch.workdir import Progress
 
 
 @dataclass(frozen=True)
-class BatchSummary:
+class JobReport:
     rows_read: int
     rows_scored: int
     rows_rejected: int
@@ -22,7 +22,7 @@ class BatchSummary:
     """Where --track wrote the claims' summaries."""
 
     @classmethod
-    def of(cls, progress: Progress, rows_this_run: int, seconds: float, config: BatchConfig) -> BatchSummary:
+    def of(cls, progress: Progress, rows_this_run: int, seconds: float, config: BatchConfig) -> JobReport:
         return cls(
             progress.rows_read,
             progress.rows_scored,
@@ -31,7 +31,7 @@ class BatchSummary:
             seconds,
             str(config.output_path),
             str(config.rejects_path),
-            str(config.summary_path) if config.track else None,
+            str(config.claim_summaries_path) if config.track else None,
         )
 
     @property

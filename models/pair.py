@@ -1,0 +1,47 @@
+"""One input record, a (claim, text, title) pair, and the one set of limits every surface takes it under.
+
+The predictor scores `Pair`s; the service turns each request body into them, the batch job each row. The
+limits are declared and range-checked here only: the service's settings inherit them (CLAIMSTANCE_MAX_TEXT_CHARS
+…), the batch job's flags build them, and both check a pair's lengths against them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A claim and a text to read against it; the title, where there is one, is read as one more sentence before
+    the text (models/document.py)."""
+
+    claim: str
+    text: str
+    title: str | None = None
+
+
+class InputLimits(BaseModel):
+    """How long a claim, a text and a title may be, in characters, and how many evidence sentences a text gets.
+    A pair past a limit is refused with the field and the limit named, never cut."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_claim_chars: int = Field(default=2_000, ge=1)
+    """Claims are also held to models/defaults.py: MAX_CLAIM_TOKENS of the model's tokenizer."""
+    max_text_chars: int = Field(default=50_000, ge=1)
+    max_title_chars: int = Field(default=2_000, ge=1)
+    max_evidence: int = Field(default=3, ge=1)
+    """Sentences of a long text scored against the claim and shown as its evidence (a handful at most)."""
+
+    def char_limits(self, pair_field: str) -> int:
+        """The character limit of a pair's field: `claim`, `text` or `title`."""
+        return getattr(self, f"max_{pair_field}_chars")
+
+    def limits(self) -> InputLimits:
+        """These limits alone (the service's settings are InputLimits with more fields)."""
+        return InputLimits(**{name: getattr(self, name) for name in InputLimits.model_fields})
+
+
+DEFAULT_LIMITS = InputLimits()
