@@ -24,6 +24,7 @@ from eval.evaluate import READING_SYSTEMS
 from models.document import DEFAULT_LONG_TEXT
 from models.labels import STANCES, UNRELATED
 from models.metrics import fnc_relative_score
+from models.pair import Pair
 from models.predictor import StancePredictor
 from models.sources import CLAIM_EVIDENCE_SOURCES
 from training.claim_evidence import read_claim_evidence
@@ -135,7 +136,7 @@ def two_way_by_source(predictor: StancePredictor, pairs) -> dict[str, float]:
     """Asserting against disputing by their two probabilities alone, per source."""
     figures = {}
     for source, rows in pairs.groupby("source"):
-        results = predictor.predict(list(zip(rows.claim, rows.text, strict=True)))
+        results = predictor.predict([Pair(claim, text) for claim, text in zip(rows.claim, rows.text, strict=True)])
         guess = ["asserting" if r.scores["asserting"] >= r.scores["disputing"] else "disputing" for r in results]
         figures[source] = float(np.mean(np.asarray(guess) == rows.label.to_numpy()))
     return figures

@@ -15,6 +15,7 @@ from models.labels import LABELS, STANCES
 from models.model_config import CONFIG_NAMESPACE
 from models.predictor import StancePredictor
 from models.registry import find
+from tests.helpers import pairs_of
 from training.config import TrainConfig
 from training.splits import AUX_SOURCES, build_splits
 
@@ -52,7 +53,7 @@ def tiny_config(synthetic_corpus, tiny_base_model_dir, output_dir, **overrides) 
 
 
 def probabilities(predictor: StancePredictor) -> np.ndarray:
-    return np.array([[p.scores[label] for label in predictor.labels] for p in predictor.predict(PAIRS)])
+    return np.array([[p.scores[label] for label in predictor.labels] for p in predictor.predict(pairs_of(PAIRS))])
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +120,8 @@ def test_saved_model_predicts_like_the_trained_one(trained):
     assert loaded.labels == LABELS
     assert loaded.max_length == in_memory.max_length == 64
     np.testing.assert_allclose(probabilities(loaded), probabilities(in_memory), atol=1e-6)
-    assert [p.label for p in loaded.predict(PAIRS)] == [p.label for p in in_memory.predict(PAIRS)]
-    assert [p.text_reduced for p in loaded.predict(PAIRS)] == [False, False, True, False]
+    assert [p.label for p in loaded.predict(pairs_of(PAIRS))] == [p.label for p in in_memory.predict(pairs_of(PAIRS))]
+    assert [p.text_reduced for p in loaded.predict(pairs_of(PAIRS))] == [False, False, True, False]
 
 
 @pytest.mark.e2e
@@ -169,7 +170,7 @@ def test_training_without_register_leaves_the_store_alone(synthetic_corpus, tiny
     assert {name for name in info["training_data"] if " " not in name} == {"emergent", "mine"}
     predictor = StancePredictor.from_dir(out, num_threads=1)
     assert predictor.labels == STANCES  # trained without relevance: three labels, and no relevance
-    assert all(p.relevance is None for p in predictor.predict(PAIRS))
+    assert all(p.relevance is None for p in predictor.predict(pairs_of(PAIRS)))
 
 
 # --- the pieces, without training ---------------------------------------------------------------
@@ -236,7 +237,7 @@ def test_a_tiny_model_trains_on_news_and_claim_evidence_pairs(design, synthetic_
     assert not [name for name in load_file(out / "model.safetensors") if "claim_evidence" in name]
     predictor = StancePredictor.from_dir(out, num_threads=1)
     assert predictor.labels == LABELS
-    assert {p.label for p in predictor.predict(PAIRS)} <= set(LABELS)
+    assert {p.label for p in predictor.predict(pairs_of(PAIRS))} <= set(LABELS)
 
 
 def test_the_design_none_trains_on_no_claim_evidence_pair(synthetic_corpus, tiny_base_model_dir, tmp_path):
