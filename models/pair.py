@@ -35,13 +35,5 @@ class InputLimits(BaseModel):
     max_evidence: int = Field(default=3, ge=1)
     """Sentences of a long text scored against the claim and shown as its evidence (a handful at most)."""
 
-    def char_limits(self, pair_field: str) -> int:
-        """The character limit of a pair's field: `claim`, `text` or `title`."""
-        return getattr(self, f"max_{pair_field}_chars")
-
-    def limits(self) -> InputLimits:
-        """These limits alone (the service's settings are InputLimits with more fields)."""
-        return InputLimits(**{name: getattr(self, name) for name in InputLimits.model_fields})
-
 
 DEFAULT_LIMITS = InputLimits()

@@ -21,7 +21,9 @@ def test_the_service_settings_and_the_batch_config_take_the_same_limits(monkeypa
 
     for name in InputLimits.model_fields:
         monkeypatch.delenv(f"CLAIMSTANCE_{name.upper()}", raising=False)
-    assert ServiceSettings().limits() == DEFAULT_LIMITS == BatchConfig(input="a.jsonl", output="b.jsonl").limits
+    service = ServiceSettings()
+    assert {name: getattr(service, name) for name in InputLimits.model_fields} == DEFAULT_LIMITS.model_dump()
+    assert BatchConfig(input="a.jsonl", output="b.jsonl").limits == DEFAULT_LIMITS
     monkeypatch.setenv("CLAIMSTANCE_MAX_TEXT_CHARS", "0")
     with pytest.raises(SettingsError, match="CLAIMSTANCE_MAX_TEXT_CHARS='0'"):
         ServiceSettings.from_env()
