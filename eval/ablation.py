@@ -7,14 +7,17 @@ design that wins on news shows what it costs or buys there.
 
 `python -m eval.ablation --seeds 42 43 44 [--steps news_only multitask]` writes reports/ablation/{ablation.md,
 ablation.json}. Models go to artifacts/ablation/<step>_s<seed>; one already there is reused, and its scores are kept
-beside it (SCORES_FILE), so a killed run resumes. Two more rows are built from the news-only step's models without
-training: a decision rule fitted on validation (eval/decision_rule.py) and the ensemble of its seeds.
+beside it (SCORES_FILE), so a killed run resumes. Models do not outlive a machine, so `--kept_reports` names earlier
+reports whose row for a step and seed stands in where that model is gone: three seeds of a lever can be measured
+over several sessions, and the report says which rows were kept. Two more rows are built from the news-only step's
+models without training: a decision rule fitted on validation (eval/decision_rule.py) and the ensemble of its seeds.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +107,13 @@ class AblationConfig:
     )
     readings: bool = field(
         default=True, metadata={"help": "Also score FNC-1's related test pairs with each other reading of long texts."}
+    )
+    kept_reports: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Earlier reports (folders holding ablation.json): a step's row for a seed whose model is gone is "
+            "taken from them instead of training again; a later folder wins."
+        },
     )
     models_dir: str = "artifacts/ablation"
     output_dir: str = "reports/ablation"
@@ -257,12 +267,43 @@ def model_scores(
     return scores, own
 
 
+@dataclass(frozen=True)
+class KeptRow:
+    """One step's figures for one seed, read from an earlier report."""
+
+    figures: dict[str, float]
+    report: str
+
+
+def kept_rows(report_dirs: list[str]) -> dict[tuple[str, int], KeptRow]:
+    """Every (row, seed) an earlier report holds: its figure lists run in the order of its seeds. The ensemble's one
+    figure belongs to no seed and is left out."""
+    rows: dict[tuple[str, int], KeptRow] = {}
+    for folder in report_dirs:
+        path = Path(folder) / "ablation.json"
+        try:
+            saved = json.loads(path.read_text())
+            seeds, results = saved["seeds"], saved["results"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise SystemExit(f"--kept_reports: {path} is not an ablation report ({error!r})") from error
+        for row_name, figures in results.items():
+            if row_name == ENSEMBLE_ROW:
+                continue
+            for index, seed in enumerate(seeds):
+                row = {column: values[index] for column, values in figures.items() if len(values) == len(seeds)}
+                if row:
+                    rows[(row_name, seed)] = KeptRow(row, folder)
+    return rows
+
+
 def run(config: AblationConfig) -> dict:
     known = {step.slug: step for step in STEPS}
     if unknown := sorted(set(config.steps) - set(known)):
         raise SystemExit(f"--steps: unknown {', '.join(unknown)}; the steps are {', '.join(known)}")
     corpus = load_corpus(config.data_dir)
+    kept = kept_rows(config.kept_reports)
     results: dict[str, dict[str, list[float]]] = {}
+    notes: list[str] = []
 
     def add(row_name: str, row: dict[str, float]) -> None:
         log.info("%s: %s", row_name, row)
@@ -272,14 +313,24 @@ def run(config: AblationConfig) -> dict:
     for step in (known[slug] for slug in config.steps):
         step_scores = []
         for seed in config.seeds:
+            model_gone = not (Path(config.models_dir) / f"{step.slug}_s{seed}" / "model.safetensors").exists()
+            if model_gone and (step.name, seed) in kept:
+                row_names = [step.name] + ([DECISION_RULE_ROW] if step.slug == BASE_STEP else [])
+                for row_name in row_names:
+                    if (row_name, seed) in kept:
+                        add(row_name, kept[(row_name, seed)].figures)
+                notes.append(f"{step.name}, seed {seed}: kept from {kept[(step.name, seed)].report}")
+                continue
             scores, own = model_scores(step, seed, config, corpus)
             add(step.name, model_row(scores, corpus, own))
             step_scores.append(scores)
             if step.slug == BASE_STEP:
                 add(DECISION_RULE_ROW, decision_rule_row(scores, corpus, own))
         if step.slug == BASE_STEP and len(step_scores) > 1:
+            if len(step_scores) < len(config.seeds):
+                notes.append(f"{ENSEMBLE_ROW}: of the {len(step_scores)} seeds whose models are here")
             add(ENSEMBLE_ROW, ensemble_row(step_scores, corpus))
-    write(results, config)
+    write(results, config, notes)
     return results
 
 
@@ -288,7 +339,8 @@ def mean_spread(values: list[float]) -> str:
     return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
 
 
-def write(results: dict[str, dict[str, list[float]]], config: AblationConfig) -> None:
+def write(results: dict[str, dict[str, list[float]]], config: AblationConfig, notes: Sequence[str] = ()) -> None:
+    """The table, and under it which rows came from earlier reports rather than from models trained here."""
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "ablation.json").write_text(json.dumps({"seeds": config.seeds, "results": results}, indent=2))
@@ -303,6 +355,8 @@ def write(results: dict[str, dict[str, list[float]]], config: AblationConfig) ->
         f"| {step} | " + " | ".join(mean_spread(v[c]) if c in v else "–" for c in columns) + " |"
         for step, v in results.items()
     ]
+    if notes:
+        lines += ["", "Rows whose models were gone, read from earlier reports:", *(f"- {note}" for note in notes)]
     (out / "ablation.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

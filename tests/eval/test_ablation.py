@@ -14,8 +14,10 @@ from eval.ablation import (
     SCORES_FILE,
     VALIDATION_COLUMN,
     AblationConfig,
+    KeptRow,
     ModelScores,
     Step,
+    kept_rows,
     mean_spread,
     write,
 )
@@ -242,6 +244,55 @@ def test_run_trains_only_the_missing_models(step_models, saved_model_dir, synthe
     assert set(results) == {step.name for step in STEPS} | {DECISION_RULE_ROW, ENSEMBLE_ROW}
     assert not any("," in column for figures in results.values() for column in figures)  # no readings asked for
     assert (tmp_path / "report" / "ablation.md").is_file()
+
+
+def test_kept_rows_reads_each_seed_of_earlier_reports_and_the_later_report_wins(tmp_path):
+    results = {
+        "window": {"acc": [0.5, 0.7], "F1": [0.1, 0.2]},
+        ENSEMBLE_ROW: {"acc": [0.9]},
+        DECISION_RULE_ROW: {"acc": [0.3, 0.4]},
+    }
+    write(results, AblationConfig(seeds=[42, 43], output_dir=str(tmp_path / "first")))
+    write({"window": {"acc": [0.8]}}, AblationConfig(seeds=[43], output_dir=str(tmp_path / "second")))
+
+    rows = kept_rows([str(tmp_path / "first"), str(tmp_path / "second")])
+    assert rows == {
+        ("window", 42): KeptRow({"acc": 0.5, "F1": 0.1}, str(tmp_path / "first")),
+        ("window", 43): KeptRow({"acc": 0.8}, str(tmp_path / "second")),
+        (DECISION_RULE_ROW, 42): KeptRow({"acc": 0.3}, str(tmp_path / "first")),
+        (DECISION_RULE_ROW, 43): KeptRow({"acc": 0.4}, str(tmp_path / "first")),
+    }
+    assert kept_rows([]) == {}
+
+
+def test_kept_rows_refuses_a_folder_without_a_report(tmp_path):
+    (tmp_path / "ablation.json").write_text('{"seeds": [1]}')
+    with pytest.raises(SystemExit, match=r"--kept_reports: .*ablation.json is not an ablation report"):
+        kept_rows([str(tmp_path)])
+    with pytest.raises(SystemExit, match="--kept_reports: .*missing.*ablation.json"):
+        kept_rows([str(tmp_path / "missing")])
+
+
+@pytest.mark.e2e
+def test_run_takes_a_gone_models_row_from_a_kept_report(step_models, synthetic_corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(ablation, "STEPS", STEPS)
+    monkeypatch.setattr(ablation, "train", never_train)
+    models_dir = tmp_path / "models"
+    shutil.copytree(next(iter(step_models.values())).parent, models_dir)
+    shutil.rmtree(models_dir / f"{STEPS[0].slug}_s{SEEDS[1]}")
+    earlier = {STEPS[0].name: {"emergent_test acc": [0.25, 0.125]}, STEPS[1].name: {"emergent_test acc": [0.0, 0.0]}}
+    write(earlier, AblationConfig(seeds=SEEDS, output_dir=str(tmp_path / "earlier")))
+
+    config = ablation_config(synthetic_corpus.path, models_dir, tmp_path / "report", readings=False)
+    config.kept_reports = [str(tmp_path / "earlier")]
+    results = ablation.run(config)
+
+    first, second = results[STEPS[0].name], results[STEPS[1].name]
+    assert first["emergent_test acc"][1] == 0.125  # the gone model's row, as the earlier report had it
+    assert first["emergent_test acc"][0] == pytest.approx(second["emergent_test acc"][0])  # the model here wins
+    assert len(first["emergent_test acc"]) == len(SEEDS) and 0.0 not in second["emergent_test acc"]
+    lines = (tmp_path / "report" / "ablation.md").read_text().splitlines()
+    assert lines[-1] == f"- {STEPS[0].name}, seed {SEEDS[1]}: kept from {tmp_path / 'earlier'}"
 
 
 def test_run_refuses_an_unknown_step(synthetic_corpus, tmp_path):
