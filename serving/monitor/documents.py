@@ -1,0 +1,200 @@
+"""Incoming documents: checked, then stored with the answers of the claims they touch, all in one transaction.
+
+Ingest is idempotent by document id. A document already stored with the same title and text is reported as
+`already_stored` and nothing is written again, so a retried call (the caller timed out, the service was killed
+mid-call) is safe; the same id with other content is refused by name, never overwritten or dropped. Either every
+new document of a call is stored, with all its answers, or none is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Annotated
+
+import numpy as np
+import pydantic
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.embedding import SentenceEmbedder
+from models.pair import Pair
+from models.result import StanceResult
+from models.tracking import published_day
+from serving.monitor.claims import active_embeddings
+from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, document_vectors
+from serving.monitor.tables import ID_LENGTH, AnswerRow, ClaimRow, DocumentRow
+
+StanceScorer = Callable[[Sequence[Pair]], list[StanceResult]]
+"""The stance model as the monitor calls it: the service passes its micro-batcher, the batch job a predictor."""
+
+
+class DocumentConflict(ValueError):
+    """A document id stored before with other content."""
+
+    def __init__(self, document_id: str) -> None:
+        super().__init__(f"id {document_id!r}: a document with this id is stored with another title or text")
+        self.document_id = document_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncomingDocument:
+    """One document to check against every watched claim."""
+
+    id: Annotated[str, pydantic.Field(min_length=1, max_length=ID_LENGTH)]
+    text: Annotated[str, pydantic.Field(min_length=1)]
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: Annotated[str | None, pydantic.Field(description="An RFC 3339 date or date-time.")] = None
+
+    def __post_init__(self) -> None:
+        published_day(self.published)  # a ValueError naming the value, before anything is scored
+
+    @property
+    def content_sha256(self) -> str:
+        return hashlib.sha256(f"{self.title or ''}\x00{self.text}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest call did, by document id, in input order."""
+
+    stored: tuple[str, ...]
+    already_stored: tuple[str, ...]
+    answers: int
+    """Answers stored: the (document, claim) pairs matching let through to the stance model."""
+
+
+ANSWER_FIELDS = tuple(field.name for field in fields(StanceResult))
+"""An answer's columns carry the contract's field names (tables.AnswerRow): filled and read back by name."""
+
+
+def answer_row(result: StanceResult, document_id: str, candidate: Candidate, at: datetime) -> AnswerRow:
+    contract = {name: getattr(result, name) for name in ANSWER_FIELDS}
+    contract["evidence"] = [pydantic.TypeAdapter(type(item)).dump_python(item) for item in result.evidence]
+    contract["scores"] = dict(result.scores)
+    return AnswerRow(
+        **contract, document_id=document_id, claim_id=candidate.claim_id, similarity=candidate.similarity, created_at=at
+    )
+
+
+class ClaimIndexCache:
+    """The active claims' index, rebuilt only when the claim table changed (a claim added or retired, by this
+    process or another one on the same database)."""
+
+    def __init__(self, embedding_model: str, dimension: int) -> None:
+        self.embedding_model = embedding_model
+        self.dimension = dimension
+        self.signature: tuple | None = None
+        self.index = ClaimIndex((), np.zeros((0, dimension), dtype=np.float32))
+
+    def current(self, session: Session) -> ClaimIndex:
+        signature = tuple(
+            session.execute(
+                select(
+                    func.count(ClaimRow.id),
+                    func.max(ClaimRow.created_at),
+                    func.max(ClaimRow.retired_at),
+                    func.count(ClaimRow.retired_at),
+                )
+            ).one()
+        )
+        if signature != self.signature:
+            active = active_embeddings(session, self.embedding_model, self.dimension)
+            self.index, self.signature = ClaimIndex(active.ids, active.vectors), signature
+        return self.index
+
+
+class DocumentIngest:
+    """Matches each new document to the watched claims, scores the candidates, stores both."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        embedder: SentenceEmbedder,
+        score: StanceScorer,
+        match: MatchSettings | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.embedder = embedder
+        self.score = score
+        self.match = match or MatchSettings()
+        self.claims = ClaimIndexCache(embedder.name, embedder.dimension)
+
+    def ingest(self, documents: Sequence[IncomingDocument], retries: int = 1) -> IngestReport:
+        """Store the documents not stored yet, with their answers; refuse the whole call on a conflicting id."""
+        unique = unique_documents(documents)
+        with self.sessions() as session:
+            stored = stored_hashes(session, [document.id for document in unique])
+            for document in unique:
+                if stored.get(document.id, document.content_sha256) != document.content_sha256:
+                    raise DocumentConflict(document.id)
+            new = [document for document in unique if document.id not in stored]
+            index = self.claims.current(session)
+            matched = [(document, index.candidates(self.vectors(document), self.match)) for document in new]
+            texts = claim_texts(session, {candidate.claim_id for _, found in matched for candidate in found})
+        pairs = [
+            Pair(texts[candidate.claim_id], document.text, document.title)
+            for document, found in matched
+            for candidate in found
+        ]
+        results = iter(self.score(pairs) if pairs else [])
+        now = datetime.now(UTC)
+        answer_rows = [
+            answer_row(next(results), document.id, candidate, now) for document, found in matched for candidate in found
+        ]
+        try:
+            with self.sessions.begin() as session:
+                session.add_all(document_row(document, now) for document, _ in matched)
+                session.flush()  # the documents before the answers that refer to them
+                session.add_all(answer_rows)
+        except IntegrityError:
+            if not retries:
+                raise
+            # Another call stored one of these documents meanwhile and nothing of this one was written: once more,
+            # it is seen as stored (or as a conflict) and the rest is written.
+            return self.ingest(documents, retries - 1)
+        return IngestReport(
+            stored=tuple(document.id for document in new),
+            already_stored=tuple(document.id for document in unique if document.id in stored),
+            answers=len(pairs),
+        )
+
+    def vectors(self, document: IncomingDocument) -> np.ndarray:
+        return document_vectors(self.embedder, document.text, document.title)
+
+
+def unique_documents(documents: Sequence[IncomingDocument]) -> list[IncomingDocument]:
+    """Each id once, in input order; one id sent twice with other content is a conflict."""
+    unique: dict[str, IncomingDocument] = {}
+    for document in documents:
+        if unique.setdefault(document.id, document).content_sha256 != document.content_sha256:
+            raise DocumentConflict(document.id)
+    return list(unique.values())
+
+
+def stored_hashes(session: Session, document_ids: list[str]) -> dict[str, str]:
+    query = select(DocumentRow.id, DocumentRow.content_sha256).where(DocumentRow.id.in_(document_ids))
+    return dict(session.execute(query).all())
+
+
+def claim_texts(session: Session, claim_ids: set[str]) -> dict[str, str]:
+    return dict(session.execute(select(ClaimRow.id, ClaimRow.text).where(ClaimRow.id.in_(claim_ids))).all())
+
+
+def document_row(document: IncomingDocument, at: datetime) -> DocumentRow:
+    return DocumentRow(
+        id=document.id,
+        text=document.text,
+        title=document.title,
+        source=document.source,
+        url=document.url,
+        published=document.published,
+        published_day=published_day(document.published),
+        content_sha256=document.content_sha256,
+        ingested_at=at,
+    )

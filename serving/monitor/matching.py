@@ -1,0 +1,72 @@
+"""Which watched claims a document touches: cosine similarity of embeddings, before any stance pass.
+
+A document is a few vectors (its title and its sentences, models/embedding.py) and touches a claim as closely as
+its closest vector does. The candidates are the claims at or above `threshold`, at most `top_k` of them, the most
+similar first; only those pairs reach the stance model. The threshold is chosen on validation pairs
+(eval/matching.py), never on the held-out split it is reported on.
+
+The index is numpy brute force: exact (no candidate is lost to an approximate search), nothing to build or keep in
+step with the claim table, and one matrix product per document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from models.embedding import SentenceEmbedder
+from models.sentences import split_sentences
+
+
+class MatchSettings(BaseModel, frozen=True):
+    """How many claims a document may reach, and how close it must be."""
+
+    threshold: float = Field(default=0.40, ge=-1.0, le=1.0)
+    """Cosine similarity a claim needs to any one of the document's vectors."""
+    top_k: int = Field(default=20, ge=1)
+    """Most claims one document is scored against: a wire story that touches hundreds of claims is scored on the
+    closest few."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    claim_id: str
+    similarity: float
+
+
+class ClaimIndex:
+    """The active claims' unit vectors, one row each, searched exactly."""
+
+    def __init__(self, ids: tuple[str, ...], vectors: np.ndarray) -> None:
+        if len(ids) != len(vectors):
+            raise ValueError(f"{len(ids)} claim ids for {len(vectors)} vectors")
+        self.ids = ids
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def similarities(self, document_vectors: np.ndarray) -> np.ndarray:
+        """Each claim's closest cosine to any of the document's vectors."""
+        if not len(self.ids) or not len(document_vectors):
+            return np.full(len(self.ids), -1.0, dtype=np.float32)
+        return (document_vectors @ self.vectors.T).max(axis=0)
+
+    def candidates(self, document_vectors: np.ndarray, settings: MatchSettings) -> list[Candidate]:
+        """The claims at or above the threshold, the closest first, at most top_k (ties in the index's order)."""
+        similarity = self.similarities(document_vectors)
+        above = np.flatnonzero(similarity >= settings.threshold)
+        ranked = above[np.lexsort((above, -similarity[above]))][: settings.top_k]
+        return [Candidate(self.ids[i], float(similarity[i])) for i in ranked]
+
+
+def document_pieces(text: str, title: str | None = None) -> list[str]:
+    """What a document is embedded as: its title, then each sentence (the whole text where it has none)."""
+    pieces = [title.strip()] if title and title.strip() else []
+    return pieces + (split_sentences(text) or [text])
+
+
+def document_vectors(embedder: SentenceEmbedder, text: str, title: str | None = None) -> np.ndarray:
+    return embedder.embed(document_pieces(text, title))

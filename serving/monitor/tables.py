@@ -1,0 +1,92 @@
+"""The monitor's tables, as SQLAlchemy 2 declarative classes: the one description the migrations were written from
+and the queries read.
+
+Times are stored in UTC. A document's `published` is kept as the caller sent it (RFC 3339, its own offset) beside
+the day it names, which is what a claim's picture over a date range selects on. An answer's label, relevance and
+model are columns to select on; its scores and evidence are JSON, read back through the answer's contract
+(models/result.py), so the contract is not written a second time as columns.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID_LENGTH = 256
+"""Claim and document ids: a caller's key (the service's max_id_chars is the same)."""
+MODEL_LENGTH = 256
+"""A model's tag in the model store, `claimstance:<version>`."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ClaimRow(Base):
+    """A watched claim. Retired claims stay, with their answers, so a claim's history can still be read."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """float32, unit length: embedded once, when registered."""
+    embedding_model: Mapped[str | None] = mapped_column(String(MODEL_LENGTH), default=None)
+
+
+class DocumentRow(Base):
+    """An ingested document, kept whole so a new model can read it again (re-scoring)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    source: Mapped[str | None] = mapped_column(Text, default=None)
+    url: Mapped[str | None] = mapped_column(Text, default=None)
+    published: Mapped[str | None] = mapped_column(String(64), default=None)
+    published_day: Mapped[date | None] = mapped_column(Date, default=None, index=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    """Of title and text: a retried ingest with the same id and content is the same document; other content under
+    the same id is refused, not silently dropped."""
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AnswerRow(Base):
+    """The stance model's answer for one (document, claim) pair that matching let through, by one model."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("document_id", "claim_id", "model", name="uq_answers_pair_model"),
+        Index("ix_answers_claim_model", "claim_id", "model"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(MODEL_LENGTH))
+    similarity: Mapped[float] = mapped_column(Float)
+    """Cosine similarity of the claim's and the document's embeddings, what matching let the pair through on."""
+    label: Mapped[str] = mapped_column(String(64))
+    relevance: Mapped[float | None] = mapped_column(Float, default=None)
+    scores: Mapped[dict[str, float]] = mapped_column(JSON)
+    evidence: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    text_reduced: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+import torch
+from transformers import BertModel
+
+from models.embedding import SentenceEmbedder, embedding_dimension, mean_pooled
+from models.model_config import ModelLoadError
+
+TEXTS = ["Russia's airstrikes target ISIS.", "A cat sat on the mat.", "word " * 200, "Short."]
+
+
+@pytest.fixture(scope="module")
+def embedder(tiny_base_model_dir) -> SentenceEmbedder:
+    return SentenceEmbedder.from_dir(tiny_base_model_dir, num_threads=1)
+
+
+def test_embeddings_are_the_mean_of_the_real_tokens_at_unit_length(embedder, tiny_base_model_dir, tokenizer):
+    vectors = embedder.embed(TEXTS)
+    assert vectors.shape == (len(TEXTS), 32) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    model = BertModel.from_pretrained(tiny_base_model_dir).eval()
+    for text, vector in zip(TEXTS, vectors, strict=True):
+        encoded = tokenizer(text, truncation=True, max_length=embedder.max_tokens, return_tensors="pt")
+        with torch.inference_mode():
+            expected = model(**encoded).last_hidden_state[0].mean(dim=0).numpy()  # one text alone: no padding
+        np.testing.assert_allclose(vector, expected / np.linalg.norm(expected), atol=1e-5)
+
+
+def test_an_embedding_does_not_depend_on_its_batch(embedder, tiny_base_model_dir):
+    one_at_a_time = SentenceEmbedder.from_dir(tiny_base_model_dir, num_threads=1, batch_size=1)
+    np.testing.assert_allclose(embedder.embed(TEXTS), one_at_a_time.embed(TEXTS), atol=1e-5)
+    np.testing.assert_allclose(embedder.embed(TEXTS[::-1])[::-1], embedder.embed(TEXTS), atol=1e-5)
+
+
+def test_no_texts_is_no_rows_of_the_models_width(embedder):
+    assert embedder.embed([]).shape == (0, 32)
+
+
+def test_the_embedder_is_named_by_its_folder(embedder, tiny_base_model_dir):
+    assert embedder.name == tiny_base_model_dir.name
+    assert embedder.dimension == embedding_dimension(tiny_base_model_dir) == 32
+    assert SentenceEmbedder.from_dir(tiny_base_model_dir, num_threads=1, name="mine").name == "mine"
+
+
+def test_mean_pooling_leaves_padding_out():
+    hidden = np.array([[[1.0, 0.0], [3.0, 0.0], [100.0, 100.0]]], dtype=np.float32)
+    np.testing.assert_allclose(mean_pooled(hidden, np.array([[1, 1, 0]])), [[1.0, 0.0]])
+    np.testing.assert_allclose(mean_pooled(hidden, np.array([[0, 0, 0]])), [[0.0, 0.0]])
+
+
+def test_a_folder_without_a_model_is_named(tmp_path):
+    with pytest.raises(ModelLoadError, match=f"{tmp_path}: cannot read hidden_size from config.json"):
+        SentenceEmbedder.from_dir(tmp_path, num_threads=1)

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, document_pieces, document_vectors
+from tests.serving.monitor.words import WordEmbedder
+
+UNIT = np.eye(4, dtype=np.float32)
+
+
+def index_of(*rows) -> ClaimIndex:
+    vectors = np.array(rows, dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return ClaimIndex(tuple(f"c{i}" for i in range(len(rows))), vectors)
+
+
+def test_a_claim_is_as_close_as_the_documents_closest_vector():
+    index = index_of([1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0])
+    document = np.array([[1, 0, 0, 0], [0, 0.6, 0.8, 0]], dtype=np.float32)
+    np.testing.assert_allclose(index.similarities(document), [1.0, 0.6, 0.8])
+
+
+def test_candidates_are_those_over_the_threshold_the_closest_first():
+    index = index_of([1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1])
+    document = np.array([[0.6, 0.0, 0.8, 0.0]], dtype=np.float32)
+    found = index.candidates(document, MatchSettings(threshold=0.5, top_k=10))
+    assert found == [Candidate("c2", pytest.approx(0.8)), Candidate("c0", pytest.approx(0.6))]
+    assert index.candidates(document, MatchSettings(threshold=0.7, top_k=10)) == [Candidate("c2", pytest.approx(0.8))]
+    assert index.candidates(document, MatchSettings(threshold=0.5, top_k=1)) == [Candidate("c2", pytest.approx(0.8))]
+    assert index.candidates(document, MatchSettings(threshold=0.9, top_k=10)) == []
+
+
+def test_ties_keep_the_index_order():
+    index = index_of([1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0])
+    found = index.candidates(UNIT[:1], MatchSettings(threshold=0.5, top_k=2))
+    assert [candidate.claim_id for candidate in found] == ["c0", "c1"]
+
+
+def test_an_empty_index_or_document_matches_nothing():
+    empty = ClaimIndex((), np.zeros((0, 4), dtype=np.float32))
+    assert empty.candidates(UNIT, MatchSettings()) == [] and len(empty) == 0
+    assert index_of([1, 0, 0, 0]).candidates(np.zeros((0, 4), dtype=np.float32), MatchSettings()) == []
+
+
+def test_ids_and_vectors_must_agree():
+    with pytest.raises(ValueError, match="2 claim ids for 1 vectors"):
+        ClaimIndex(("a", "b"), UNIT[:1])
+
+
+def test_match_settings_are_bounded():
+    with pytest.raises(ValidationError, match="top_k"):
+        MatchSettings(top_k=0)
+    with pytest.raises(ValidationError, match="threshold"):
+        MatchSettings(threshold=1.5)
+
+
+def test_a_document_is_its_title_and_each_sentence():
+    text = "Russian jets struck targets near Homs. The Pentagon said no ISIS fighters were there."
+    assert document_pieces(text, "  Strikes in Syria ") == [
+        "Strikes in Syria",
+        "Russian jets struck targets near Homs.",
+        "The Pentagon said no ISIS fighters were there.",
+    ]
+    assert document_pieces(text, " ") == document_pieces(text)[0:] == document_pieces(text, None)
+    assert len(document_pieces(text)) == 2
+    embedder = WordEmbedder()
+    assert document_vectors(embedder, text, "Strikes").shape == (3, embedder.dimension)
