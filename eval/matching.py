@@ -1,0 +1,209 @@
+"""How well embeddings pick a document's claims before the stance model: FNC-1 headlines as the watched claims,
+bodies as incoming documents, every headline of a split watched at once.
+
+For each labelled (headline, body) pair: a related pair must reach the stance model (recall), an unrelated one
+should not (filtered). The threshold is the highest cosine at which the validation split still keeps
+`target_recall` of its related pairs; validation is the FNC-1 claims the default recipe holds out of training
+(same seed), and the held-out FNC-1 split is only reported on. Each document is its title (FNC-1 bodies have none)
+and sentences (serving/monitor/matching.py: `document_pieces`); "whole text" is the body in one vector, for
+comparison.
+
+`python -m eval.matching` writes reports/matching/{matching.md,matching.json}.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from datasets import Dataset
+
+from eval.cli import run_from_cli
+from models.defaults import default_base_model
+from models.embedding import SentenceEmbedder
+from models.labels import UNRELATED
+from models.runtime import Runtime, cpu_info
+from serving.monitor.matching import ClaimIndex, MatchSettings, document_pieces
+from training.config import TrainConfig, default_data_dir
+from training.data import load_corpus, split_by_group
+
+log = logging.getLogger("claimstance.matching")
+
+
+@dataclass
+class MatchingConfig:
+    data_dir: str = field(default_factory=default_data_dir)
+    embedder: str = field(default_factory=default_base_model, metadata={"help": "Embedding model folder or id."})
+    runtime: Runtime = field(default=Runtime.TORCH, metadata={"help": "torch, or onnx (its embedder.onnx export)."})
+    target_recall: float = field(default=0.99, metadata={"help": "Related validation pairs the threshold keeps."})
+    top_k: int = field(default=MatchSettings().top_k, metadata={"help": "Most claims a document reaches."})
+    num_threads: int = 0
+    max_documents: int = field(default=0, metadata={"help": "Bodies per split (0: all); for a quick look."})
+    output_dir: str = "reports/matching"
+
+
+@dataclass(frozen=True)
+class SplitSimilarities:
+    """Each labelled pair's cosine under each reading of the document, and whether it is related."""
+
+    related: np.ndarray
+    by_reading: dict[str, np.ndarray]
+    """`sentences`: the closest of title and sentences; `whole text`: the body as one vector."""
+    rank: dict[str, np.ndarray]
+    """The pair's claim's place among all the document's claims, by similarity (0: the closest): past top_k, a
+    pair does not reach the stance model whatever its similarity."""
+    claims: int
+    documents: int
+    seconds: float
+    pieces: int
+
+
+def split_similarities(pairs: Dataset, embedder: SentenceEmbedder) -> SplitSimilarities:
+    claims = sorted(set(pairs["claim"]))
+    texts = sorted(set(pairs["text"]))
+    started = time.perf_counter()
+    index = ClaimIndex(tuple(claims), embedder.embed(claims))
+    pieces = [document_pieces(text) for text in texts]
+    vectors = embedder.embed([piece for document in pieces for piece in document])
+    whole = embedder.embed(texts)
+    seconds = time.perf_counter() - started
+    row_of = {claim: row for row, claim in enumerate(claims)}
+    sentence_sims, whole_sims = {}, {}
+    offset = 0
+    for text, document, single in zip(texts, pieces, whole, strict=True):
+        sentence_sims[text] = index.similarities(vectors[offset : offset + len(document)])
+        whole_sims[text] = index.similarities(single[None])
+        offset += len(document)
+    rows = list(zip(pairs["claim"], pairs["text"], strict=True))
+    readings = {"sentences": sentence_sims, "whole text": whole_sims}
+    return SplitSimilarities(
+        related=np.asarray(pairs["label"]) != UNRELATED,
+        by_reading={
+            reading: np.array([sims[text][row_of[claim]] for claim, text in rows]) for reading, sims in readings.items()
+        },
+        rank={
+            reading: np.array([np.sum(sims[text] > sims[text][row_of[claim]]) for claim, text in rows])
+            for reading, sims in readings.items()
+        },
+        claims=len(claims),
+        documents=len(texts),
+        seconds=seconds,
+        pieces=len(vectors) + len(texts),
+    )
+
+
+def threshold_for(similarity: np.ndarray, related: np.ndarray, target_recall: float) -> float:
+    """The highest cosine that keeps at least `target_recall` of the related pairs."""
+    kept = np.sort(similarity[related])
+    may_lose = int(np.floor((1.0 - target_recall) * len(kept) + 1e-9))  # 1 - 0.8 is 0.19999999999999996
+    return float(kept[may_lose])
+
+
+def figures(split: SplitSimilarities, reading: str, settings: MatchSettings) -> dict[str, float]:
+    close = split.by_reading[reading] >= settings.threshold
+    kept = close & (split.rank[reading] < settings.top_k)
+    return {
+        "related kept": share(kept[split.related]),
+        "related kept, no top_k": share(close[split.related]),
+        "unrelated filtered": share(~kept[~split.related]),
+        "candidates per document": float(np.sum(kept)) / split.documents,
+    }
+
+
+def share(hits: np.ndarray) -> float | None:
+    """None where there is nothing to count (a split without unrelated pairs)."""
+    return float(np.mean(hits)) if len(hits) else None
+
+
+def fnc1_pairs(data_dir: str, max_documents: int) -> dict[str, Dataset]:
+    corpus = load_corpus(data_dir)
+    defaults = TrainConfig(data_dir=data_dir)
+    _, validation = split_by_group(corpus.train_pool, defaults.validation_fraction, defaults.seed)
+    splits = {
+        "validation": validation.filter(lambda source: source == "fnc1", input_columns="source"),
+        "test": corpus.fnc1_test,
+    }
+    if max_documents:
+        for name, pairs in splits.items():
+            keep = set(sorted(set(pairs["text"]))[:max_documents])
+            splits[name] = pairs.filter(lambda text, keep=keep: text in keep, input_columns="text")
+    return splits
+
+
+def run(config: MatchingConfig) -> dict:
+    embedder = SentenceEmbedder.from_dir(config.embedder, config.runtime, config.num_threads or None)
+    splits = {
+        name: split_similarities(pairs, embedder)
+        for name, pairs in fnc1_pairs(config.data_dir, config.max_documents).items()
+    }
+    report: dict = {"config": asdict(config), "cpu": cpu_info()[0], "embedder": embedder.name, "readings": {}}
+    for reading in ("sentences", "whole text"):
+        validation = splits["validation"]
+        threshold = threshold_for(validation.by_reading[reading], validation.related, config.target_recall)
+        settings = MatchSettings(threshold=threshold, top_k=config.top_k)
+        report["readings"][reading] = {
+            "threshold": threshold,
+            **{name: figures(split, reading, settings) for name, split in splits.items()},
+        }
+    report["splits"] = {
+        name: {
+            "claims": s.claims,
+            "documents": s.documents,
+            "pairs": len(s.related),
+            "texts embedded": s.pieces,
+            "embedding seconds": s.seconds,
+        }
+        for name, s in splits.items()
+    }
+    write(report, Path(config.output_dir))
+    return report
+
+
+def write(report: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "matching.json").write_text(json.dumps(report, indent=2, default=str))
+    lines = [
+        f"Embedder {report['embedder']} on {report['cpu']}; threshold: the highest cosine keeping "
+        f"{report['config']['target_recall']:.0%} of validation related pairs; at most "
+        f"{report['config']['top_k']} claims a document.",
+        "",
+        "| reading | threshold | split | related kept | related kept, no top_k | unrelated filtered "
+        "| labelled pairs kept per document |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for reading, row in report["readings"].items():
+        for name in ("validation", "test"):
+            split = row[name]
+            shares = [percent(split[key]) for key in ("related kept", "related kept, no top_k", "unrelated filtered")]
+            lines.append(
+                f"| {reading} | {row['threshold']:.3f} | {name} | {' | '.join(shares)} "
+                f"| {split['candidates per document']:.1f} |"
+            )
+    lines += [
+        "",
+        "| split | claims | documents | pairs | texts embedded | embedding seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, split in report["splits"].items():
+        lines.append(
+            f"| {name} | {split['claims']} | {split['documents']} | {split['pairs']} | {split['texts embedded']} "
+            f"| {split['embedding seconds']:.1f} |"
+        )
+    (out / "matching.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def main() -> None:
+    run_from_cli(MatchingConfig, run)
+
+
+if __name__ == "__main__":
+    main()
