@@ -8,10 +8,11 @@ MODEL_DIR ?= artifacts/$(RECIPE)
 REPORT_DIR ?= reports/$(RECIPE)
 SEEDS ?= 42 43 44
 MODEL ?= claimstance:latest
+EMBEDDER ?= claimstance-embedder:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java browser data train export model serve score track bench-serve bench-model bench-batch bench-track chaos eval eval-validation ablation test test-fast lint format clean
+.PHONY: setup java browser data train export model embedder serve score track bench-serve bench-model bench-batch bench-track chaos eval eval-validation ablation test test-fast lint format clean
 
 setup: $(VENV)/.installed java browser
 
@@ -54,6 +55,10 @@ export: setup
 model: setup
 	@$(PY) -m models.registry $(MODEL) || $(MAKE) train
 
+# The claim monitor's embedding model (the base model, exported to int8 ONNX), built and registered if missing.
+embedder: setup
+	@$(PY) -m models.registry $(EMBEDDER) || $(PY) -m training.embedder --output_dir artifacts/embedder
+
 serve: model
 	CLAIMSTANCE_MODEL=$(MODEL) $(VENV)/bin/bentoml serve serving.service:Claimstance --port $(PORT)
 
@@ -68,7 +73,11 @@ track: model
 	$(if $(and $(IN),$(OUT)),,$(error make track needs IN=<input file> OUT=<output file>))
 	$(PY) -m serving.batch --input $(IN) --output $(OUT) --model $(MODEL) --track true --title_column title $(ARGS)
 
-bench-serve: model
+bench-# The claim monitor's embedding model (the base model, exported to int8 ONNX), built and registered if missing.
+embedder: setup
+	@$(PY) -m models.registry $(EMBEDDER) || $(PY) -m training.embedder --output_dir artifacts/embedder
+
+serve: model
 	$(PY) -m eval.speed.bench_serve --model $(MODEL)
 
 bench-model: model

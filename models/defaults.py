@@ -13,6 +13,9 @@ MAX_CLAIM_TOKENS = 96
 MODEL_NAME = "claimstance"
 """Name of the trained model in the BentoML model store."""
 
+EMBEDDER_NAME = "claimstance-embedder"
+"""Name of the claim monitor's embedding model in the store (training/embedder.py builds it from the base model)."""
+
 BASE_MODEL_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 """The default base model on the Hugging Face Hub."""
 

@@ -108,17 +108,20 @@ def export_onnx(
     out_file: Path,
     quantize: bool = True,
     float_layers: int = FLOAT_LAYERS,
+    output: str = "logits",
 ) -> Path:
     """Trace the model to ONNX (dynamic batch and length) and quantize its weights to int8 per channel, all but the
     top `float_layers` encoder layers and the head (`float_nodes`).
 
     Per-channel int8 weights kept Emergent accuracy where per-tensor lost 0.6 point on this model.
     Inputs are passed by name, and named in the order of `model.forward`'s parameters, which is the
-    order of the traced graph's inputs.
+    order of the traced graph's inputs. `output` names the graph's first output: the classifier's `logits`, or an
+    encoder's `last_hidden_state` (one row per token, so its length axis is dynamic too).
     """
     sample = tokenizer(["a claim"], ["a text"], return_tensors="pt")
     names = [name for name in inspect.signature(model.forward).parameters if name in sample]
-    axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"logits": {0: "batch"}}
+    per_token = {0: "batch", 1: "tokens"}
+    axes = {name: per_token for name in names} | {output: per_token if output == "last_hidden_state" else {0: "batch"}}
     with tempfile.TemporaryDirectory(prefix="claimstance-onnx-") as tmp:
         fp32 = Path(tmp) / "model.onnx" if quantize else out_file
         with warnings.catch_warnings(), torch.inference_mode():
@@ -129,7 +132,7 @@ def export_onnx(
                 str(fp32),
                 kwargs={name: sample[name] for name in names},
                 input_names=names,
-                output_names=["logits"],
+                output_names=[output],
                 dynamic_axes=axes,
                 opset_version=ONNX_OPSET,
                 dynamo=False,
