@@ -73,11 +73,7 @@ track: model
 	$(if $(and $(IN),$(OUT)),,$(error make track needs IN=<input file> OUT=<output file>))
 	$(PY) -m serving.batch --input $(IN) --output $(OUT) --model $(MODEL) --track true --title_column title $(ARGS)
 
-bench-# The claim monitor's embedding model (the base model, exported to int8 ONNX), built and registered if missing.
-embedder: setup
-	@$(PY) -m models.registry $(EMBEDDER) || $(PY) -m training.embedder --output_dir artifacts/embedder
-
-serve: model
+bench-serve: model
 	$(PY) -m eval.speed.bench_serve --model $(MODEL)
 
 bench-model: model
