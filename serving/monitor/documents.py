@@ -109,60 +109,93 @@ class ClaimIndexCache:
         return self.index
 
 
+class StoredMeanwhile(RuntimeError):
+    """Another call stored one of the plan's documents after it was made; nothing of this plan was written."""
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """A call's documents matched to the claims, before the stance model: the pairs to score, and what to store
+    with their answers. The slow part (scoring) runs between `plan` and `commit`, outside any transaction, so the
+    service can run it on its batcher and drop it when the caller goes away, with nothing stored."""
+
+    documents: tuple[IncomingDocument, ...]
+    """Each id once, in input order."""
+    already_stored: frozenset[str]
+    matched: tuple[tuple[IncomingDocument, tuple[Candidate, ...]], ...]
+    """The new documents, each with the claims it reaches."""
+    pairs: tuple[Pair, ...]
+    """(claim, document) for each match, in the order of `matched`."""
+
+
 class DocumentIngest:
-    """Matches each new document to the watched claims, scores the candidates, stores both."""
+    """Matches each new document to the watched claims and stores it with the stance model's answers."""
 
     def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        embedder: SentenceEmbedder,
-        score: StanceScorer,
-        match: MatchSettings | None = None,
+        self, sessions: sessionmaker[Session], embedder: SentenceEmbedder, match: MatchSettings | None = None
     ) -> None:
         self.sessions = sessions
         self.embedder = embedder
-        self.score = score
         self.match = match or MatchSettings()
         self.claims = ClaimIndexCache(embedder.name, embedder.dimension)
 
-    def ingest(self, documents: Sequence[IncomingDocument], retries: int = 1) -> IngestReport:
-        """Store the documents not stored yet, with their answers; refuse the whole call on a conflicting id."""
+    def plan(self, documents: Sequence[IncomingDocument]) -> IngestPlan:
+        """Which documents are new and which claims each reaches; DocumentConflict for an id stored (or sent
+        twice) with other content, before anything is scored."""
         unique = unique_documents(documents)
         with self.sessions() as session:
             stored = stored_hashes(session, [document.id for document in unique])
             for document in unique:
                 if stored.get(document.id, document.content_sha256) != document.content_sha256:
                     raise DocumentConflict(document.id)
-            new = [document for document in unique if document.id not in stored]
             index = self.claims.current(session)
-            matched = [(document, index.candidates(self.vectors(document), self.match)) for document in new]
+            matched = tuple(
+                (document, tuple(index.candidates(self.vectors(document), self.match)))
+                for document in unique
+                if document.id not in stored
+            )
             texts = claim_texts(session, {candidate.claim_id for _, found in matched for candidate in found})
-        pairs = [
+        pairs = tuple(
             Pair(texts[candidate.claim_id], document.text, document.title)
             for document, found in matched
             for candidate in found
-        ]
-        results = iter(self.score(pairs) if pairs else [])
+        )
+        return IngestPlan(tuple(unique), frozenset(stored), matched, pairs)
+
+    def commit(self, plan: IngestPlan, results: Sequence[StanceResult]) -> IngestReport:
+        """Store the plan's new documents with their answers (`results`, one per pair), all or nothing."""
+        if len(results) != len(plan.pairs):
+            raise ValueError(f"{len(results)} answers for {len(plan.pairs)} pairs")
         now = datetime.now(UTC)
-        answer_rows = [
-            answer_row(next(results), document.id, candidate, now) for document, found in matched for candidate in found
+        answers = iter(results)
+        rows = [
+            answer_row(next(answers), document.id, candidate, now)
+            for document, found in plan.matched
+            for candidate in found
         ]
         try:
             with self.sessions.begin() as session:
-                session.add_all(document_row(document, now) for document, _ in matched)
+                session.add_all(document_row(document, now) for document, _ in plan.matched)
                 session.flush()  # the documents before the answers that refer to them
-                session.add_all(answer_rows)
-        except IntegrityError:
+                session.add_all(rows)
+        except IntegrityError as error:
+            raise StoredMeanwhile(str(error.orig)) from error
+        return IngestReport(
+            stored=tuple(document.id for document, _ in plan.matched),
+            already_stored=tuple(document.id for document in plan.documents if document.id in plan.already_stored),
+            answers=len(rows),
+        )
+
+    def ingest(self, documents: Sequence[IncomingDocument], score: StanceScorer, retries: int = 1) -> IngestReport:
+        """Plan, score and commit in one go (the batch job's way). A document another call stored meanwhile makes
+        the plan again, once: then it is seen as stored (or as a conflict) and the rest is written."""
+        plan = self.plan(documents)
+        try:
+            return self.commit(plan, score(list(plan.pairs)) if plan.pairs else [])
+        except StoredMeanwhile:
             if not retries:
                 raise
-            # Another call stored one of these documents meanwhile and nothing of this one was written: once more,
-            # it is seen as stored (or as a conflict) and the rest is written.
-            return self.ingest(documents, retries - 1)
-        return IngestReport(
-            stored=tuple(document.id for document in new),
-            already_stored=tuple(document.id for document in unique if document.id in stored),
-            answers=len(pairs),
-        )
+            return self.ingest(documents, score, retries - 1)
 
     def vectors(self, document: IncomingDocument) -> np.ndarray:
         return document_vectors(self.embedder, document.text, document.title)

@@ -8,7 +8,13 @@ from models.predictor import StancePredictor
 from models.result import StanceResult
 from serving.monitor.claims import register, retire
 from serving.monitor.database import sessions
-from serving.monitor.documents import DocumentConflict, DocumentIngest, IncomingDocument, stored_hashes
+from serving.monitor.documents import (
+    DocumentConflict,
+    DocumentIngest,
+    IncomingDocument,
+    StoredMeanwhile,
+    stored_hashes,
+)
 from serving.monitor.matching import MatchSettings
 from serving.monitor.tables import AnswerRow, DocumentRow
 from tests.serving.monitor.words import WordEmbedder
@@ -50,7 +56,7 @@ def ingest(engine, scorer) -> DocumentIngest:
             register(
                 session, text, claim_id=claim_id, embedding=embedder.embed([text])[0], embedding_model=embedder.name
             )
-    return DocumentIngest(sessions(engine), embedder, scorer, MatchSettings(threshold=0.4, top_k=5))
+    return DocumentIngest(sessions(engine), embedder, MatchSettings(threshold=0.4, top_k=5))
 
 
 def answers(engine) -> list[AnswerRow]:
@@ -59,7 +65,7 @@ def answers(engine) -> list[AnswerRow]:
 
 
 def test_a_document_is_scored_only_against_the_claims_it_touches(ingest, scorer, engine):
-    report = ingest.ingest([ABOUT_STRIKES, ABOUT_NOTHING])
+    report = ingest.ingest([ABOUT_STRIKES, ABOUT_NOTHING], scorer)
     assert (report.stored, report.already_stored, report.answers) == (("d1", "d2"), (), 1)
     assert [(pair.claim, pair.text, pair.title) for pair in scorer.pairs] == [
         (STRIKES, ABOUT_STRIKES.text, ABOUT_STRIKES.title)
@@ -70,7 +76,7 @@ def test_a_document_is_scored_only_against_the_claims_it_touches(ingest, scorer,
 
 
 def test_a_stored_answer_reads_back_as_the_answer_the_model_gave(ingest, scorer, engine):
-    ingest.ingest([ABOUT_STRIKES])
+    ingest.ingest([ABOUT_STRIKES], scorer)
     [given] = scorer.predictor.predict(scorer.pairs)
     [stored] = answers(engine)
     record = {name: getattr(stored, name) for name in ("label", "scores", "relevance", "text_reduced", "model")}
@@ -86,9 +92,9 @@ def test_a_stored_answer_reads_back_as_the_answer_the_model_gave(ingest, scorer,
 
 
 def test_ingesting_the_same_documents_again_stores_nothing_twice(ingest, scorer, engine):
-    ingest.ingest([ABOUT_STRIKES])
+    ingest.ingest([ABOUT_STRIKES], scorer)
     scorer.pairs.clear()
-    report = ingest.ingest([ABOUT_NOTHING, ABOUT_STRIKES, ABOUT_NOTHING])
+    report = ingest.ingest([ABOUT_NOTHING, ABOUT_STRIKES, ABOUT_NOTHING], scorer)
     assert (report.stored, report.already_stored, report.answers) == (("d2",), ("d1",), 0)
     assert scorer.pairs == []
     with sessions(engine)() as session:
@@ -96,31 +102,31 @@ def test_ingesting_the_same_documents_again_stores_nothing_twice(ingest, scorer,
     assert len(answers(engine)) == 1
 
 
-def test_an_id_with_other_content_is_refused_and_nothing_of_the_call_is_stored(ingest, engine):
-    ingest.ingest([ABOUT_STRIKES])
+def test_an_id_with_other_content_is_refused_and_nothing_of_the_call_is_stored(ingest, scorer, engine):
+    ingest.ingest([ABOUT_STRIKES], scorer)
     changed = IncomingDocument(id="d1", text="Something else entirely.")
     with pytest.raises(DocumentConflict, match="id 'd1': a document with this id is stored with another title or text"):
-        ingest.ingest([ABOUT_NOTHING, changed])
+        ingest.ingest([ABOUT_NOTHING, changed], scorer)
     with pytest.raises(DocumentConflict, match="id 'd2'"):
-        ingest.ingest([ABOUT_NOTHING, IncomingDocument(id="d2", text="Another text.")])
+        ingest.ingest([ABOUT_NOTHING, IncomingDocument(id="d2", text="Another text.")], scorer)
     with sessions(engine)() as session:
         assert stored_hashes(session, ["d1", "d2"]) == {"d1": ABOUT_STRIKES.content_sha256}
 
 
-def test_a_retired_claim_is_no_longer_matched(ingest, engine):
+def test_a_retired_claim_is_no_longer_matched(ingest, scorer, engine):
     with sessions(engine).begin() as session:
         retire(session, "strikes")
-    assert ingest.ingest([ABOUT_STRIKES]).answers == 0
+    assert ingest.ingest([ABOUT_STRIKES], scorer).answers == 0
 
 
-def test_a_claim_registered_after_the_index_was_built_is_matched(ingest, engine):
-    ingest.ingest([ABOUT_NOTHING])
+def test_a_claim_registered_after_the_index_was_built_is_matched(ingest, scorer, engine):
+    ingest.ingest([ABOUT_NOTHING], scorer)
     text = "The football season opened with a draw"
     with sessions(engine).begin() as session:
         register(
             session, text, claim_id="football", embedding=ingest.embedder.embed([text])[0], embedding_model="words-64"
         )
-    report = ingest.ingest([IncomingDocument(id="d3", text="The football season opened with a draw in Leeds.")])
+    report = ingest.ingest([IncomingDocument(id="d3", text="The football season opened with a draw in Leeds.")], scorer)
     assert report.answers == 1 and answers(engine)[-1].claim_id == "football"
 
 
@@ -128,29 +134,37 @@ def test_a_failed_stance_pass_stores_nothing(ingest, engine):
     def broken(pairs):
         raise RuntimeError("the model went away")
 
-    ingest.score = broken
     with pytest.raises(RuntimeError, match="went away"):
-        ingest.ingest([ABOUT_NOTHING, ABOUT_STRIKES])
+        ingest.ingest([ABOUT_NOTHING, ABOUT_STRIKES], broken)
     with sessions(engine)() as session:
         assert stored_hashes(session, ["d1", "d2"]) == {}
 
 
-def test_two_calls_with_the_same_document_at_once_store_it_once(ingest, engine):
+def test_two_calls_with_the_same_document_at_once_store_it_once(ingest, scorer, engine):
     barrier = threading.Barrier(2)
-    scorer = ingest.score
 
     def slow(pairs):
         barrier.wait(timeout=10)  # both calls have matched before either writes
         return scorer(pairs)
 
-    ingest.score = slow
     reports = []
-    threads = [threading.Thread(target=lambda: reports.append(ingest.ingest([ABOUT_STRIKES]))) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: reports.append(ingest.ingest([ABOUT_STRIKES], slow))) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(report.stored for report in reports) == [(), ("d1",)]
+    assert len(answers(engine)) == 1
+
+
+def test_a_plan_is_committed_with_one_answer_per_pair(ingest, scorer, engine):
+    plan = ingest.plan([ABOUT_STRIKES, ABOUT_NOTHING])
+    assert [document.id for document, _ in plan.matched] == ["d1", "d2"] and len(plan.pairs) == 1
+    with pytest.raises(ValueError, match="0 answers for 1 pairs"):
+        ingest.commit(plan, [])
+    assert ingest.commit(plan, scorer(list(plan.pairs))).stored == ("d1", "d2")
+    with pytest.raises(StoredMeanwhile):
+        ingest.commit(plan, scorer(list(plan.pairs)))  # a plan made before another call stored its documents
     assert len(answers(engine)) == 1
 
 

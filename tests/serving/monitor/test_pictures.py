@@ -41,9 +41,9 @@ def monitor(engine, predictor) -> DocumentIngest:
         register(
             session, CLAIM, claim_id="strikes", embedding=embedder.embed([CLAIM])[0], embedding_model=embedder.name
         )
-    ingest = DocumentIngest(sessions(engine), embedder, predictor.predict, MatchSettings(threshold=-1.0))
-    ingest.ingest(DOCUMENTS[:2])
-    ingest.ingest(DOCUMENTS[2:])
+    ingest = DocumentIngest(sessions(engine), embedder, MatchSettings(threshold=-1.0))
+    ingest.ingest(DOCUMENTS[:2], predictor.predict)
+    ingest.ingest(DOCUMENTS[2:], predictor.predict)
     return ingest
 
 
