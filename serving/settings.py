@@ -11,9 +11,11 @@ from __future__ import annotations
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.defaults import MODEL_NAME
+from models.defaults import EMBEDDER_NAME, MODEL_NAME
 from models.pair import InputLimits
 from models.runtime import available_cores
+from serving.monitor.database import DEFAULT_DATABASE_URL
+from serving.monitor.matching import MatchSettings
 
 ENV_PREFIX = "CLAIMSTANCE_"
 
@@ -26,7 +28,9 @@ class ServiceSettings(BaseSettings, InputLimits):
     """The input limits (models/pair.py: InputLimits, CLAIMSTANCE_MAX_CLAIM_CHARS and the rest) and everything
     else the service is run with."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", frozen=True, extra="ignore", case_sensitive=False
+    )
 
     model: str = Field(default=f"{MODEL_NAME}:latest", min_length=1)
     """Model-store tag of the model to serve."""
@@ -78,6 +82,21 @@ class ServiceSettings(BaseSettings, InputLimits):
     """Under a steady stream of single predictions, a batch of a /track call still goes at least this often."""
     max_source_chars: int = Field(default=500, ge=1)
     max_url_chars: int = Field(default=2048, ge=1)
+    monitor: bool = True
+    """The claim monitor's routes (/claims/*, /documents/*); off, the service needs neither embedder nor database."""
+    embedder: str = Field(default=f"{EMBEDDER_NAME}:latest", min_length=1)
+    """Model-store tag of the monitor's embedding model (`make embedder` builds it)."""
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, min_length=1)
+    """The monitor's database, as a SQLAlchemy URL: a SQLite file by default; `postgresql+psycopg://user:password@host/db`
+    for a server (serving/monitor/database.py)."""
+    match: MatchSettings = MatchSettings()
+    """CLAIMSTANCE_MATCH__THRESHOLD and CLAIMSTANCE_MATCH__TOP_K (serving/monitor/matching.py)."""
+    max_ingest_documents: int = Field(default=100, ge=1)
+    """Most documents in one /documents/ingest call: each is embedded sentence by sentence and matched before any
+    is stored, and a retry of a timed-out call repeats all of it."""
+    max_claims_per_call: int = Field(default=1000, ge=1)
+    """Most claims registered in one /claims/register call."""
+    max_recent_documents: int = Field(default=200, ge=1)
     access_log: bool = False
     """One log line per request costs ~5% of throughput on two cores; on for debugging."""
 
@@ -106,8 +125,9 @@ class ServiceSettings(BaseSettings, InputLimits):
 
 
 def named(problem: dict) -> str:
-    """One validation problem, as the variable the user sets: `CLAIMSTANCE_LANES=0: Input should be >= 1`."""
-    field = str(problem["loc"][0]) if problem["loc"] else ""
+    """One validation problem, as the variable the user sets: `CLAIMSTANCE_LANES=0: Input should be >= 1`,
+    `CLAIMSTANCE_MATCH__TOP_K=0: …` for a nested one."""
+    field = "__".join(str(part) for part in problem["loc"])
     return f"{ENV_PREFIX}{field.upper()}={problem['input']!r}: {problem['msg']}"
 
 

@@ -7,17 +7,21 @@ writes ahead with `synchronous=FULL`, so a committed ingest is on disk before it
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from filelock import FileLock
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+DEFAULT_DATABASE_URL = "sqlite:///data/monitor.sqlite3"
+"""A SQLite file under the data folder of the directory the service or job runs in."""
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a connection waits for another process's write (a batch ingest beside the service) before failing."""
 
@@ -60,12 +64,27 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x636C61696D
+"""PostgreSQL advisory lock taken while migrating ("claim" in ASCII)."""
+
+
 def upgrade(engine: Engine) -> None:
-    """Migrate the database to the newest schema (from empty, too): what the service and the batch jobs do first."""
+    """Migrate the database to the newest schema (from empty, too): what the service's workers and the batch jobs
+    do first, so several may start at once. One migrates while the others wait (a lock file beside a SQLite file,
+    an advisory lock on PostgreSQL), then finds the schema current."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with migration_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def migration_lock(engine: Engine) -> AbstractContextManager:
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return FileLock(f"{Path(database).expanduser()}.migrate.lock")
+    return nullcontext()
 
 
 def current_revision(engine: Engine) -> str | None:

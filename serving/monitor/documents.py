@@ -16,7 +16,7 @@ from typing import Annotated
 
 import numpy as np
 import pydantic
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,8 +24,8 @@ from models.embedding import SentenceEmbedder
 from models.pair import Pair
 from models.result import StanceResult
 from models.tracking import published_day
-from serving.monitor.claims import active_embeddings
-from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, document_vectors
+from serving.monitor.claim_index import ClaimIndexCache
+from serving.monitor.matching import Candidate, MatchSettings, document_vectors
 from serving.monitor.tables import ID_LENGTH, AnswerRow, ClaimRow, DocumentRow
 
 StanceScorer = Callable[[Sequence[Pair]], list[StanceResult]]
@@ -82,33 +82,6 @@ def answer_row(result: StanceResult, document_id: str, candidate: Candidate, at:
     )
 
 
-class ClaimIndexCache:
-    """The active claims' index, rebuilt only when the claim table changed (a claim added or retired, by this
-    process or another one on the same database)."""
-
-    def __init__(self, embedding_model: str, dimension: int) -> None:
-        self.embedding_model = embedding_model
-        self.dimension = dimension
-        self.signature: tuple | None = None
-        self.index = ClaimIndex((), np.zeros((0, dimension), dtype=np.float32))
-
-    def current(self, session: Session) -> ClaimIndex:
-        signature = tuple(
-            session.execute(
-                select(
-                    func.count(ClaimRow.id),
-                    func.max(ClaimRow.created_at),
-                    func.max(ClaimRow.retired_at),
-                    func.count(ClaimRow.retired_at),
-                )
-            ).one()
-        )
-        if signature != self.signature:
-            active = active_embeddings(session, self.embedding_model, self.dimension)
-            self.index, self.signature = ClaimIndex(active.ids, active.vectors), signature
-        return self.index
-
-
 class StoredMeanwhile(RuntimeError):
     """Another call stored one of the plan's documents after it was made; nothing of this plan was written."""
 
@@ -137,7 +110,7 @@ class DocumentIngest:
         self.sessions = sessions
         self.embedder = embedder
         self.match = match or MatchSettings()
-        self.claims = ClaimIndexCache(embedder.name, embedder.dimension)
+        self.claims = ClaimIndexCache(sessions, embedder)
 
     def plan(self, documents: Sequence[IncomingDocument]) -> IngestPlan:
         """Which documents are new and which claims each reaches; DocumentConflict for an id stored (or sent
@@ -148,7 +121,7 @@ class DocumentIngest:
             for document in unique:
                 if stored.get(document.id, document.content_sha256) != document.content_sha256:
                     raise DocumentConflict(document.id)
-            index = self.claims.current(session)
+            index = self.claims.current()
             matched = tuple(
                 (document, tuple(index.candidates(self.vectors(document), self.match)))
                 for document in unique

@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -41,3 +43,13 @@ def test_a_sqlite_file_is_made_with_its_folder_and_written_durably(tmp_path):
 def test_a_url_that_is_not_one_is_named():
     with pytest.raises(DatabaseError, match="database_url 'not a url' is not a database URL"):
         monitor_engine("not a url")
+
+
+def test_several_starting_at_once_migrate_once_and_all_start(tmp_path):
+    url = f"sqlite:///{tmp_path / 'monitor.sqlite3'}"
+    engines = [monitor_engine(url) for _ in range(4)]
+    with ThreadPoolExecutor(len(engines)) as pool:
+        list(pool.map(upgrade, engines))  # a failure raises here
+    assert {current_revision(engine) for engine in engines} == {head_revision()}
+    for engine in engines:
+        engine.dispose()

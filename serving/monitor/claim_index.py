@@ -1,0 +1,64 @@
+"""The active claims' vectors as one index, kept in step with the claim table.
+
+The index is rebuilt only when the table changed (a claim registered or retired, by this process or another one on
+the same database: the service and a batch job share it). An active claim without a vector of this embedding
+model (registered before the model changed, or by a caller that stored no vector) is embedded then, and its vector
+stored, so no watched claim is silently left out of matching.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.embedding import SentenceEmbedder
+from serving.monitor.claims import active_embeddings
+from serving.monitor.matching import ClaimIndex
+from serving.monitor.tables import ClaimRow
+
+
+class ClaimIndexCache:
+    def __init__(self, sessions: sessionmaker[Session], embedder: SentenceEmbedder) -> None:
+        self.sessions = sessions
+        self.embedder = embedder
+        self.signature: tuple | None = None
+        self.index = ClaimIndex((), np.zeros((0, embedder.dimension), dtype=np.float32))
+
+    def current(self) -> ClaimIndex:
+        with self.sessions() as session:
+            signature = table_signature(session)
+        if signature != self.signature:
+            embed_missing(self.sessions, self.embedder)
+            with self.sessions() as session:
+                active = active_embeddings(session, self.embedder.name, self.embedder.dimension)
+            self.index, self.signature = ClaimIndex(active.ids, active.vectors), signature
+        return self.index
+
+
+def table_signature(session: Session) -> tuple:
+    """Changes whenever a claim is registered or retired."""
+    query = select(
+        func.count(ClaimRow.id),
+        func.max(ClaimRow.created_at),
+        func.max(ClaimRow.retired_at),
+        func.count(ClaimRow.retired_at),
+    )
+    return tuple(session.execute(query).one())
+
+
+def embed_missing(sessions: sessionmaker[Session], embedder: SentenceEmbedder) -> int:
+    """Embed the active claims that have no vector of this model; how many were."""
+    with sessions.begin() as session:
+        missing = list(
+            session.scalars(
+                select(ClaimRow).where(
+                    ClaimRow.retired_at.is_(None),
+                    or_(ClaimRow.embedding_model.is_(None), ClaimRow.embedding_model != embedder.name),
+                )
+            )
+        )
+        vectors = embedder.embed([claim.text for claim in missing])
+        for claim, vector in zip(missing, vectors, strict=True):
+            claim.embedding, claim.embedding_model = vector.astype(np.float32).tobytes(), embedder.name
+    return len(missing)
