@@ -2,11 +2,11 @@
 bodies as incoming documents, every headline of a split watched at once.
 
 For each labelled (headline, body) pair: a related pair must reach the stance model (recall), an unrelated one
-should not (filtered). The threshold is the highest cosine at which the validation split still keeps
-`target_recall` of its related pairs; validation is the FNC-1 claims the default recipe holds out of training
-(same seed), and the held-out FNC-1 split is only reported on. Each document is its title (FNC-1 bodies have none)
-and sentences (serving/monitor/matching.py: `document_pieces`); "whole text" is the body in one vector, for
-comparison.
+should not (filtered). Each threshold is the highest cosine at which the validation split still keeps a target share
+of its related pairs (`target_recalls`, one row each); validation is the FNC-1 claims the default recipe holds out
+of training (same seed), and the held-out FNC-1 split is only reported on. Each document is its title (FNC-1
+bodies have none) and sentences (serving/monitor/matching.py: `document_pieces`); "whole text" is the body in one
+vector, for comparison.
 
 `python -m eval.matching` writes reports/matching/{matching.md,matching.json}.
 """
@@ -39,7 +39,10 @@ class MatchingConfig:
     data_dir: str = field(default_factory=default_data_dir)
     embedder: str = field(default_factory=default_base_model, metadata={"help": "Embedding model folder or id."})
     runtime: Runtime = field(default=Runtime.TORCH, metadata={"help": "torch, or onnx (its embedder.onnx export)."})
-    target_recall: float = field(default=0.99, metadata={"help": "Related validation pairs the threshold keeps."})
+    target_recalls: list[float] = field(
+        default_factory=lambda: [0.99, 0.98, 0.97],
+        metadata={"help": "Shares of related validation pairs a threshold must keep: one row each."},
+    )
     top_k: int = field(default=MatchSettings().top_k, metadata={"help": "Most claims a document reaches."})
     num_threads: int = 0
     max_documents: int = field(default=0, metadata={"help": "Bodies per split (0: all); for a quick look."})
@@ -141,14 +144,14 @@ def run(config: MatchingConfig) -> dict:
         for name, pairs in fnc1_pairs(config.data_dir, config.max_documents).items()
     }
     report: dict = {"config": asdict(config), "cpu": cpu_info()[0], "embedder": embedder.name, "readings": {}}
+    validation = splits["validation"]
     for reading in ("sentences", "whole text"):
-        validation = splits["validation"]
-        threshold = threshold_for(validation.by_reading[reading], validation.related, config.target_recall)
-        settings = MatchSettings(threshold=threshold, top_k=config.top_k)
-        report["readings"][reading] = {
-            "threshold": threshold,
-            **{name: figures(split, reading, settings) for name, split in splits.items()},
-        }
+        report["readings"][reading] = []
+        for target in config.target_recalls:
+            threshold = threshold_for(validation.by_reading[reading], validation.related, target)
+            settings = MatchSettings(threshold=threshold, top_k=config.top_k)
+            row = {name: figures(split, reading, settings) for name, split in splits.items()}
+            report["readings"][reading].append({"target recall": target, "threshold": threshold, **row})
     report["splits"] = {
         name: {
             "claims": s.claims,
@@ -167,22 +170,22 @@ def write(report: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "matching.json").write_text(json.dumps(report, indent=2, default=str))
     lines = [
-        f"Embedder {report['embedder']} on {report['cpu']}; threshold: the highest cosine keeping "
-        f"{report['config']['target_recall']:.0%} of validation related pairs; at most "
-        f"{report['config']['top_k']} claims a document.",
+        f"Embedder {report['embedder']} on {report['cpu']}; each threshold is the highest cosine keeping the target "
+        f"share of validation related pairs; at most {report['config']['top_k']} claims a document.",
         "",
-        "| reading | threshold | split | related kept | related kept, no top_k | unrelated filtered "
-        "| labelled pairs kept per document |",
-        "|---|---|---|---|---|---|---|",
+        "| reading | validation target | threshold | split | related kept | related kept, no top_k "
+        "| unrelated filtered | labelled pairs kept per document |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for reading, row in report["readings"].items():
-        for name in ("validation", "test"):
-            split = row[name]
-            shares = [percent(split[key]) for key in ("related kept", "related kept, no top_k", "unrelated filtered")]
-            lines.append(
-                f"| {reading} | {row['threshold']:.3f} | {name} | {' | '.join(shares)} "
-                f"| {split['candidates per document']:.1f} |"
-            )
+    for reading, rows in report["readings"].items():
+        for row in rows:
+            for name in ("validation", "test"):
+                split = row[name]
+                keys = ("related kept", "related kept, no top_k", "unrelated filtered")
+                lines.append(
+                    f"| {reading} | {row['target recall']:.1%} | {row['threshold']:.3f} | {name} "
+                    f"| {' | '.join(percent(split[key]) for key in keys)} | {split['candidates per document']:.1f} |"
+                )
     lines += [
         "",
         "| split | claims | documents | pairs | texts embedded | embedding seconds |",

@@ -98,7 +98,7 @@ class SentenceEmbedder:
     ) -> SentenceEmbedder:
         """An embedder on a saved model: its weights (PyTorch) or its export (`EMBEDDING_ONNX_FILE`); named by its
         folder (the packaged base model by its Hub id) unless `name` is given."""
-        model_dir = Path(model_dir)
+        model_dir, runtime = Path(model_dir), Runtime(runtime)  # a flag parser hands the value, not the member
         dimension = embedding_dimension(model_dir)
         threads = num_threads or available_cores()
         if runtime is Runtime.ONNX:

@@ -56,12 +56,11 @@ def test_the_report_names_threshold_and_figures_per_reading(synthetic_corpus, ti
     report = run(config)
     assert json.loads((tmp_path / "matching.json").read_text())["readings"] == report["readings"]
     for reading in ("sentences", "whole text"):
-        row = report["readings"][reading]
-        assert row["validation"]["related kept"] >= config.target_recall
-        assert set(row["test"]) == {
-            "related kept",
-            "related kept, no top_k",
-            "unrelated filtered",
-            "candidates per document",
-        }
-    assert (tmp_path / "matching.md").read_text().count("| sentences |") == 2
+        rows = report["readings"][reading]
+        assert [row["target recall"] for row in rows] == config.target_recalls
+        for row in rows:
+            assert row["validation"]["related kept"] >= row["target recall"]
+            keys = {"related kept", "related kept, no top_k", "unrelated filtered", "candidates per document"}
+            assert set(row["test"]) == keys
+        assert [row["threshold"] for row in rows] == sorted(row["threshold"] for row in rows)
+    assert (tmp_path / "matching.md").read_text().count("| sentences |") == 2 * len(config.target_recalls)
