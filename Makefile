@@ -59,7 +59,7 @@ model: setup
 embedder: setup
 	@$(PY) -m models.registry $(EMBEDDER) || $(PY) -m training.embedder --output_dir artifacts/embedder
 
-serve: model
+serve: model embedder
 	CLAIMSTANCE_MODEL=$(MODEL) $(VENV)/bin/bentoml serve serving.service:Claimstance --port $(PORT)
 
 # Batch scoring of a file: make score IN=pairs.jsonl OUT=scored.parquet [ARGS="--engine spark ..."]

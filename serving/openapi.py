@@ -87,15 +87,22 @@ def json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def api_operation(operation: dict[str, Any], api: ApiRoute, schemas: dict[str, Any]) -> dict[str, Any]:
+RouteErrors = dict[str, dict[str, str]]
+"""Statuses only some routes answer, per route: {"/claims/register": {"409": "why"}}; their body is ErrorBody."""
+
+
+def api_operation(
+    operation: dict[str, Any], api: ApiRoute, schemas: dict[str, Any], own_errors: dict[str, str]
+) -> dict[str, Any]:
     """BentoML's operation for the route, with the whole schemas of its bodies and every status it answers."""
+    responses = ERROR_RESPONSES | {status: (text, ErrorBody, {}) for status, text in own_errors.items()}
     errors = {
         status: {
             "description": description,
             "content": json_content({"$ref": REF_TEMPLATE.format(model=model.__name__)}),
         }
         | ({"headers": headers} if headers else {})
-        for status, (description, model, headers) in ERROR_RESPONSES.items()
+        for status, (description, model, headers) in sorted(responses.items())
     }
     answer = schema_of(api.output_spec, schemas, mode="serialization")
     return operation | {
@@ -104,7 +111,9 @@ def api_operation(operation: dict[str, Any], api: ApiRoute, schemas: dict[str, A
     }
 
 
-def corrected(document: dict[str, Any], apis: list[ApiRoute]) -> dict[str, Any]:
+def corrected(
+    document: dict[str, Any], apis: list[ApiRoute], route_errors: RouteErrors | None = None
+) -> dict[str, Any]:
     """`document` (BentoML's, as JSON reads it) with the corrections the module's docstring lists."""
     schemas: dict[str, Any] = document["components"]["schemas"]
     for name in BENTOML_ERROR_SCHEMAS:
@@ -113,15 +122,16 @@ def corrected(document: dict[str, Any], apis: list[ApiRoute]) -> dict[str, Any]:
         schemas[model.__name__] = schema_of(model, schemas)
     paths = document["paths"]
     for api in apis:
-        paths[api.route]["post"] = api_operation(paths[api.route]["post"], api, schemas)
+        own = (route_errors or {}).get(api.route, {})
+        paths[api.route]["post"] = api_operation(paths[api.route]["post"], api, schemas, own)
     paths["/readyz"]["get"]["responses"]["503"] = NOT_READY
     return document | {"openapi": OPENAPI_VERSION}
 
 
-def contract_document(service: bentoml.Service[Any]) -> dict[str, Any]:
+def contract_document(service: bentoml.Service[Any], route_errors: RouteErrors | None = None) -> dict[str, Any]:
     """What `service` answers, documented: BentoML's document, a fresh JSON copy of it, corrected."""
     bentoml_document = json.loads(json.dumps(service.openapi_spec.asdict()))
-    return corrected(bentoml_document, list(service.apis.values()))
+    return corrected(bentoml_document, list(service.apis.values()), route_errors)
 
 
 class ContractDocument:
@@ -132,10 +142,12 @@ class ContractDocument:
         self,
         app: Callable[[Scope, Receive, Send], Awaitable[None]],
         service: bentoml.Service[Any],
+        route_errors: RouteErrors | None = None,
         path: str = DOCUMENT_PATH,
     ) -> None:
         self.app = app
         self.service = service
+        self.route_errors = route_errors
         self.path = path
         self.body: bytes | None = None
 
@@ -143,5 +155,7 @@ class ContractDocument:
         if scope["type"] != "http" or scope["path"] != self.path or scope["method"] not in ("GET", "HEAD"):
             return await self.app(scope, receive, send)
         if self.body is None:
-            self.body = JSONResponse(contract_document(self.service)).body  # as BentoML renders its own
+            self.body = JSONResponse(
+                contract_document(self.service, self.route_errors)
+            ).body  # as BentoML renders its own
         await Response(self.body, media_type="application/json")(scope, receive, send)

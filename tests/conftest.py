@@ -163,6 +163,15 @@ def with_int8_export(model_dir: Path, model, tokenizer, out_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def embedder_dir(tiny_base_model_dir, tmp_path_factory) -> Path:
+    """The claim monitor's embedding model built from the tiny base model, as `make embedder` builds the real one."""
+    from training.embedder import EmbedderConfig, build_embedder
+
+    out = tmp_path_factory.mktemp("embedder") / "embedder"
+    return build_embedder(EmbedderConfig(base_model=str(tiny_base_model_dir), output_dir=str(out), register=False))
+
+
+@pytest.fixture(scope="session")
 def saved_model_dir(tiny_model, tokenizer, tmp_path_factory) -> Path:
     """The tiny four-label model saved the way training saves."""
     return save_tiny(tiny_model, tokenizer, tmp_path_factory.mktemp("saved") / "model")
@@ -209,6 +218,8 @@ def use_private_bentoml_home() -> None:
     (BENTOML_HOME / "no-models").mkdir(parents=True)
     point_model_store_at(BENTOML_HOME / "no-models")
     os.environ["BENTOML_HOME"] = str(BENTOML_HOME)
+    # The claim monitor's database of a service made in process; each server started gets its own (start_server).
+    os.environ["CLAIMSTANCE_DATABASE_URL"] = f"sqlite:///{BENTOML_HOME / 'monitor.sqlite3'}"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -49,6 +49,10 @@ class DateRange:
         return query
 
 
+ANY_DAY = DateRange()
+"""Every document, dated or not."""
+
+
 @dataclass(frozen=True)
 class ClaimPicture:
     """A watched claim and what its documents say, by one model."""
@@ -73,7 +77,7 @@ def claim_picture(
     session: Session,
     claim_id: str,
     labels: tuple[str, ...],
-    days: DateRange = DateRange(),
+    days: DateRange = ANY_DAY,
     model: str | None = None,
 ) -> ClaimPicture:
     """The claim's picture over the documents in `days`, in the order they were ingested; `labels` are the model's

@@ -30,13 +30,19 @@ SERVER_LIMITS = {
 def start_server(
     home: Path, log: Path, env: dict[str, str], target: str = "serving.service:Claimstance", wait_ready: bool = True
 ) -> ServerProcess:
-    """`bentoml serve` of `target` with its BentoML home at `home`, on a free port."""
+    """`bentoml serve` of `target` with its BentoML home at `home`, on a free port, and a monitor database of its own
+    beside its log."""
     port = free_port()
     command = [sys.executable, "-m", "bentoml", "serve", target, "--port", str(port)]
-    env = {"BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True", **env}
+    database = f"sqlite:///{log.parent / 'monitor.sqlite3'}"
+    env = {"BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True", "CLAIMSTANCE_DATABASE_URL": database, **env}
     return start_server_process(
         command, f"http://127.0.0.1:{port}", env, log, cwd=REPO, ready_within=120 if wait_ready else None
     )
+
+
+MONITOR_OFF = {"CLAIMSTANCE_MONITOR": "false"}
+"""For a home without an embedding model."""
 
 
 @dataclass
@@ -44,17 +50,22 @@ class ServedModel:
     home: Path
     tag: str
     model_dir: Path
+    embedder_tag: str
+    embedder_dir: Path
 
 
 @pytest.fixture(scope="session")
-def served_model(onnx_model_dir, tmp_path_factory, model_store_at) -> ServedModel:
-    """The tiny model with its int8 export as the chosen runtime, registered in a BentoML home of its own."""
+def served_model(onnx_model_dir, embedder_dir, tmp_path_factory, model_store_at) -> ServedModel:
+    """The tiny model with its int8 export as the chosen runtime, and the tiny embedder, registered in a BentoML home
+    of their own."""
+    from models.defaults import EMBEDDER_NAME
     from models.registry import register
 
     home = tmp_path_factory.mktemp("bentoml-home")
     with model_store_at(home / "models"):
         tag = register(onnx_model_dir)
-    return ServedModel(home, tag, onnx_model_dir)
+        embedder_tag = register(embedder_dir, EMBEDDER_NAME)
+    return ServedModel(home, tag, onnx_model_dir, embedder_tag, embedder_dir)
 
 
 @pytest.fixture(scope="module")

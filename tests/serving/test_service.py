@@ -18,7 +18,7 @@ from models.pair import Pair
 from models.predictor import StancePredictor
 from models.runtime import ONNX_FILE, Runtime
 from tests.helpers import CLAIM, LONG_TEXT, PAIRS, pairs_of, post
-from tests.serving.conftest import REPO, SERVER_LIMITS, start_server
+from tests.serving.conftest import MONITOR_OFF, REPO, SERVER_LIMITS, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -299,7 +299,7 @@ def test_a_corrupt_model_stops_start_up_with_a_clear_error(served_model, tmp_pat
     home = tmp_path / "home"
     with model_store_at(home / "models"):
         register(broken)
-    with start_server(home, tmp_path / "server.log", SERVER_LIMITS, wait_ready=False) as server:
+    with start_server(home, tmp_path / "server.log", SERVER_LIMITS | MONITOR_OFF, wait_ready=False) as server:
         log = wait_for_exit_or_text(server, "cannot load the ONNX model")
         assert "cannot load the ONNX model" in log
 
@@ -333,7 +333,7 @@ def three_label_server(onnx_three_label_model_dir, tmp_path_factory, model_store
     home = tmp_path_factory.mktemp("bentoml-home-3")
     with model_store_at(home / "models"):
         tag = register(onnx_three_label_model_dir)
-    with start_server(home, tmp_path_factory.mktemp("logs3") / "server.log", SERVER_LIMITS) as running:
+    with start_server(home, tmp_path_factory.mktemp("logs3") / "server.log", SERVER_LIMITS | MONITOR_OFF) as running:
         yield running, tag, onnx_three_label_model_dir
 
 

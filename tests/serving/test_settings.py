@@ -70,3 +70,18 @@ def test_threads_split_between_workers_and_lanes():
     assert ServiceSettings(threads=4, lanes=2).threads_per_lane == 2
     assert ServiceSettings(threads=1, lanes=2).threads_per_lane == 1
     assert ServiceSettings(threads=6, workers=3).threads_per_worker == 6
+
+
+def test_the_monitors_settings_and_its_nested_matching_names(environment):
+    environment(
+        CLAIMSTANCE_MONITOR="false",
+        CLAIMSTANCE_DATABASE_URL="postgresql+psycopg://u:p@db/monitor",
+        CLAIMSTANCE_MATCH__THRESHOLD="0.5",
+        CLAIMSTANCE_MATCH__TOP_K="7",
+    )
+    settings = ServiceSettings.from_env()
+    assert (settings.monitor, settings.database_url) == (False, "postgresql+psycopg://u:p@db/monitor")
+    assert (settings.match.threshold, settings.match.top_k) == (0.5, 7)
+    environment(CLAIMSTANCE_MATCH__TOP_K="0")
+    with pytest.raises(SettingsError, match="CLAIMSTANCE_MATCH__TOP_K='0': Input should be greater than or equal to 1"):
+        ServiceSettings.from_env()

@@ -1,0 +1,118 @@
+"""The claim monitor over HTTP, on a real `bentoml serve` of the tiny stance model and the tiny embedder. Matching
+lets every pair through here (threshold -1): the tiny embedder's cosines mean nothing, and what is tested is what
+happens to the pairs that reach the stance model."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import CLAIM, post
+from tests.serving.conftest import MONITOR_OFF, SERVER_LIMITS, start_server
+
+pytestmark = pytest.mark.e2e
+
+DOCUMENTS = [
+    {
+        "id": f"doc-{i}",
+        "title": f"Report {i}",
+        "text": f"Officials said a meteorite hit Managua, report {i}. Others denied it.",
+        "source": ("Reuters", "AP")[i % 2],
+        "published": f"2015-10-0{i + 1}",
+    }
+    for i in range(4)
+]
+
+
+@pytest.fixture(scope="module")
+def monitor(served_model, tmp_path_factory):
+    env = {**SERVER_LIMITS, "CLAIMSTANCE_MATCH__THRESHOLD": "-1", "CLAIMSTANCE_MAX_INGEST_DOCUMENTS": "6"}
+    with start_server(served_model.home, tmp_path_factory.mktemp("monitor") / "server.log", env) as running:
+        yield running
+
+
+def register(server, *claims) -> list[dict]:
+    response = post(server, "/claims/register", {"claims": list(claims)})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_claims_are_registered_listed_and_retired(monitor):
+    [first, second] = register(
+        monitor, {"text": CLAIM, "id": "meteorite", "tags": ["managua"]}, {"text": "Other claim"}
+    )
+    assert (first["id"], first["text"], first["tags"], first["retired_at"]) == ("meteorite", CLAIM, ["managua"], None)
+    assert register(monitor, {"text": CLAIM, "id": "meteorite"}) == [first]  # a retried call adds nothing
+    listed = post(monitor, "/claims/list", {}).json()
+    assert first in listed and second in listed
+    assert post(monitor, "/claims/list", {"tag": "managua"}).json() == [first]
+
+    retired = post(monitor, "/claims/retire", {"id": second["id"]}).json()
+    assert retired["retired_at"] is not None
+    assert second["id"] not in [c["id"] for c in post(monitor, "/claims/list", {}).json()]
+    assert retired in post(monitor, "/claims/list", {"include_retired": True}).json()
+
+
+def test_claim_errors_name_the_field(monitor):
+    register(monitor, {"text": CLAIM, "id": "taken"})
+    conflict = post(
+        monitor, "/claims/register", {"claims": [{"text": "x y z", "id": "new"}, {"text": "Else", "id": "taken"}]}
+    )
+    assert conflict.status_code == 409 and conflict.json()["detail"][0]["loc"] == ["claims", 1, "id"]
+    assert post(monitor, "/claims/list", {}).json() and "new" not in [
+        c["id"] for c in post(monitor, "/claims/list", {}).json()
+    ]  # nothing of the refused call was registered
+    unknown = post(monitor, "/claims/retire", {"id": "nope"})
+    assert unknown.status_code == 400 and unknown.json()["detail"][0]["loc"] == ["id"]
+    assert "claim_id 'nope'" in unknown.json()["error"]
+    empty = post(monitor, "/claims/register", {"claims": [{"text": ""}]})
+    assert empty.status_code == 400 and "text" in str(empty.json())
+
+
+def test_ingested_documents_give_the_claim_the_picture_track_gives(monitor):
+    register(monitor, {"text": CLAIM, "id": "picture-claim"})
+    report = post(monitor, "/documents/ingest", {"documents": DOCUMENTS}).json()
+    assert report["stored"] == [d["id"] for d in DOCUMENTS] and report["already_stored"] == []
+    again = post(monitor, "/documents/ingest", {"documents": DOCUMENTS[::-1]}).json()
+    assert (again["stored"], again["answers"]) == ([], 0)
+    assert again["already_stored"] == [d["id"] for d in DOCUMENTS[::-1]]
+
+    picture = post(monitor, "/claims/picture", {"id": "picture-claim"}).json()
+    track = post(monitor, "/track", {"claim": CLAIM, "documents": DOCUMENTS}).json()
+    assert picture["picture"] == track
+    assert picture["claim"]["id"] == "picture-claim" and picture["other_models"] == {}
+
+    ranged = post(monitor, "/claims/picture", {"id": "picture-claim", "since": "2015-10-02", "until": "2015-10-03"})
+    assert ranged.json()["picture"] == post(monitor, "/track", {"claim": CLAIM, "documents": DOCUMENTS[1:3]}).json()
+    recent = post(monitor, "/documents/recent", {"limit": 2}).json()
+    assert len(recent) == 2 and all(d["id"] in {x["id"] for x in DOCUMENTS} for d in recent)
+
+
+def test_document_errors_name_the_field_and_store_nothing(monitor):
+    changed = {**DOCUMENTS[0], "id": "conflicting", "text": "First version."}
+    assert post(monitor, "/documents/ingest", {"documents": [changed]}).status_code == 200
+    fresh = {"id": "fresh", "text": "A new text about the meteorite."}
+    refused = post(monitor, "/documents/ingest", {"documents": [fresh, {**changed, "text": "Second version."}]})
+    assert refused.status_code == 409 and refused.json()["detail"][0]["loc"] == ["documents", 1, "id"]
+    assert post(monitor, "/documents/ingest", {"documents": [fresh]}).json()["stored"] == ["fresh"]  # not stored before
+
+    for document, field in (
+        ({"text": "no id"}, "id"),
+        ({"id": "x"}, "text"),
+        ({"id": "x", "text": "t", "published": "1 Oct"}, "published"),
+    ):
+        response = post(monitor, "/documents/ingest", {"documents": [document]})
+        assert response.status_code == 400, document
+        assert any(field in detail["loc"] for detail in response.json()["detail"]), response.json()
+    too_many = post(monitor, "/documents/ingest", {"documents": [fresh] * 7})
+    assert too_many.status_code == 400 and "documents" in too_many.json()["detail"][0]["loc"]
+    backwards = post(monitor, "/claims/picture", {"id": "picture-claim", "since": "2015-10-03", "until": "2015-10-01"})
+    assert backwards.status_code == 400 and backwards.json()["detail"][0]["loc"] == ["until"]
+    not_a_day = post(monitor, "/claims/picture", {"id": "picture-claim", "since": "October"})
+    assert not_a_day.status_code == 400 and "since" in not_a_day.json()["detail"][0]["loc"]
+
+
+def test_with_the_monitor_off_its_routes_say_so(served_model, tmp_path):
+    with start_server(served_model.home, tmp_path / "server.log", SERVER_LIMITS | MONITOR_OFF) as server:
+        response = post(server, "/claims/list", {})
+        assert response.status_code == 404 and "CLAIMSTANCE_MONITOR=false" in response.json()["error"]
+        assert post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).status_code == 200
