@@ -27,7 +27,7 @@ import numpy as np
 import psutil
 
 from eval.cli import run_from_cli
-from eval.server_process import ServerProcess, start_server
+from eval.server_process import MONITOR_OFF, ServerProcess, start_server
 from eval.speed.machine import this_machine
 from models.defaults import MODEL_NAME
 from models.registry import find
@@ -218,7 +218,7 @@ def run(config: ChaosServeConfig) -> dict:
     _, tag = find(config.model)
     settings = ServiceSettings()
     url = f"http://127.0.0.1:{config.port}"
-    env = {"CLAIMSTANCE_MODEL": config.model, "BENTOML_DO_NOT_TRACK": "True"}
+    env = {"CLAIMSTANCE_MODEL": config.model, "BENTOML_DO_NOT_TRACK": "True", **MONITOR_OFF}
     body = big_body(config.big_body_mib, settings)
     results: dict = {"model": tag, "config": asdict(config), "machine": this_machine().to_json()}
     results["settings"] = {

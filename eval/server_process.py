@@ -11,6 +11,10 @@ from pathlib import Path
 
 import httpx
 
+MONITOR_OFF = {"CLAIMSTANCE_MONITOR": "false"}
+"""The benchmarks and fault runs of /predict and /track run the service without the claim monitor: it needs no
+embedding model then, and its figures compare with those made before the monitor existed."""
+
 
 @dataclass
 class ServerProcess:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from eval.cli import run_from_cli
-from eval.server_process import start_server
+from eval.server_process import MONITOR_OFF, start_server
 from eval.speed.load import LoadResult, run_load
 from eval.speed.machine import this_machine
 from models.defaults import MODEL_NAME
@@ -69,6 +69,7 @@ def service_command(port: int) -> list[str]:
 def service_env(config: BenchServeConfig, **overrides: int) -> dict[str, str]:
     env = {
         "CLAIMSTANCE_MODEL": config.model,
+        **MONITOR_OFF,
         "CLAIMSTANCE_WORKERS": str(config.workers),
         "CLAIMSTANCE_LANES": str(config.lanes),
         "CLAIMSTANCE_THREADS": str(config.threads),

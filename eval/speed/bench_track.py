@@ -24,7 +24,7 @@ import httpx
 import pandas as pd
 
 from eval.cli import run_from_cli
-from eval.server_process import start_server
+from eval.server_process import MONITOR_OFF, start_server
 from eval.speed.bench_batch import batch_command, cycled, run_measured
 from eval.speed.bench_serve import service_command
 from eval.speed.machine import this_machine
@@ -128,6 +128,7 @@ def http_phase(config: BenchTrackConfig, claim: str, documents: pd.DataFrame, pa
     url = f"http://127.0.0.1:{config.port}"
     env = {
         "CLAIMSTANCE_MODEL": config.model,
+        **MONITOR_OFF,
         "CLAIMSTANCE_MAX_EVIDENCE": str(config.max_evidence),
         "BENTOML_DO_NOT_TRACK": "True",
     }

@@ -41,10 +41,6 @@ def start_server(
     )
 
 
-MONITOR_OFF = {"CLAIMSTANCE_MONITOR": "false"}
-"""For a home without an embedding model."""
-
-
 @dataclass
 class ServedModel:
     home: Path

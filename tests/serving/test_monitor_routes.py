@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from eval.server_process import MONITOR_OFF
 from tests.helpers import CLAIM, post
-from tests.serving.conftest import MONITOR_OFF, SERVER_LIMITS, start_server
+from tests.serving.conftest import SERVER_LIMITS, start_server
 
 pytestmark = pytest.mark.e2e
 

@@ -13,12 +13,13 @@ import httpx
 import numpy as np
 import pytest
 
+from eval.server_process import MONITOR_OFF
 from models.labels import LABELS, STANCES
 from models.pair import Pair
 from models.predictor import StancePredictor
 from models.runtime import ONNX_FILE, Runtime
 from tests.helpers import CLAIM, LONG_TEXT, PAIRS, pairs_of, post
-from tests.serving.conftest import MONITOR_OFF, REPO, SERVER_LIMITS, start_server
+from tests.serving.conftest import REPO, SERVER_LIMITS, start_server
 
 pytestmark = pytest.mark.e2e
 
