@@ -4,7 +4,7 @@ model reads any pair.
 The base package, all-MiniLM-L6-v2, is a sentence-embedding model: the mean of its last hidden states over the real
 tokens, scaled to unit length, so a dot product is the cosine similarity. A claim is one embedding; a document is
 several (its title and each sentence), and it touches a claim as closely as its closest one does. A whole article
-in one vector blurs the one sentence that is about the claim; its sentences do not (eval/matching.py measures both).
+in one vector blurs the one sentence that is about the claim; its sentences do not (eval/matching_quality.py measures both).
 
 The embedding model is not the stance model: its vectors stay valid when a new stance model is registered, and it
 is named beside each stored claim vector, so a change of embedding model is seen rather than mixed in.
@@ -111,6 +111,10 @@ class SentenceEmbedder:
             "name", base_model_hub_id(str(model_dir)) if PACKAGED_BASE_MODEL in model_dir.parts else model_dir.name
         )
         return cls(encoder, load_tokenizer(model_dir), dimension=dimension, **kwargs)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text, without the special ones."""
+        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings, one row per text, in input order."""

@@ -171,7 +171,7 @@ class DocumentIngest:
             return self.ingest(documents, score, retries - 1)
 
     def vectors(self, document: IncomingDocument) -> np.ndarray:
-        return document_vectors(self.embedder, document.text, document.title)
+        return document_vectors(self.embedder, document.text, document.title, self.match.reading)
 
 
 def unique_documents(documents: Sequence[IncomingDocument]) -> list[IncomingDocument]:

@@ -3,7 +3,7 @@
 A document is a few vectors (its title and its sentences, models/embedding.py) and touches a claim as closely as
 its closest vector does. The candidates are the claims at or above `threshold`, at most `top_k` of them, the most
 similar first; only those pairs reach the stance model. The threshold is chosen on validation pairs
-(eval/matching.py), never on the held-out split it is reported on.
+(eval/matching_quality.py), never on the held-out split it is reported on.
 
 The index is numpy brute force: exact (no candidate is lost to an approximate search), nothing to build or keep in
 step with the claim table, and one matrix product per document.
@@ -12,6 +12,7 @@ step with the claim table, and one matrix product per document.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -20,15 +21,28 @@ from models.embedding import SentenceEmbedder
 from models.sentences import split_sentences
 
 
+class Reading(StrEnum):
+    """What a document is embedded as, after its title (eval/matching_quality.py compares them)."""
+
+    SENTENCES = "sentences"
+    """Each sentence on its own."""
+    PASSAGES = "passages"
+    """Runs of whole sentences, each as long as the embedder's window allows: the whole text in a few vectors."""
+    WHOLE_TEXT = "whole text"
+    """The text as one piece, cut at the embedder's window."""
+
+
 class MatchSettings(BaseModel, frozen=True):
     """How many claims a document may reach, and how close it must be."""
 
     threshold: float = Field(default=0.40, ge=-1.0, le=1.0)
     """Cosine similarity a claim needs to any one of the document's vectors."""
+    reading: Reading = Reading.SENTENCES
+    """What a document is embedded as (besides its title)."""
     top_k: int = Field(default=100, ge=1)
     """Most claims one document is scored against: a bound on the stance passes of one document, not a filter of
     quality. FNC-1 watches many headlines of one story, and 20 there dropped a sixth of the related pairs that the
-    threshold kept (eval/matching.py reports both)."""
+    threshold kept (eval/matching_quality.py reports both)."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +77,33 @@ class ClaimIndex:
         return [Candidate(self.ids[i], float(similarity[i])) for i in ranked]
 
 
-def document_pieces(text: str, title: str | None = None) -> list[str]:
-    """What a document is embedded as: its title, then each sentence (the whole text where it has none)."""
+def document_pieces(
+    embedder: SentenceEmbedder, text: str, title: str | None = None, reading: Reading = Reading.SENTENCES
+) -> list[str]:
+    """The title (where there is one), then the text as `reading` cuts it."""
     pieces = [title.strip()] if title and title.strip() else []
-    return pieces + (split_sentences(text) or [text])
+    if reading is Reading.WHOLE_TEXT:
+        return [*pieces, text]
+    sentences = split_sentences(text) or [text]
+    if reading is Reading.SENTENCES:
+        return pieces + sentences
+    return pieces + passages(sentences, embedder.token_counts(sentences), embedder.max_tokens - 2)
 
 
-def document_vectors(embedder: SentenceEmbedder, text: str, title: str | None = None) -> np.ndarray:
-    return embedder.embed(document_pieces(text, title))
+def passages(sentences: list[str], tokens: list[int], budget: int) -> list[str]:
+    """Consecutive sentences joined while they fit `budget` tokens; a longer sentence is a passage of its own."""
+    runs: list[list[str]] = []
+    used = budget
+    for sentence, count in zip(sentences, tokens, strict=True):
+        if used + count > budget:
+            runs.append([])
+            used = 0
+        runs[-1].append(sentence)
+        used += count
+    return [" ".join(run) for run in runs]
+
+
+def document_vectors(
+    embedder: SentenceEmbedder, text: str, title: str | None = None, reading: Reading = Reading.SENTENCES
+) -> np.ndarray:
+    return embedder.embed(document_pieces(embedder, text, title, reading))

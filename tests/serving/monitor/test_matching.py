@@ -2,10 +2,23 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, document_pieces, document_vectors
-from tests.serving.monitor.words import WordEmbedder
+from models.embedding import SentenceEmbedder
+from serving.monitor.matching import (
+    Candidate,
+    ClaimIndex,
+    MatchSettings,
+    Reading,
+    document_pieces,
+    document_vectors,
+    passages,
+)
 
 UNIT = np.eye(4, dtype=np.float32)
+
+
+@pytest.fixture
+def embedder(tiny_base_model_dir) -> SentenceEmbedder:
+    return SentenceEmbedder.from_dir(tiny_base_model_dir, num_threads=1)
 
 
 def index_of(*rows) -> ClaimIndex:
@@ -54,14 +67,34 @@ def test_match_settings_are_bounded():
         MatchSettings(threshold=1.5)
 
 
-def test_a_document_is_its_title_and_each_sentence():
-    text = "Russian jets struck targets near Homs. The Pentagon said no ISIS fighters were there."
-    assert document_pieces(text, "  Strikes in Syria ") == [
+TEXT = "Russian jets struck targets near Homs. The Pentagon said no ISIS fighters were there. Markets were calm."
+
+
+def test_a_document_is_its_title_and_each_sentence(embedder):
+    assert document_pieces(embedder, TEXT, "  Strikes in Syria ") == [
         "Strikes in Syria",
         "Russian jets struck targets near Homs.",
         "The Pentagon said no ISIS fighters were there.",
+        "Markets were calm.",
     ]
-    assert document_pieces(text, " ") == document_pieces(text)[0:] == document_pieces(text, None)
-    assert len(document_pieces(text)) == 2
-    embedder = WordEmbedder()
-    assert document_vectors(embedder, text, "Strikes").shape == (3, embedder.dimension)
+    assert (
+        document_pieces(embedder, TEXT, " ") == document_pieces(embedder, TEXT) == document_pieces(embedder, TEXT, None)
+    )
+    assert document_vectors(embedder, TEXT, "Strikes").shape == (4, embedder.dimension)
+
+
+def test_passages_are_whole_sentences_up_to_the_window(embedder):
+    sentences = document_pieces(embedder, TEXT)
+    counts = embedder.token_counts(sentences)
+    embedder.max_tokens = counts[0] + counts[1] + 2  # the first two sentences fit one window, not all three
+    assert document_pieces(embedder, TEXT, "Title", Reading.PASSAGES) == [
+        "Title",
+        f"{sentences[0]} {sentences[1]}",
+        sentences[2],
+    ]
+    assert passages(["a", "b", "c"], [3, 3, 5], budget=6) == ["a b", "c"]
+    assert passages(["long", "b"], [9, 1], budget=6) == ["long", "b"]
+
+
+def test_the_whole_text_is_one_piece(embedder):
+    assert document_pieces(embedder, TEXT, "Title", Reading.WHOLE_TEXT) == ["Title", TEXT]

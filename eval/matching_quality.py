@@ -8,7 +8,7 @@ of training (same seed), and the held-out FNC-1 split is only reported on. Each 
 bodies have none) and sentences (serving/monitor/matching.py: `document_pieces`); "whole text" is the body in one
 vector, for comparison.
 
-`python -m eval.matching` writes reports/matching/{matching.md,matching.json}.
+`python -m eval.matching_quality` writes reports/matching/{matching.md,matching.json}.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from models.defaults import default_base_model
 from models.embedding import SentenceEmbedder
 from models.labels import UNRELATED
 from models.runtime import Runtime, cpu_info
-from serving.monitor.matching import ClaimIndex, MatchSettings, document_pieces
+from serving.monitor.matching import ClaimIndex, MatchSettings, Reading, document_pieces
 from training.config import TrainConfig, default_data_dir
 from training.data import load_corpus, split_by_group
 
@@ -55,47 +55,43 @@ class SplitSimilarities:
 
     related: np.ndarray
     by_reading: dict[str, np.ndarray]
-    """`sentences`: the closest of title and sentences; `whole text`: the body as one vector."""
+    """Per reading (serving/monitor/matching.py: Reading): the claim's cosine to the document's closest piece."""
     rank: dict[str, np.ndarray]
     """The pair's claim's place among all the document's claims, by similarity (0: the closest): past top_k, a
     pair does not reach the stance model whatever its similarity."""
     claims: int
     documents: int
-    seconds: float
-    pieces: int
+    seconds: dict[str, float]
+    """Embedding time of the documents per reading."""
+    pieces: dict[str, int]
+    """Texts embedded per reading."""
 
 
 def split_similarities(pairs: Dataset, embedder: SentenceEmbedder) -> SplitSimilarities:
     claims = sorted(set(pairs["claim"]))
     texts = sorted(set(pairs["text"]))
-    started = time.perf_counter()
     index = ClaimIndex(tuple(claims), embedder.embed(claims))
-    pieces = [document_pieces(text) for text in texts]
-    vectors = embedder.embed([piece for document in pieces for piece in document])
-    whole = embedder.embed(texts)
-    seconds = time.perf_counter() - started
     row_of = {claim: row for row, claim in enumerate(claims)}
-    sentence_sims, whole_sims = {}, {}
-    offset = 0
-    for text, document, single in zip(texts, pieces, whole, strict=True):
-        sentence_sims[text] = index.similarities(vectors[offset : offset + len(document)])
-        whole_sims[text] = index.similarities(single[None])
-        offset += len(document)
     rows = list(zip(pairs["claim"], pairs["text"], strict=True))
-    readings = {"sentences": sentence_sims, "whole text": whole_sims}
+    by_reading, rank, seconds, counts = {}, {}, {}, {}
+    for reading in Reading:
+        started = time.perf_counter()
+        pieces = [document_pieces(embedder, text, None, reading) for text in texts]
+        vectors = embedder.embed([piece for document in pieces for piece in document])
+        seconds[reading.value], counts[reading.value] = time.perf_counter() - started, len(vectors)
+        ends = np.cumsum([len(document) for document in pieces])
+        sims = {text: index.similarities(vectors[end - len(document) : end]) for text, document, end in zip(
+            texts, pieces, ends, strict=True)}  # fmt: skip
+        by_reading[reading.value] = np.array([sims[text][row_of[claim]] for claim, text in rows])
+        rank[reading.value] = np.array([np.sum(sims[text] > sims[text][row_of[claim]]) for claim, text in rows])
     return SplitSimilarities(
         related=np.asarray(pairs["label"]) != UNRELATED,
-        by_reading={
-            reading: np.array([sims[text][row_of[claim]] for claim, text in rows]) for reading, sims in readings.items()
-        },
-        rank={
-            reading: np.array([np.sum(sims[text] > sims[text][row_of[claim]]) for claim, text in rows])
-            for reading, sims in readings.items()
-        },
+        by_reading=by_reading,
+        rank=rank,
         claims=len(claims),
         documents=len(texts),
         seconds=seconds,
-        pieces=len(vectors) + len(texts),
+        pieces=counts,
     )
 
 
@@ -145,7 +141,8 @@ def run(config: MatchingConfig) -> dict:
     }
     report: dict = {"config": asdict(config), "cpu": cpu_info()[0], "embedder": embedder.name, "readings": {}}
     validation = splits["validation"]
-    for reading in ("sentences", "whole text"):
+    for reading in Reading:
+        reading = reading.value
         report["readings"][reading] = []
         for target in config.target_recalls:
             threshold = threshold_for(validation.by_reading[reading], validation.related, target)
@@ -188,14 +185,15 @@ def write(report: dict, out: Path) -> None:
                 )
     lines += [
         "",
-        "| split | claims | documents | pairs | texts embedded | embedding seconds |",
-        "|---|---|---|---|---|---|",
+        "| split | claims | documents | pairs | reading | texts embedded | embedding seconds |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, split in report["splits"].items():
-        lines.append(
-            f"| {name} | {split['claims']} | {split['documents']} | {split['pairs']} | {split['texts embedded']} "
-            f"| {split['embedding seconds']:.1f} |"
-        )
+        for reading, count in split["texts embedded"].items():
+            lines.append(
+                f"| {name} | {split['claims']} | {split['documents']} | {split['pairs']} | {reading} | {count} "
+                f"| {split['embedding seconds'][reading]:.1f} |"
+            )
     (out / "matching.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from eval.matching import MatchingConfig, SplitSimilarities, figures, fnc1_pairs, run, threshold_for
+from eval.matching_quality import MatchingConfig, SplitSimilarities, figures, fnc1_pairs, run, threshold_for
 from serving.monitor.matching import MatchSettings
 
 
@@ -22,8 +22,8 @@ def split(similarity, rank, related) -> SplitSimilarities:
         rank={"sentences": np.array(rank)},
         claims=3,
         documents=2,
-        seconds=0.0,
-        pieces=0,
+        seconds={"sentences": 0.0},
+        pieces={"sentences": 0},
     )
 
 
@@ -55,7 +55,7 @@ def test_the_report_names_threshold_and_figures_per_reading(synthetic_corpus, ti
     )
     report = run(config)
     assert json.loads((tmp_path / "matching.json").read_text())["readings"] == report["readings"]
-    for reading in ("sentences", "whole text"):
+    for reading in ("sentences", "passages", "whole text"):
         rows = report["readings"][reading]
         assert [row["target recall"] for row in rows] == config.target_recalls
         for row in rows:
@@ -63,4 +63,6 @@ def test_the_report_names_threshold_and_figures_per_reading(synthetic_corpus, ti
             keys = {"related kept", "related kept, no top_k", "unrelated filtered", "candidates per document"}
             assert set(row["test"]) == keys
         assert [row["threshold"] for row in rows] == sorted(row["threshold"] for row in rows)
-    assert (tmp_path / "matching.md").read_text().count("| sentences |") == 2 * len(config.target_recalls)
+    assert (tmp_path / "matching.md").read_text().count("| sentences |") == 2 * len(
+        config.target_recalls
+    ) + 2  # + splits
