@@ -3,8 +3,8 @@ model reads any pair.
 
 The base package, all-MiniLM-L6-v2, is a sentence-embedding model: the mean of its last hidden states over the real
 tokens, scaled to unit length, so a dot product is the cosine similarity. A claim is one embedding; a document is
-several (its title and each sentence), and it touches a claim as closely as its closest one does. A whole article
-in one vector blurs the one sentence that is about the claim; its sentences do not (eval/matching_quality.py measures both).
+several (its title, and its sentences or passages: serving/monitor/matching.py, `Reading`), and it touches a claim
+as closely as its closest one does; eval/matching_quality.py compares the readings.
 
 The embedding model is not the stance model: its vectors stay valid when a new stance model is registered, and it
 is named beside each stored claim vector, so a change of embedding model is seen rather than mixed in.
