@@ -26,6 +26,7 @@ from eval.cli import run_from_cli
 from models.defaults import default_base_model
 from models.embedding import SentenceEmbedder
 from models.labels import UNRELATED
+from models.registry import locate
 from models.runtime import Runtime, cpu_info
 from serving.monitor.matching import ClaimIndex, MatchSettings, Reading, document_pieces
 from training.config import TrainConfig, default_data_dir
@@ -37,7 +38,7 @@ log = logging.getLogger("claimstance.matching")
 @dataclass
 class MatchingConfig:
     data_dir: str = field(default_factory=default_data_dir)
-    embedder: str = field(default_factory=default_base_model, metadata={"help": "Embedding model folder or id."})
+    embedder: str = field(default_factory=default_base_model, metadata={"help": "Embedding model folder or store tag."})
     runtime: Runtime = field(default=Runtime.TORCH, metadata={"help": "torch, or onnx (its embedder.onnx export)."})
     target_recalls: list[float] = field(
         default_factory=lambda: [0.99, 0.98, 0.97],
@@ -133,8 +134,17 @@ def fnc1_pairs(data_dir: str, max_documents: int) -> dict[str, Dataset]:
     return splits
 
 
+def load_embedder(config: MatchingConfig) -> SentenceEmbedder:
+    """A folder, or a model-store tag (`claimstance-embedder:latest`), which then names the embedder."""
+    threads = config.num_threads or None
+    if Path(config.embedder).is_dir():
+        return SentenceEmbedder.from_dir(config.embedder, config.runtime, threads)
+    path, tag = locate(config.embedder)
+    return SentenceEmbedder.from_dir(path, config.runtime, threads, name=tag)
+
+
 def run(config: MatchingConfig) -> dict:
-    embedder = SentenceEmbedder.from_dir(config.embedder, config.runtime, config.num_threads or None)
+    embedder = load_embedder(config)
     splits = {
         name: split_similarities(pairs, embedder)
         for name, pairs in fnc1_pairs(config.data_dir, config.max_documents).items()
