@@ -115,6 +115,10 @@ class AblationConfig:
             "taken from them instead of training again; a later folder wins."
         },
     )
+    train: bool = field(
+        default=True,
+        metadata={"help": "Train a missing model; false: a step and seed with neither model nor kept row is left out."},
+    )
     models_dir: str = "artifacts/ablation"
     output_dir: str = "reports/ablation"
 
@@ -321,6 +325,9 @@ def run(config: AblationConfig) -> dict:
                         add(row_name, kept[(row_name, seed)].figures)
                 notes.append(f"{step.name}, seed {seed}: kept from {kept[(step.name, seed)].report}")
                 continue
+            if model_gone and not config.train:
+                notes.append(f"{step.name}, seed {seed}: not run (no model, no earlier report)")
+                continue
             scores, own = model_scores(step, seed, config, corpus)
             add(step.name, model_row(scores, corpus, own))
             step_scores.append(scores)
@@ -356,7 +363,7 @@ def write(results: dict[str, dict[str, list[float]]], config: AblationConfig, no
         for step, v in results.items()
     ]
     if notes:
-        lines += ["", "Rows whose models were gone, read from earlier reports:", *(f"- {note}" for note in notes)]
+        lines += ["", "Seeds whose models were not here:", *(f"- {note}" for note in notes)]
     (out / "ablation.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

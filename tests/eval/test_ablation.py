@@ -309,3 +309,19 @@ def test_write_leaves_a_dash_where_a_step_lacks_a_column(tmp_path, capsys):
     lines = (tmp_path / "ablation.md").read_text().splitlines()
     assert lines[2] == "| step | a | b |"
     assert lines[4] == "| three | 0.500 | – |"
+
+
+@pytest.mark.e2e
+def test_without_training_a_missing_model_is_left_out_and_said(step_models, synthetic_corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(ablation, "STEPS", STEPS)
+    monkeypatch.setattr(ablation, "train", never_train)
+    models_dir = tmp_path / "models"
+    shutil.copytree(next(iter(step_models.values())).parent, models_dir)
+    shutil.rmtree(models_dir / f"{STEPS[0].slug}_s{SEEDS[1]}")
+    config = ablation_config(synthetic_corpus.path, models_dir, tmp_path / "report", readings=False, train=False)
+    results = ablation.run(config)
+    assert (
+        len(results[STEPS[0].name]["emergent_test acc"]) == 1 and len(results[STEPS[1].name]["emergent_test acc"]) == 2
+    )
+    lines = (tmp_path / "report" / "ablation.md").read_text().splitlines()
+    assert lines[-1] == f"- {STEPS[0].name}, seed {SEEDS[1]}: not run (no model, no earlier report)"
