@@ -12,7 +12,7 @@ EMBEDDER ?= claimstance-embedder:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java browser data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching matching chaos eval eval-validation ablation test test-fast lint format clean
+.PHONY: setup java browser data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching matching rescore chaos eval eval-validation ablation test test-fast lint format clean
 
 setup: $(VENV)/.installed java browser
 
@@ -84,6 +84,10 @@ bench-batch: model
 
 bench-track: model
 	$(PY) -m eval.speed.bench_track --model $(MODEL) $(ARGS)
+
+# The claim monitor's stored pairs answered again by a new model (resumable): make rescore [MODEL=claimstance:<v>]
+rescore: model
+	$(PY) -m serving.monitor.rescore --model $(MODEL) $(ARGS)
 
 # The claim monitor: matching one document against up to 100,000 claims (reports/matching_speed/), and how well the
 # embedder picks a body's headlines on FNC-1, threshold chosen on validation (reports/matching/).
