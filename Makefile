@@ -12,7 +12,7 @@ EMBEDDER ?= claimstance-embedder:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java browser data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching matching rescore chaos eval eval-validation ablation test test-fast lint format clean
+.PHONY: setup java browser data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching matching rescore monitor chaos eval eval-validation ablation test test-fast lint format clean
 
 setup: $(VENV)/.installed java browser
 
@@ -84,6 +84,11 @@ bench-batch: model
 
 bench-track: model
 	$(PY) -m eval.speed.bench_track --model $(MODEL) $(ARGS)
+
+# A file of documents checked against every watched claim (resumable, exactly once): make monitor IN=documents.jsonl
+monitor: model embedder
+	$(if $(IN),,$(error make monitor needs IN=<documents.jsonl>))
+	$(PY) -m serving.monitor.ingest_file --input $(IN) --model $(MODEL) --embedder $(EMBEDDER) $(ARGS)
 
 # The claim monitor's stored pairs answered again by a new model (resumable): make rescore [MODEL=claimstance:<v>]
 rescore: model

@@ -1,0 +1,134 @@
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+import serving.monitor.ingest_file as ingest_file
+from models.labels import LABELS
+from serving.batch.config import BatchInputError
+from serving.batch.joblock import output_lock
+from serving.monitor.database import monitor_engine, sessions
+from serving.monitor.ingest_file import MonitorFileConfig, main, run
+from serving.monitor.pictures import claim_picture
+from serving.monitor.store import NewClaim
+from serving.monitor.tables import DocumentRow
+
+GOOD = [
+    {"id": f"d{i}", "text": f"Officials said a meteorite hit Managua, report {i}.", "published": "2015-10-01"}
+    for i in range(5)
+]
+LINES = [
+    json.dumps(GOOD[0]),
+    "{not json",
+    json.dumps({"text": "no id"}),
+    "",
+    json.dumps({"id": "d9", "text": "dated badly", "published": "1 Oct 2015"}),
+    json.dumps(GOOD[1]),
+    json.dumps({**GOOD[0], "text": "the same id, other words"}),
+    json.dumps({"id": 7, "text": "a number for an id"}),
+    json.dumps(GOOD[2]),
+    json.dumps(GOOD[3]),
+    json.dumps(GOOD[4]),
+]
+
+
+@pytest.fixture
+def job(tmp_path, saved_model_dir, embedder_dir) -> MonitorFileConfig:
+    path = tmp_path / "documents.jsonl"
+    path.write_text("\n".join(LINES) + "\n")
+    database = f"sqlite:///{tmp_path / 'monitor.sqlite3'}"
+    return MonitorFileConfig(
+        input=str(path),
+        database_url=database,
+        model=str(saved_model_dir),
+        embedder=str(embedder_dir),
+        chunk_documents=3,
+        threads=1,
+    )
+
+
+def stored_ids(config: MonitorFileConfig) -> list[str]:
+    engine = monitor_engine(config.database_url)
+    with sessions(engine)() as session:
+        ids = sorted(session.scalars(select(DocumentRow.id)))
+        assert session.scalar(select(func.count()).select_from(DocumentRow)) == len(ids)
+    engine.dispose()
+    return ids
+
+
+def rejects(config: MonitorFileConfig) -> list[tuple[int, str]]:
+    return [(r["row"], r["reason"]) for r in map(json.loads, config.rejects_path.read_text().splitlines())]
+
+
+EXPECTED_REJECTS = [
+    (2, "unparseable JSON"),
+    (3, "id: missing"),
+    (5, "published: not an RFC 3339 date"),
+    (7, "id 'd0': a document with this id is stored with another title or text"),
+    (8, "id: expected a string, got int"),
+]
+
+
+def test_every_line_is_stored_once_or_rejected_with_its_reason(job):
+    progress = run(job)
+    assert stored_ids(job) == [d["id"] for d in GOOD]
+    assert [
+        (row, reason[: len(prefix)]) for (row, reason), (_, prefix) in zip(rejects(job), EXPECTED_REJECTS, strict=True)
+    ] == EXPECTED_REJECTS
+    assert (progress.stored, progress.rejected, progress.chunks_done) == (5, 5, 4)
+
+    again = run(job)  # done already: nothing read, stored or rejected twice
+    assert (again.stored, again.rejected) == (5, 5) and len(rejects(job)) == 5
+    assert stored_ids(job) == [d["id"] for d in GOOD]
+
+
+def test_a_killed_job_resumes_and_stores_each_document_once(job, monkeypatch):
+    real_save = ingest_file.write_atomically
+    saves = []
+
+    def dies_saving_the_second_chunk(path, text):
+        saves.append(text)
+        if len(saves) == 2:
+            raise KeyboardInterrupt  # its documents committed and its rejects written, its progress not saved
+        real_save(path, text)
+
+    monkeypatch.setattr(ingest_file, "write_atomically", dies_saving_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        run(job)
+    assert json.loads(job.progress_path.read_text())["chunks_done"] == 1
+    assert [row for row, _ in rejects(job)] == [2, 3, 5]  # the second chunk's reject is in the file
+    monkeypatch.setattr(ingest_file, "write_atomically", real_save)
+    progress = run(job)
+    assert stored_ids(job) == [d["id"] for d in GOOD]
+    assert [row for row, _ in rejects(job)] == [row for row, _ in EXPECTED_REJECTS]  # none written twice
+    assert progress.chunks_done == 4 and progress.stored + progress.already_stored == 5
+
+
+def test_a_changed_input_is_refused_on_resume(job):
+    run(job)
+    with open(job.input, "a") as handle:
+        handle.write(json.dumps({"id": "late", "text": "added after"}) + "\n")
+    with pytest.raises(BatchInputError, match="an earlier run of another input or settings left"):
+        run(job)
+
+
+def test_a_second_job_on_the_same_file_is_refused(job):
+    with output_lock(job.rejects_path), pytest.raises(BatchInputError):
+        run(job)
+
+
+def test_documents_reach_the_claims_they_match(job, embedder_dir):
+    store, _ = ingest_file.open_store(job)
+    store.register([NewClaim(GOOD[0]["text"], "meteorite")])
+    store.close()
+    run(job)
+    engine = monitor_engine(job.database_url)
+    with sessions(engine)() as session:
+        picture = claim_picture(session, "meteorite", LABELS)
+    engine.dispose()
+    assert "d0" in [document.id for document in picture.picture.documents]  # its own text: cosine 1
+
+
+def test_the_command_names_a_missing_file(tmp_path, capsys):
+    assert main(["--input", str(tmp_path / "none.jsonl"), "--database_url", f"sqlite:///{tmp_path}/m.db"]) == 2
+    assert "none.jsonl: no such file" in capsys.readouterr().err
