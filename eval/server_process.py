@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 MONITOR_OFF = {"CLAIMSTANCE_MONITOR": "false"}
 """The benchmarks and fault runs of /predict and /track run the service without the claim monitor: it needs no
@@ -45,6 +48,16 @@ class ServerProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def kill(self) -> None:
+        """SIGKILL to the server and every process under it, all at once: a crash, not a shutdown. BentoML's
+        workers run in sessions of their own, so a signal to the server's group would leave them serving."""
+        tree = [psutil.Process(self.process.pid), *psutil.Process(self.process.pid).children(recursive=True)]
+        for process in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.send_signal(signal.SIGKILL)
+        psutil.wait_procs(tree, timeout=30)
+        self.process.wait()
 
     def stop(self) -> None:
         self.process.terminate()

@@ -4,10 +4,16 @@ happens to the pairs that reach the stance model."""
 
 from __future__ import annotations
 
+import threading
+import time
+
+import httpx
 import pytest
+from sqlalchemy import text
 
 from eval.server_process import MONITOR_OFF
-from tests.helpers import CLAIM, post
+from serving.monitor.database import monitor_engine
+from tests.helpers import CLAIM, LONG_TEXT, post
 from tests.serving.conftest import SERVER_LIMITS, start_server
 
 pytestmark = pytest.mark.e2e
@@ -117,3 +123,45 @@ def test_with_the_monitor_off_its_routes_say_so(served_model, tmp_path):
         response = post(server, "/claims/list", {})
         assert response.status_code == 404 and "CLAIMSTANCE_MONITOR=false" in response.json()["error"]
         assert post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).status_code == 200
+
+
+def test_killed_during_an_ingest_and_retried_every_document_is_stored_once(served_model, tmp_path):
+    env = {
+        **SERVER_LIMITS,
+        "CLAIMSTANCE_MATCH__THRESHOLD": "-1",
+        "CLAIMSTANCE_MAX_INGEST_DOCUMENTS": "10",
+        "CLAIMSTANCE_MAX_TRACK_BODY_BYTES": "1000000",
+    }
+    batches = [
+        [{"id": f"k{b}-{i}", "text": f"Report {b}.{i}. " + LONG_TEXT[:3000]} for i in range(10)] for b in range(40)
+    ]
+    answered = []
+
+    def send_all(server) -> None:
+        for batch in batches:
+            try:
+                answered.append(post(server, "/documents/ingest", {"documents": batch}, timeout=60).status_code)
+            except httpx.HTTPError:
+                return
+
+    server = start_server(served_model.home, tmp_path / "first.log", env)
+    register(server, {"text": CLAIM, "id": "watched"})
+    sender = threading.Thread(target=send_all, args=(server,))
+    sender.start()
+    deadline = time.monotonic() + 60
+    while len(answered) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.kill()  # during a later call: planning, scoring or committing it
+    sender.join(timeout=60)
+    assert 0 < len(answered) < len(batches), "the kill came before the first call or after the last"
+
+    with start_server(served_model.home, tmp_path / "second.log", env) as restarted:  # the same database file
+        for batch in batches:
+            assert post(restarted, "/documents/ingest", {"documents": batch}, timeout=60).status_code == 200
+    engine = monitor_engine(f"sqlite:///{tmp_path / 'monitor.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        per_document = connection.execute(text("SELECT document_id, count(*) FROM answers GROUP BY document_id")).all()
+        documents = connection.execute(text("SELECT count(*) FROM documents")).scalar()
+    engine.dispose()
+    assert documents == 400 and len(per_document) == 400 and {count for _, count in per_document} == {1}
