@@ -12,9 +12,9 @@ EMBEDDER ?= claimstance-embedder:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java browser data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching matching rescore monitor chaos eval eval-validation ablation test test-fast lint format clean
+.PHONY: setup java browser postgres data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching matching rescore monitor chaos eval eval-validation ablation test test-fast lint format clean
 
-setup: $(VENV)/.installed java browser
+setup: $(VENV)/.installed java browser postgres
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	python3 -m venv $(VENV)
@@ -36,6 +36,13 @@ browser:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		echo "The tracker page's test needs chromium and chromedriver; installing chromium and chromium-driver"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	fi
+
+# The claim monitor's tests run on PostgreSQL too (tests/serving/monitor/conftest.py starts a throwaway server).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "The monitor's PostgreSQL tests need Debian's postgresql; installing it"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; \
 	fi
 
 data: setup

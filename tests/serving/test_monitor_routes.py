@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from eval.server_process import MONITOR_OFF
 from serving.monitor.database import monitor_engine
+from tests.conftest import fresh_postgres_database
 from tests.helpers import CLAIM, LONG_TEXT, post
 from tests.serving.conftest import SERVER_LIMITS, start_server
 
@@ -125,9 +126,14 @@ def test_with_the_monitor_off_its_routes_say_so(served_model, tmp_path):
         assert post(server, "/predict", {"claim": CLAIM, "text": "Officials confirmed it."}).status_code == 200
 
 
-def test_killed_during_an_ingest_and_retried_every_document_is_stored_once(served_model, tmp_path):
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_killed_during_an_ingest_and_retried_every_document_is_stored_once(served_model, tmp_path, database, request):
+    url = f"sqlite:///{tmp_path / 'monitor.sqlite3'}"
+    if database == "postgresql":
+        url = fresh_postgres_database(request.getfixturevalue("postgres_server"))
     env = {
         **SERVER_LIMITS,
+        "CLAIMSTANCE_DATABASE_URL": url,
         "CLAIMSTANCE_MATCH__THRESHOLD": "-1",
         "CLAIMSTANCE_MAX_INGEST_DOCUMENTS": "10",
         "CLAIMSTANCE_MAX_TRACK_BODY_BYTES": "1000000",
@@ -155,12 +161,13 @@ def test_killed_during_an_ingest_and_retried_every_document_is_stored_once(serve
     sender.join(timeout=60)
     assert 0 < len(answered) < len(batches), "the kill came before the first call or after the last"
 
-    with start_server(served_model.home, tmp_path / "second.log", env) as restarted:  # the same database file
+    with start_server(served_model.home, tmp_path / "second.log", env) as restarted:  # the same database
         for batch in batches:
             assert post(restarted, "/documents/ingest", {"documents": batch}, timeout=60).status_code == 200
-    engine = monitor_engine(f"sqlite:///{tmp_path / 'monitor.sqlite3'}")
+    engine = monitor_engine(url)
     with engine.connect() as connection:
-        assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        if database == "sqlite":
+            assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         per_document = connection.execute(text("SELECT document_id, count(*) FROM answers GROUP BY document_id")).all()
         documents = connection.execute(text("SELECT count(*) FROM documents")).scalar()
     engine.dispose()

@@ -1,4 +1,5 @@
-"""A fresh, migrated monitor database for each test."""
+"""A fresh, migrated monitor database for each test: a SQLite file always, and a PostgreSQL database too where a
+server can be started here (tests/conftest.py: `postgres_server`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from serving.monitor.database import monitor_engine, sessions, upgrade
+from tests.conftest import fresh_postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'monitor.sqlite3'}"
+    return fresh_postgres_database(request.getfixturevalue("postgres_server"))
 
 
 @pytest.fixture
-def engine(tmp_path) -> Iterator[Engine]:
-    engine = monitor_engine(f"sqlite:///{tmp_path / 'data' / 'monitor.sqlite3'}")
+def engine(database_url) -> Iterator[Engine]:
+    engine = monitor_engine(database_url)
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -45,9 +45,8 @@ def test_a_url_that_is_not_one_is_named():
         monitor_engine("not a url")
 
 
-def test_several_starting_at_once_migrate_once_and_all_start(tmp_path):
-    url = f"sqlite:///{tmp_path / 'monitor.sqlite3'}"
-    engines = [monitor_engine(url) for _ in range(4)]
+def test_several_starting_at_once_migrate_once_and_all_start(database_url):
+    engines = [monitor_engine(database_url) for _ in range(4)]
     with ThreadPoolExecutor(len(engines)) as pool:
         list(pool.map(upgrade, engines))  # a failure raises here
     assert {current_revision(engine) for engine in engines} == {head_revision()}
