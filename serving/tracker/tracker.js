@@ -5,7 +5,9 @@
 (() => {
   // The page is served at <prefix>/tracker/ and the route at <prefix>/track: resolving against this script's
   // own URL (<prefix>/tracker/tracker.js) finds it behind any prefix, with or without the page's trailing slash.
-  const TRACK_URL = new URL('../track', document.currentScript ? document.currentScript.src : location.href);
+  const SCRIPT_URL = document.currentScript ? document.currentScript.src : location.href;
+  const TRACK_URL = new URL('../track', SCRIPT_URL);
+  const routeUrl = (route) => new URL(`../${route}`, SCRIPT_URL);
   const FIELDS = ['id', 'text', 'title', 'source', 'url', 'published'];
   const CONTEXT_CHARS = 200;
   const BOX_NAME = 'the documents box';
@@ -277,13 +279,12 @@
     return whole;
   }
 
-  function renderSummary(answer) {
-    const summary = answer.summary;
+  /** A claim summary's stances as one bar, a segment per stance that has documents, sized by its share. */
+  function shareBar(summary, attributes = {}) {
     const labels = Object.keys(summary.labels);
     const counts = labels.map((label) => summary.labels[label].count);
     const percents = percentages(counts);
-    const bar = element('div', { className: 'share-bar', id: 'share-bar' });
-    const legend = element('ul', { className: 'legend' });
+    const bar = element('div', { className: 'share-bar', ...attributes });
     labels.forEach((label, i) => {
       if (counts[i]) {
         bar.append(element('div', {
@@ -291,6 +292,15 @@
           style: `width: ${(100 * counts[i]) / summary.related}%`, title: `${label} ${percents[i]}%`,
         }, `${label} ${percents[i]}%`));
       }
+    });
+    return { bar, labels, counts, percents };
+  }
+
+  function renderSummary(answer) {
+    const summary = answer.summary;
+    const { bar, labels, counts, percents } = shareBar(summary, { id: 'share-bar' });
+    const legend = element('ul', { className: 'legend' });
+    labels.forEach((label, i) => {
       legend.append(element('li', { 'data-label': label },
         element('span', { className: `swatch stance-${label}`, 'aria-hidden': 'true' }),
         `${label}: ${counts[i]} (${percents[i]}%)`));
@@ -481,6 +491,63 @@
     setStatus(`Exported ${plural(lastAnswer.documents.length, 'document')} as claimstance-track.csv.`);
   }
 
+  // ---- Watched claims (the claim monitor) -------------------------------------------------------------
+
+  const watchedStatus = byId('watched-status');
+
+  function setWatchedStatus(message, isError = false) {
+    watchedStatus.textContent = message;
+    watchedStatus.classList.toggle('error', isError);
+  }
+
+  /** POST a JSON body to one of the service's routes; the answer's JSON, or an Error with the service's words. */
+  async function postJson(route, body) {
+    const response = await fetch(routeUrl(route), {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const payload = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(payload.error || `${route}: HTTP ${response.status}`);
+    return payload;
+  }
+
+  /** The first evidence sentence of the newest related document (the last one stored), with that document. */
+  function latestEvidence(picture) {
+    const withEvidence = picture.documents.filter((doc) => doc.label !== 'unrelated' && doc.evidence.length);
+    if (!withEvidence.length) return null;
+    const newest = withEvidence.reduce((a, b) => (b.position > a.position ? b : a));
+    return { doc: newest, evidence: newest.evidence[0] };
+  }
+
+  function watchedItem(claim, answer) {
+    const { picture } = answer;
+    const summary = picture.summary;
+    const latest = latestEvidence(picture);
+    const others = Object.entries(answer.other_models).map(([model, count]) => `${model} (${count})`);
+    return element('li', { className: 'watched', 'data-claim': claim.id },
+      element('p', { className: 'watched-claim' }, own(claim.text)),
+      element('p', { className: 'hint' },
+        `${plural(summary.related, 'related document')} of ${summary.documents} matched · model `, own(picture.model),
+        others.length ? ` · also answered by ${others.join(', ')}` : ''),
+      summary.related ? shareBar(summary).bar : element('p', { className: 'hint' }, 'No document about it yet.'),
+      latest ? element('p', { className: 'watched-evidence', 'data-document': latest.doc.id },
+        element('span', { className: `badge stance-${latest.evidence.label}` }, latest.evidence.label), ' ',
+        element('q', {}, own(latest.evidence.text)),
+        latest.doc.source ? element('span', { className: 'hint' }, ' · ', own(latest.doc.source)) : null) : null);
+  }
+
+  async function loadWatched() {
+    setWatchedStatus('Loading the watched claims…');
+    try {
+      const claims = await postJson('claims/list', {});
+      const answers = [];
+      for (const claim of claims) answers.push(await postJson('claims/picture', { id: claim.id }));
+      byId('watched-list').replaceChildren(...claims.map((claim, i) => watchedItem(claim, answers[i])));
+      setWatchedStatus(claims.length ? `${plural(claims.length, 'watched claim')}.` : 'No claim is watched yet.');
+    } catch (error) {
+      setWatchedStatus(`Could not load the watched claims: ${error.message}`, true);
+    }
+  }
+
   // ---- Example ----------------------------------------------------------------------------------------
 
   const EXAMPLE = {
@@ -520,4 +587,5 @@
   byId('example').addEventListener('click', loadExample);
   byId('export-json').addEventListener('click', exportJson);
   byId('export-csv').addEventListener('click', exportCsv);
+  byId('watched-load').addEventListener('click', loadWatched);
 })();

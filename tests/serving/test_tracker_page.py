@@ -468,3 +468,40 @@ def test_a_csv_file_with_quotes_commas_and_line_breaks_is_read_per_rfc_4180(
     browser.find("#file").send_keys(str(path))
     browser.wait(lambda _: "never closed" in browser.status())
     assert browser.status() == "docs.csv: the quoted field opened on line 2 is never closed"
+
+
+# ---- The watched claims (the claim monitor) ---------------------------------------------------------------
+
+
+def test_the_watched_claims_show_their_pictures_bars_and_newest_evidence(server, browser: Browser):
+    claim = "The harbour bridge was closed for repairs on Monday"
+    response = httpx.post(f"{server.url}/claims/register", json={"claims": [{"id": "bridge", "text": claim}]})
+    assert response.status_code == 200, response.text
+    documents = [  # a document that is the claim itself matches it whatever the embedder (cosine 1)
+        {"id": "p1", "source": "Port News", "text": claim},
+        {"id": "p2", "source": "Wire", "text": claim, "title": "Bridge"},
+    ]
+    assert httpx.post(f"{server.url}/documents/ingest", json={"documents": documents}, timeout=60).status_code == 200
+    picture = httpx.post(f"{server.url}/claims/picture", json={"id": "bridge"}, timeout=60).json()
+
+    browser.open(f"{server.url}/tracker/")
+    browser.find("#watched-load").click()
+    browser.wait(lambda _: "watched claim" in browser.text("#watched-status"))
+    item = browser.find('#watched-list li.watched[data-claim="bridge"]')
+    assert item.find_element(By.CSS_SELECTOR, ".watched-claim").get_attribute("textContent") == claim
+    summary = picture["picture"]["summary"]
+    segments = item.find_elements(By.CSS_SELECTOR, ".share-bar .segment")
+    counts = {label: share["count"] for label, share in summary["labels"].items() if share["count"]}
+    assert [segment.get_attribute("data-label") for segment in segments] == list(counts)
+    related = [d for d in picture["picture"]["documents"] if d["label"] != "unrelated" and d["evidence"]]
+    evidence = item.find_elements(By.CSS_SELECTOR, ".watched-evidence")
+    if related:
+        newest = max(related, key=lambda d: d["position"])
+        assert evidence[0].get_attribute("data-document") == newest["id"]
+        assert evidence[0].find_element(By.TAG_NAME, "q").get_attribute("textContent") == newest["evidence"][0]["text"]
+        assert (
+            evidence[0].find_element(By.CSS_SELECTOR, ".badge").get_attribute("textContent")
+            == (newest["evidence"][0]["label"])
+        )
+    else:
+        assert evidence == [] and not segments
