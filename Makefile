@@ -12,7 +12,7 @@ EMBEDDER ?= claimstance-embedder:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java browser postgres data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching matching rescore monitor chaos eval eval-validation ablation test test-fast lint format clean
+.PHONY: setup java browser postgres data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching bench-monitor matching rescore monitor chaos eval eval-validation ablation test test-fast lint format clean
 
 setup: $(VENV)/.installed java browser postgres
 
@@ -105,6 +105,10 @@ rescore: model
 # embedder picks a body's headlines on FNC-1, threshold chosen on validation (reports/matching/).
 bench-matching: setup
 	$(PY) -m eval.speed.bench_matching $(ARGS)
+
+# The monitor's ingest (make monitor's command) against make score's, on FNC-1 bodies (reports/monitor_speed/).
+bench-monitor: model embedder
+	$(PY) -m eval.speed.bench_monitor --model $(MODEL) --embedder $(EMBEDDER) --data_dir $(DATA_DIR) $(ARGS)
 
 matching: embedder data
 	$(PY) -m eval.matching_quality --embedder $(EMBEDDER) --runtime onnx --data_dir $(DATA_DIR) $(ARGS)
