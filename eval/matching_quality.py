@@ -25,9 +25,11 @@ from datasets import Dataset
 from eval.cli import run_from_cli
 from models.defaults import default_base_model
 from models.embedding import SentenceEmbedder
-from models.labels import UNRELATED
+from models.labels import DISPUTING, UNRELATED
+from models.metrics import score
+from models.predictor import StancePredictor
 from models.registry import locate
-from models.runtime import Runtime, cpu_info
+from models.runtime import Runtime, chosen_runtime, cpu_info
 from serving.monitor.matching import ClaimIndex, MatchSettings, Reading, document_pieces
 from training.config import TrainConfig, default_data_dir
 from training.data import load_corpus, split_by_group
@@ -47,6 +49,11 @@ class MatchingConfig:
     top_k: int = field(default=MatchSettings().top_k, metadata={"help": "Most claims a document reaches."})
     num_threads: int = 0
     max_documents: int = field(default=0, metadata={"help": "Bodies per split (0: all); for a quick look."})
+    model: str = field(
+        default="",
+        metadata={"help": "A stance model (tag or folder): also its figures on the held-out pairs, all of them (as "
+                  "/track reads them) against those the served matching lets through (the rest count as unrelated)."},
+    )  # fmt: skip
     output_dir: str = "reports/matching"
 
 
@@ -145,10 +152,8 @@ def load_embedder(config: MatchingConfig) -> SentenceEmbedder:
 
 def run(config: MatchingConfig) -> dict:
     embedder = load_embedder(config)
-    splits = {
-        name: split_similarities(pairs, embedder)
-        for name, pairs in fnc1_pairs(config.data_dir, config.max_documents).items()
-    }
+    labelled = fnc1_pairs(config.data_dir, config.max_documents)
+    splits = {name: split_similarities(pairs, embedder) for name, pairs in labelled.items()}
     report: dict = {"config": asdict(config), "cpu": cpu_info()[0], "embedder": embedder.name, "readings": {}}
     validation = splits["validation"]
     for reading in Reading:
@@ -169,8 +174,36 @@ def run(config: MatchingConfig) -> dict:
         }
         for name, s in splits.items()
     }
+    if config.model:
+        report["stance"] = path_figures(
+            config, fnc1_pairs(config.data_dir, config.max_documents)["test"], splits["test"]
+        )
     write(report, Path(config.output_dir))
     return report
+
+
+def path_figures(config: MatchingConfig, pairs: Dataset, split: SplitSimilarities) -> dict[str, dict[str, float]]:
+    """The stance model's figures on the held-out pairs: every pair scored (/track), and the monitor's path, where a
+    pair matching does not let through gets no answer, which reads as `unrelated`."""
+    model_dir, tag = locate(config.model)
+    predictor = StancePredictor.from_dir(model_dir, chosen_runtime(model_dir, "auto"), config.num_threads or None)
+    every = np.asarray(predictor.score(pairs["claim"], pairs["text"]).predicted_labels)
+    served = MatchSettings()
+    reading = served.reading.value
+    kept = (split.by_reading[reading] >= served.threshold) & (split.rank[reading] < served.top_k)
+    path = np.where(kept, every, UNRELATED)
+    truth = np.asarray(pairs["label"])
+    related = truth != UNRELATED
+    figures = {}
+    for name, predicted in (("every pair (/track)", every), ("matched pairs only (the monitor)", path)):
+        whole = score(truth, predicted, predictor.labels)
+        on_related = score(truth[related], predicted[related], predictor.labels)
+        figures[name] = {
+            "accuracy": whole.accuracy,
+            "related macro-F1": on_related.macro_f1,
+            "related disputing F1": on_related.per_class[DISPUTING].f1,
+        }
+    return {"model": tag, "reading": reading, "threshold": served.threshold, **figures}
 
 
 def write(report: dict, out: Path) -> None:
@@ -204,6 +237,21 @@ def write(report: dict, out: Path) -> None:
                 f"| {name} | {split['claims']} | {split['documents']} | {split['pairs']} | {reading} | {count} "
                 f"| {split['embedding seconds'][reading]:.1f} |"
             )
+    if "stance" in report:
+        stance = report["stance"]
+        lines += [
+            "",
+            f"Stance model {stance['model']} on the held-out pairs; the monitor's path as served ({stance['reading']}, "
+            f"threshold {stance['threshold']}): a pair it does not let through counts as unrelated.",
+            "",
+            "| pairs scored | accuracy | related macro-F1 | related disputing F1 |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {name} | {row['accuracy']:.4f} | {row['related macro-F1']:.4f} | {row['related disputing F1']:.4f} |"
+            for name, row in stance.items()
+            if isinstance(row, dict)
+        ]
     (out / "matching.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

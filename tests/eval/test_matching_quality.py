@@ -66,3 +66,19 @@ def test_the_report_names_threshold_and_figures_per_reading(synthetic_corpus, ti
     assert (tmp_path / "matching.md").read_text().count("| sentences |") == 2 * len(
         config.target_recalls
     ) + 2  # + splits
+
+
+@pytest.mark.e2e
+def test_with_a_model_the_path_is_compared_with_every_pair(synthetic_corpus, embedder_dir, saved_model_dir, tmp_path):
+    config = MatchingConfig(
+        data_dir=str(synthetic_corpus.path),
+        embedder=str(embedder_dir),
+        num_threads=1,
+        model=str(saved_model_dir),
+        output_dir=str(tmp_path),
+    )
+    stance = run(config)["stance"]
+    every, path = stance["every pair (/track)"], stance["matched pairs only (the monitor)"]
+    assert set(every) == set(path) == {"accuracy", "related macro-F1", "related disputing F1"}
+    assert stance["reading"] == "passages" and stance["threshold"] == MatchSettings().threshold
+    assert "matched pairs only (the monitor)" in (tmp_path / "matching.md").read_text()
