@@ -20,7 +20,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # workers are forked; 
 import bentoml  # noqa: E402
 from prometheus_client import Counter, Gauge, Histogram  # noqa: E402
 from pydantic import StrictBool  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy.exc import IntegrityError, OperationalError  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.staticfiles import StaticFiles  # noqa: E402
 
@@ -273,6 +273,8 @@ class Claimstance:
         except OperationalError as error:
             log.warning("monitor database: %s", error.orig)
             return retry_later(f"the monitor's database is unavailable: {error.orig}", "database_unavailable")
+        except IntegrityError as error:  # a concurrent call wrote the same id first: this one holds nothing now
+            return retry_later(f"a concurrent call changed the same records; retry: {error.orig}", "concurrent_write")
 
     @bentoml.api(route="/claims/register")
     async def register_claims(self, claims: ClaimsToWatch) -> list[WatchedClaimAnswer]:
@@ -285,7 +287,7 @@ class Claimstance:
         try:
             watched = await self.in_store(self.monitor.register, [claim.new_claim() for claim in claims])
         except ClaimConflict as error:
-            index = next(i for i, claim in enumerate(claims) if claim.id == error.claim_id)
+            index = max(i for i, claim in enumerate(claims) if claim.id == error.claim_id)  # the later one conflicts
             return error_response(409, str(error), ["claims", index, "id"], "conflict")
         return watched if isinstance(watched, JSONResponse) else [WatchedClaimAnswer(**asdict(c)) for c in watched]
 
@@ -356,9 +358,11 @@ class Claimstance:
                 return overloaded(error)
             try:
                 report = await self.in_store(self.monitor.ingest.commit, plan, results)
-            except StoredMeanwhile:
+            except StoredMeanwhile as error:
                 if attempt:
-                    raise
+                    return retry_later(
+                        f"concurrent calls keep storing these documents; retry: {error}", "concurrent_write"
+                    )
                 continue  # another call stored one of these documents: plan again, it is seen as stored now
             for result in results:
                 PREDICTIONS.labels(result.label).inc()

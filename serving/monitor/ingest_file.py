@@ -22,12 +22,12 @@ from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from tqdm.auto import tqdm
 from transformers import HfArgumentParser
 
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
 from models.embedding import EMBEDDING_ONNX_FILE, SentenceEmbedder
-from models.pair import DEFAULT_LIMITS
 from models.predictor import StancePredictor
 from models.registry import locate
 from models.runtime import Runtime, chosen_runtime
@@ -39,12 +39,15 @@ from serving.batch.input_identity import InputIdentity
 from serving.batch.joblock import output_lock
 from serving.batch.rows import Reject
 from serving.monitor.database import DEFAULT_DATABASE_URL
-from serving.monitor.documents import DocumentConflict, IncomingDocument, stored_hashes
-from serving.monitor.matching import MatchSettings
+from serving.monitor.documents import (
+    DocumentConflict,
+    IncomingDocument,
+    IngestReport,
+    StoredMeanwhile,
+    stored_hashes,
+)
 from serving.monitor.store import MonitorStore
-from serving.monitor.tables import ID_LENGTH
-
-log = logging.getLogger("claimstance.monitor")
+from serving.settings import SETTINGS
 
 OPTIONAL_TEXT = ("title", "source", "url", "published")
 
@@ -99,12 +102,21 @@ def document_of(row: int, line: bytes) -> IncomingDocument | Reject:
     reason = field_reason(record)
     if reason:
         return Reject(row, reason, record)
-    return IncomingDocument(**{name: record.get(name) for name in ("id", "text", *OPTIONAL_TEXT)})
+    optional = {name: record.get(name) or None for name in OPTIONAL_TEXT}  # an empty field is no field
+    return IncomingDocument(id=record["id"], text=record["text"], **optional)
 
 
 def field_reason(record: dict) -> str | None:
-    """Why the record is not a document, naming the field and the limit; None if it is one."""
-    limits = {"id": ID_LENGTH, "text": DEFAULT_LIMITS.max_text_chars, "title": DEFAULT_LIMITS.max_title_chars}
+    """Why the record is not a document, naming the field and the limit (the service's: CLAIMSTANCE_MAX_*); None if
+    it is one."""
+    limits = {
+        "id": SETTINGS.max_id_chars,
+        "text": SETTINGS.max_text_chars,
+        "title": SETTINGS.max_title_chars,
+        "source": SETTINGS.max_source_chars,
+        "url": SETTINGS.max_url_chars,
+        "published": SETTINGS.max_published_chars,
+    }
     for name in ("id", "text"):
         value = record.get(name)
         if value is None:
@@ -151,6 +163,21 @@ def without_conflicts(
     return documents, rejects
 
 
+def ingest_chunk(
+    store: MonitorStore, predictor: StancePredictor, rows: list[tuple[int, IncomingDocument]]
+) -> tuple[IngestReport, list[Reject]]:
+    """Ingest the chunk's documents, its conflicting lines rejected; a conflict another writer (the service) made
+    meanwhile is found on a second look, and its line rejected too."""
+    for attempt in range(2):
+        documents, conflicts = without_conflicts(store, rows)
+        try:
+            return store.ingest.ingest(documents, predictor.predict), conflicts
+        except (DocumentConflict, StoredMeanwhile):
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
 def load_progress(config: MonitorFileConfig, job: dict) -> FileProgress:
     path = config.progress_path
     if not path.is_file():
@@ -173,7 +200,7 @@ def open_store(config: MonitorFileConfig) -> tuple[MonitorStore, StancePredictor
     )
     model_dir, model_tag = locate(config.model)
     predictor = StancePredictor.from_dir(model_dir, chosen_runtime(model_dir, "auto"), threads, model_tag=model_tag)
-    return MonitorStore(config.database_url, embedder, MatchSettings()), predictor
+    return MonitorStore(config.database_url, embedder, SETTINGS.match), predictor
 
 
 def run(config: MonitorFileConfig) -> FileProgress:
@@ -182,7 +209,13 @@ def run(config: MonitorFileConfig) -> FileProgress:
         raise BatchInputError(f"{path}: no such file")
     if config.chunk_documents < 1:
         raise BatchInputError(f"--chunk_documents {config.chunk_documents}: must be at least 1")
-    job = {**InputIdentity.of(path).job_fields(), "chunk_documents": config.chunk_documents}
+    job = {
+        **InputIdentity.of(path).job_fields(),
+        "chunk_documents": config.chunk_documents,
+        "database": make_url(config.database_url).render_as_string(hide_password=True),
+        "model": config.model,
+        "embedder": config.embedder,
+    }
     with output_lock(config.rejects_path):
         progress = load_progress(config, job)
         with config.rejects_path.open("ab") as rejects_file:
@@ -202,10 +235,9 @@ def run(config: MonitorFileConfig) -> FileProgress:
             for lines_read, chunk in line_chunks(path, config.chunk_documents, progress.chunks_done):
                 parsed = [(row, document_of(row, line)) for row, line in chunk]
                 rejects = [found for _, found in parsed if isinstance(found, Reject)]
-                documents, conflicts = without_conflicts(
-                    store, [(row, found) for row, found in parsed if not isinstance(found, Reject)]
+                report, conflicts = ingest_chunk(
+                    store, predictor, [(row, found) for row, found in parsed if not isinstance(found, Reject)]
                 )
-                report = store.ingest.ingest(documents, predictor.predict)
                 rejects = sorted(rejects + conflicts, key=lambda reject: reject.row)
                 rejects_file.write("".join(reject.to_json() + "\n" for reject in rejects).encode())
                 rejects_file.flush()
@@ -228,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         (config,) = HfArgumentParser(MonitorFileConfig).parse_args_into_dataclasses(argv)
         progress = run(config)
-    except (BatchInputError, OSError, ValueError) as error:
+    except (BatchInputError, OSError, ValueError, StoredMeanwhile) as error:
         print(f"claimstance monitor: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -5,8 +5,8 @@ its closest vector does. The candidates are the claims at or above `threshold`, 
 similar first; only those pairs reach the stance model. The threshold is chosen on validation pairs
 (eval/matching_quality.py), never on the held-out split it is reported on.
 
-The index is numpy brute force: exact (no candidate is lost to an approximate search), nothing to build or keep in
-step with the claim table, and one matrix product per document.
+The index is numpy brute force: exact (no candidate is lost to an approximate search), rebuilt from the claim table
+when it changes (claim_index.py), one matrix product per document.
 """
 
 from __future__ import annotations
@@ -99,9 +99,9 @@ def document_pieces(
 def passages(sentences: list[str], tokens: list[int], budget: int) -> list[str]:
     """Consecutive sentences joined while they fit `budget` tokens; a longer sentence is a passage of its own."""
     runs: list[list[str]] = []
-    used = budget
+    used = 0
     for sentence, count in zip(sentences, tokens, strict=True):
-        if used + count > budget:
+        if not runs or used + count > budget:
             runs.append([])
             used = 0
         runs[-1].append(sentence)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import pydantic
@@ -92,7 +92,7 @@ def claim_picture(
         select(AnswerRow, DocumentRow)
         .join(DocumentRow)
         .where(AnswerRow.claim_id == claim_id, AnswerRow.model == model)
-        .order_by(AnswerRow.id)
+        .order_by(AnswerRow.id)  # the order of ingest: a rescore answers the pairs in the order of their first answers
     )
     documents = [
         TrackedDocument.of(stored_result(answer), document_fields(document), position)
@@ -128,9 +128,15 @@ class RecentDocument:
 
 
 def recent_documents(session: Session, limit: int, since: datetime | None = None) -> list[RecentDocument]:
-    """The newest documents (by ingest) about at least one watched claim: matched to it, and not called
-    `unrelated` by the stance model."""
-    related = select(AnswerRow.document_id).where(AnswerRow.label != UNRELATED)
+    """The newest documents (by ingest) about at least one watched claim: matched to a claim still watched, and not
+    called `unrelated` by the newest answer of the pair (after a rescore, the new model's)."""
+    newest_answers = select(func.max(AnswerRow.id)).group_by(AnswerRow.document_id, AnswerRow.claim_id)
+    about = (
+        AnswerRow.id.in_(newest_answers),
+        AnswerRow.label != UNRELATED,
+        ClaimRow.retired_at.is_(None),
+    )
+    related = select(AnswerRow.document_id).join(ClaimRow).where(*about)
     newest = (
         select(DocumentRow)
         .where(DocumentRow.id.in_(related))
@@ -138,12 +144,12 @@ def recent_documents(session: Session, limit: int, since: datetime | None = None
         .limit(limit)
     )
     if since is not None:
-        newest = newest.where(DocumentRow.ingested_at >= since)
+        newest = newest.where(DocumentRow.ingested_at >= since.astimezone(UTC))  # stored in UTC
     documents = list(session.scalars(newest))
     touches = session.execute(
         select(AnswerRow, ClaimRow.text)
         .join(ClaimRow)
-        .where(AnswerRow.document_id.in_([document.id for document in documents]), AnswerRow.label != UNRELATED)
+        .where(AnswerRow.document_id.in_([document.id for document in documents]), *about)
         .order_by(func.coalesce(AnswerRow.relevance, 1.0).desc(), AnswerRow.id)
     ).all()
     by_document: dict[str, list[ClaimTouch]] = {document.id: [] for document in documents}

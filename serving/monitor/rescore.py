@@ -26,11 +26,9 @@ from models.predictor import StancePredictor
 from models.registry import locate
 from models.runtime import chosen_runtime
 from serving.monitor.database import DEFAULT_DATABASE_URL, monitor_engine, sessions, upgrade
-from serving.monitor.documents import StanceScorer, answer_row
+from serving.monitor.documents import StanceScorer, answer_row, claim_texts
 from serving.monitor.matching import Candidate
-from serving.monitor.tables import AnswerRow, ClaimRow, DocumentRow
-
-log = logging.getLogger("claimstance.rescore")
+from serving.monitor.tables import AnswerRow, DocumentRow
 
 
 @dataclass
@@ -47,66 +45,70 @@ class PendingPair:
     document_id: str
     claim_id: str
     similarity: float
+    first_answer: int
+    """The id of the pair's first stored answer: pairs are answered again in the order they were first answered,
+    so a picture under the new model lists its documents in the order they were ingested, as under the old."""
     pair: Pair
 
 
-def pending_query(model: str):
-    """Each stored (document, claim) pair without an answer of `model`, in a fixed order, with its best similarity."""
+def pending_query(model: str, after: int):
+    """Each stored (document, claim) pair without an answer of `model` whose first answer comes after `after`, in
+    the order of first answers, with its best similarity. Paging by that id keeps each batch's scan short."""
     mine = aliased(AnswerRow)
     answered = exists().where(
         and_(mine.model == model, mine.document_id == AnswerRow.document_id, mine.claim_id == AnswerRow.claim_id)
     )
+    first = func.min(AnswerRow.id)
     return (
-        select(AnswerRow.document_id, AnswerRow.claim_id, func.max(AnswerRow.similarity))
-        .where(~answered)
+        select(AnswerRow.document_id, AnswerRow.claim_id, func.max(AnswerRow.similarity), first)
+        .where(~answered, AnswerRow.id > after)
         .group_by(AnswerRow.document_id, AnswerRow.claim_id)
-        .order_by(AnswerRow.document_id, AnswerRow.claim_id)
+        .order_by(first)
     )
 
 
-def pending_pairs(session, model: str, limit: int) -> list[PendingPair]:
-    rows = session.execute(pending_query(model).limit(limit)).all()
-    documents = {d.id: d for d in session.scalars(select(DocumentRow).where(DocumentRow.id.in_({r[0] for r in rows})))}
-    claims = dict(
-        session.execute(select(ClaimRow.id, ClaimRow.text).where(ClaimRow.id.in_({r[1] for r in rows}))).all()
-    )
-    return [
-        PendingPair(
-            document_id,
-            claim_id,
-            similarity,
-            Pair(claims[claim_id], documents[document_id].text, documents[document_id].title),
-        )
-        for document_id, claim_id, similarity in rows
-    ]
+def pending_pairs(session, model: str, after: int, limit: int) -> list[PendingPair]:
+    rows = session.execute(pending_query(model, after).limit(limit)).all()
+    documents = {
+        d.id: d for d in session.scalars(select(DocumentRow).where(DocumentRow.id.in_({row[0] for row in rows})))
+    }
+    claims = claim_texts(session, {row[1] for row in rows})
+    pending = []
+    for document_id, claim_id, similarity, first in rows:
+        document = documents[document_id]
+        pair = Pair(claims[claim_id], document.text, document.title)
+        pending.append(PendingPair(document_id, claim_id, similarity, first, pair))
+    return pending
 
 
 def count_pending(session, model: str) -> int:
-    return session.scalar(select(func.count()).select_from(pending_query(model).order_by(None).subquery()))
+    return session.scalar(select(func.count()).select_from(pending_query(model, 0).order_by(None).subquery()))
 
 
 def rescore(database_url: str, score: StanceScorer, model: str, batch_pairs: int = 64) -> int:
-    """Answer every pending pair with `score` (whose answers name `model`); how many were answered."""
+    """Answer every pending pair with `score` (whose answers must name `model`); how many were answered."""
     engine = monitor_engine(database_url)
     upgrade(engine)
     maker = sessions(engine)
     with maker() as session:
         total = count_pending(session, model)
-    done = 0
+    done, after = 0, 0
     with tqdm(total=total, desc=f"rescoring with {model}", unit="pair", disable=None) as bar:
         while True:
             with maker() as session:
-                batch = pending_pairs(session, model, batch_pairs)
+                batch = pending_pairs(session, model, after, batch_pairs)
             if not batch:
                 break
             results = score([pending.pair for pending in batch])
+            if wrong := {result.model for result in results} - {model}:
+                raise ValueError(f"the scorer answers as {sorted(wrong)}, not {model!r}")
             now = datetime.now(UTC)
             with maker.begin() as session:
                 session.add_all(
                     answer_row(result, p.document_id, Candidate(p.claim_id, p.similarity), now)
                     for p, result in zip(batch, results, strict=True)
                 )
-            done += len(batch)
+            done, after = done + len(batch), batch[-1].first_answer
             bar.update(len(batch))
     engine.dispose()
     return done
@@ -118,7 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     model_dir, tag = locate(config.model)
     runtime = chosen_runtime(model_dir, config.runtime)
     predictor = StancePredictor.from_dir(model_dir, runtime, config.threads or None, model_tag=tag)
-    answered = rescore(config.database_url, predictor.predict, tag, config.batch_pairs)
+    try:
+        answered = rescore(config.database_url, predictor.predict, tag, config.batch_pairs)
+    except (OSError, ValueError) as error:
+        print(f"claimstance rescore: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("claimstance rescore: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
     print(f"claimstance rescore: {answered} pairs answered by {tag}", file=sys.stderr)
     return 0
 

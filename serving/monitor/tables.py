@@ -47,7 +47,7 @@ class ClaimRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    """float32, unit length: embedded once, when registered."""
+    """float32, unit length: embedded when registered, and again only if the embedding model changes."""
     embedding_model: Mapped[str | None] = mapped_column(String(MODEL_LENGTH), default=None)
 
 

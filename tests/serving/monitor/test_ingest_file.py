@@ -132,3 +132,10 @@ def test_documents_reach_the_claims_they_match(job, embedder_dir):
 def test_the_command_names_a_missing_file(tmp_path, capsys):
     assert main(["--input", str(tmp_path / "none.jsonl"), "--database_url", f"sqlite:///{tmp_path}/m.db"]) == 2
     assert "none.jsonl: no such file" in capsys.readouterr().err
+
+
+def test_a_rerun_against_another_database_is_refused_not_resumed(job, tmp_path):
+    run(job)
+    job.database_url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    with pytest.raises(BatchInputError, match="an earlier run of another input or settings left"):
+        run(job)

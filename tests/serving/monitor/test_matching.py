@@ -94,6 +94,7 @@ def test_passages_are_whole_sentences_up_to_the_window(embedder):
     ]
     assert passages(["a", "b", "c"], [3, 3, 5], budget=6) == ["a b", "c"]
     assert passages(["long", "b"], [9, 1], budget=6) == ["long", "b"]
+    assert passages(["", "a"], [0, 3], budget=6) == [" a"]  # a first sentence of no tokens opens the first run
 
 
 def test_the_whole_text_is_one_piece(embedder):

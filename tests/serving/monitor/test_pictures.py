@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import update
@@ -7,7 +7,7 @@ from models.labels import LABELS
 from models.pair import Pair
 from models.predictor import StancePredictor
 from models.tracking import DocumentFields, TrackedDocument, tracked_claim
-from serving.monitor.claims import UnknownClaim, register
+from serving.monitor.claims import UnknownClaim, register, retire
 from serving.monitor.database import sessions
 from serving.monitor.documents import DocumentIngest, IncomingDocument
 from serving.monitor.matching import MatchSettings
@@ -109,3 +109,16 @@ def test_recent_documents_are_those_about_a_claim_newest_first(monitor, engine):
         assert all(touch.claim_id == "strikes" and touch.claim == CLAIM for d in recent for touch in d.claims)
         assert len(recent_documents(session, limit=2)) == 2
         assert recent_documents(session, limit=10, since=datetime.now(UTC) + timedelta(days=1)) == []
+
+
+def test_recent_documents_leave_out_retired_claims_and_read_since_in_its_own_offset(monitor, engine):
+    with sessions(engine)() as session:
+        ingested = recent_documents(session, limit=10)[0].ingested_at
+        an_hour_ahead_in_paris = (ingested + timedelta(hours=1)).astimezone(timezone(timedelta(hours=2)))
+        assert recent_documents(session, limit=10, since=an_hour_ahead_in_paris) == []
+        an_hour_before_in_paris = (ingested - timedelta(hours=1)).astimezone(timezone(timedelta(hours=2)))
+        assert recent_documents(session, limit=10, since=an_hour_before_in_paris)
+    with sessions(engine).begin() as session:
+        retire(session, "strikes")
+    with sessions(engine)() as session:
+        assert recent_documents(session, limit=10) == []

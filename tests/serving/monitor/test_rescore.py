@@ -53,7 +53,8 @@ def test_every_stored_pair_gets_one_answer_of_the_new_model(database, saved_mode
     with sessions(engine)() as session:
         picture = claim_picture(session, "strikes", LABELS)
     assert picture.picture.model == "claimstance:new" and picture.other_models == {"claimstance:old": 3}
-    assert sorted(document.id for document in picture.picture.documents) == [d.id for d in DOCUMENTS]
+    by_position = sorted(picture.picture.documents, key=lambda document: document.position)
+    assert [document.id for document in by_position] == [d.id for d in DOCUMENTS]
 
 
 def test_a_killed_rescore_resumes_where_it_stopped(database, saved_model_dir):
@@ -77,3 +78,9 @@ def test_the_command_rescores_with_a_saved_model(database, saved_model_dir, caps
     assert main(["--model", str(saved_model_dir), "--database_url", database, "--threads", "1"]) == 0
     assert f"6 pairs answered by {saved_model_dir}" in capsys.readouterr().err
     assert answers_by_model(database)[str(saved_model_dir)] == 6
+
+
+def test_a_scorer_answering_as_another_model_is_refused(database, saved_model_dir):
+    other = StancePredictor.from_dir(saved_model_dir, num_threads=1, model_tag="claimstance:other")
+    with pytest.raises(ValueError, match="the scorer answers as \\['claimstance:other'\\], not 'claimstance:new'"):
+        rescore(database, other.predict, "claimstance:new")
