@@ -280,8 +280,9 @@ class KeptRow:
 
 
 def kept_rows(report_dirs: list[str]) -> dict[tuple[str, int], KeptRow]:
-    """Every (row, seed) an earlier report holds: its figure lists run in the order of its seeds. The ensemble's one
-    figure belongs to no seed and is left out."""
+    """Every (row, seed) an earlier report holds: from its `by_seed` figures, or in a report written before they
+    were kept, from its figure lists, which run in the order of its seeds where every seed has a figure. The
+    ensemble's one figure belongs to no seed and is left out."""
     rows: dict[tuple[str, int], KeptRow] = {}
     for folder in report_dirs:
         path = Path(folder) / "ablation.json"
@@ -290,6 +291,10 @@ def kept_rows(report_dirs: list[str]) -> dict[tuple[str, int], KeptRow]:
             seeds, results = saved["seeds"], saved["results"]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise SystemExit(f"--kept_reports: {path} is not an ablation report ({error!r})") from error
+        if "by_seed" in saved:
+            for row_name, by_seed in saved["by_seed"].items():
+                rows |= {(row_name, int(seed)): KeptRow(figures, folder) for seed, figures in by_seed.items()}
+            continue
         for row_name, figures in results.items():
             if row_name == ENSEMBLE_ROW:
                 continue
@@ -307,12 +312,15 @@ def run(config: AblationConfig) -> dict:
     corpus = load_corpus(config.data_dir)
     kept = kept_rows(config.kept_reports)
     results: dict[str, dict[str, list[float]]] = {}
+    by_seed: dict[str, dict[int, dict[str, float]]] = {}
     notes: list[str] = []
 
-    def add(row_name: str, row: dict[str, float]) -> None:
+    def add(row_name: str, row: dict[str, float], seed: int | None = None) -> None:
         log.info("%s: %s", row_name, row)
         for key, value in row.items():
             results.setdefault(row_name, {}).setdefault(key, []).append(value)
+        if seed is not None:
+            by_seed.setdefault(row_name, {})[seed] = row
 
     for step in (known[slug] for slug in config.steps):
         step_scores = []
@@ -322,22 +330,22 @@ def run(config: AblationConfig) -> dict:
                 row_names = [step.name] + ([DECISION_RULE_ROW] if step.slug == BASE_STEP else [])
                 for row_name in row_names:
                     if (row_name, seed) in kept:
-                        add(row_name, kept[(row_name, seed)].figures)
+                        add(row_name, kept[(row_name, seed)].figures, seed)
                 notes.append(f"{step.name}, seed {seed}: kept from {kept[(step.name, seed)].report}")
                 continue
             if model_gone and not config.train:
                 notes.append(f"{step.name}, seed {seed}: not run (no model, no earlier report)")
                 continue
             scores, own = model_scores(step, seed, config, corpus)
-            add(step.name, model_row(scores, corpus, own))
+            add(step.name, model_row(scores, corpus, own), seed)
             step_scores.append(scores)
             if step.slug == BASE_STEP:
-                add(DECISION_RULE_ROW, decision_rule_row(scores, corpus, own))
+                add(DECISION_RULE_ROW, decision_rule_row(scores, corpus, own), seed)
         if step.slug == BASE_STEP and len(step_scores) > 1:
             if len(step_scores) < len(config.seeds):
                 notes.append(f"{ENSEMBLE_ROW}: of the {len(step_scores)} seeds whose models are here")
             add(ENSEMBLE_ROW, ensemble_row(step_scores, corpus))
-    write(results, config, notes)
+    write(results, config, notes, by_seed)
     return results
 
 
@@ -346,11 +354,17 @@ def mean_spread(values: list[float]) -> str:
     return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
 
 
-def write(results: dict[str, dict[str, list[float]]], config: AblationConfig, notes: Sequence[str] = ()) -> None:
+def write(
+    results: dict[str, dict[str, list[float]]],
+    config: AblationConfig,
+    notes: Sequence[str] = (),
+    by_seed: dict[str, dict[int, dict[str, float]]] | None = None,
+) -> None:
     """The table, and under it which rows came from earlier reports rather than from models trained here."""
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "ablation.json").write_text(json.dumps({"seeds": config.seeds, "results": results}, indent=2))
+    saved = {"seeds": config.seeds, "results": results} | ({"by_seed": by_seed} if by_seed else {})
+    (out / "ablation.json").write_text(json.dumps(saved, indent=2))
     columns = list(dict.fromkeys(column for figures in results.values() for column in figures))
     lines = [
         f"Mean ± sample standard deviation over seeds {', '.join(map(str, config.seeds))}.",

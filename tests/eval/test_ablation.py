@@ -192,7 +192,12 @@ def test_run_reuses_saved_models_and_scores_each_step_and_lever(step_models, syn
     assert results[DECISION_RULE_ROW]["fnc1_test acc"] == [pytest.approx(np.mean(truth == shifted))] * len(SEEDS)
     assert len(results[DECISION_RULE_ROW][VALIDATION_COLUMN]) == len(SEEDS)
 
-    assert json.loads((tmp_path / "ablation.json").read_text()) == {"seeds": SEEDS, "results": results}
+    saved = json.loads((tmp_path / "ablation.json").read_text())
+    assert (saved["seeds"], saved["results"]) == (SEEDS, results)
+    for row_name in (STEPS[0].name, STEPS[1].name, DECISION_RULE_ROW):  # each seed's figures, kept by seed
+        assert [saved["by_seed"][row_name][str(seed)] for seed in SEEDS] == [
+            {column: values[i] for column, values in results[row_name].items()} for i in range(len(SEEDS))
+        ]
     lines = (tmp_path / "ablation.md").read_text().splitlines()
     assert lines[0] == f"Mean ± sample standard deviation over seeds {', '.join(map(str, SEEDS))}."
     columns = list(dict.fromkeys(c for figures in results.values() for c in figures))
@@ -325,3 +330,9 @@ def test_without_training_a_missing_model_is_left_out_and_said(step_models, synt
     )
     lines = (tmp_path / "report" / "ablation.md").read_text().splitlines()
     assert lines[-1] == f"- {STEPS[0].name}, seed {SEEDS[1]}: not run (no model, no earlier report)"
+
+
+def test_kept_rows_read_by_seed_where_a_report_has_it(tmp_path):
+    results = {"window": {"acc": [0.5]}}
+    write(results, AblationConfig(seeds=[42, 43], output_dir=str(tmp_path)), by_seed={"window": {43: {"acc": 0.5}}})
+    assert kept_rows([str(tmp_path)]) == {("window", 43): KeptRow({"acc": 0.5}, str(tmp_path))}
