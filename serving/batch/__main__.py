@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # parallelism comes from the worker processes
 
 from bentoml.exceptions import NotFound  # noqa: E402
-from transformers import HfArgumentParser  # noqa: E402
 
 from models.model_config import ModelLoadError  # noqa: E402
 from serving.batch.config import BatchConfig, BatchInputError, Engine  # noqa: E402
 from serving.batch.report import JobReport  # noqa: E402
+from serving.command import run_command  # noqa: E402
 
 
 def run(config: BatchConfig) -> JobReport:
@@ -27,18 +26,14 @@ def run(config: BatchConfig) -> JobReport:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
-        (config,) = HfArgumentParser(BatchConfig).parse_args_into_dataclasses(argv)
-        report = run(config)
-    except (BatchInputError, ModelLoadError, NotFound, ValueError, OSError) as error:
-        print(f"claimstance batch: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("claimstance batch: interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
-    print(f"claimstance batch: {report.describe()}", file=sys.stderr)
-    return 0
+    return run_command(
+        "claimstance batch",
+        BatchConfig,
+        run,
+        lambda _, report: report.describe(),
+        (BatchInputError, ModelLoadError, NotFound, ValueError, OSError),
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ content) goes to the rejects with its line number and reason; nothing of it is s
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -24,7 +23,6 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from tqdm.auto import tqdm
-from transformers import HfArgumentParser
 
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
 from models.embedding import EMBEDDING_ONNX_FILE, SentenceEmbedder
@@ -38,6 +36,7 @@ from serving.batch.durable import fsync_file, write_atomically
 from serving.batch.input_identity import InputIdentity
 from serving.batch.joblock import output_lock
 from serving.batch.rows import Reject
+from serving.command import run_command
 from serving.monitor.database import DEFAULT_DATABASE_URL
 from serving.monitor.documents import (
     DocumentConflict,
@@ -256,18 +255,14 @@ def run(config: MonitorFileConfig) -> FileProgress:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
-        (config,) = HfArgumentParser(MonitorFileConfig).parse_args_into_dataclasses(argv)
-        progress = run(config)
-    except (BatchInputError, OSError, ValueError, StoredMeanwhile) as error:
-        print(f"claimstance monitor: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("claimstance monitor: interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
-    print(f"claimstance monitor: {progress.describe()}; rejects in {config.rejects_path}", file=sys.stderr)
-    return 0
+    return run_command(
+        "claimstance monitor",
+        MonitorFileConfig,
+        run,
+        lambda config, progress: f"{progress.describe()}; rejects in {config.rejects_path}",
+        (BatchInputError, OSError, ValueError, StoredMeanwhile),
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -10,21 +10,22 @@ answers the old one has beside it (`other_models`).
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bentoml.exceptions import NotFound
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 from tqdm.auto import tqdm
-from transformers import HfArgumentParser
 
 from models.defaults import MODEL_NAME
+from models.model_config import ModelLoadError
 from models.pair import Pair
 from models.predictor import StancePredictor
 from models.registry import locate
 from models.runtime import chosen_runtime
+from serving.command import run_command
 from serving.monitor.database import DEFAULT_DATABASE_URL, monitor_engine, sessions, upgrade
 from serving.monitor.documents import StanceScorer, answer_row, claim_texts
 from serving.monitor.matching import Candidate
@@ -114,22 +115,28 @@ def rescore(database_url: str, score: StanceScorer, model: str, batch_pairs: int
     return done
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    (config,) = HfArgumentParser(RescoreConfig).parse_args_into_dataclasses(argv)
+@dataclass(frozen=True)
+class Rescored:
+    model: str
+    pairs: int
+
+
+def run(config: RescoreConfig) -> Rescored:
     model_dir, tag = locate(config.model)
     runtime = chosen_runtime(model_dir, config.runtime)
     predictor = StancePredictor.from_dir(model_dir, runtime, config.threads or None, model_tag=tag)
-    try:
-        answered = rescore(config.database_url, predictor.predict, tag, config.batch_pairs)
-    except (OSError, ValueError) as error:
-        print(f"claimstance rescore: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("claimstance rescore: interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
-    print(f"claimstance rescore: {answered} pairs answered by {tag}", file=sys.stderr)
-    return 0
+    return Rescored(tag, rescore(config.database_url, predictor.predict, tag, config.batch_pairs))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(
+        "claimstance rescore",
+        RescoreConfig,
+        run,
+        lambda _, done: f"{done.pairs} pairs answered by {done.model}",
+        (OSError, ValueError, ModelLoadError, NotFound),
+        argv,
+    )
 
 
 if __name__ == "__main__":
