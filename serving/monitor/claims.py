@@ -88,11 +88,16 @@ def register(
     return WatchedClaim.of(row)
 
 
-def retire(session: Session, claim_id: str) -> WatchedClaim:
-    """Stop watching a claim; retiring it twice keeps the first date."""
+def claim_row(session: Session, claim_id: str) -> ClaimRow:
     row = session.get(ClaimRow, claim_id)
     if row is None:
         raise UnknownClaim(claim_id)
+    return row
+
+
+def retire(session: Session, claim_id: str) -> WatchedClaim:
+    """Stop watching a claim; retiring it twice keeps the first date."""
+    row = claim_row(session, claim_id)
     if row.retired_at is None:
         row.retired_at = datetime.now(UTC)
         session.flush()
@@ -100,10 +105,7 @@ def retire(session: Session, claim_id: str) -> WatchedClaim:
 
 
 def get_claim(session: Session, claim_id: str) -> WatchedClaim:
-    row = session.get(ClaimRow, claim_id)
-    if row is None:
-        raise UnknownClaim(claim_id)
-    return WatchedClaim.of(row)
+    return WatchedClaim.of(claim_row(session, claim_id))
 
 
 def list_claims(session: Session, *, include_retired: bool = False, tag: str | None = None) -> list[WatchedClaim]:
