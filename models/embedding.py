@@ -112,6 +112,13 @@ class SentenceEmbedder:
         )
         return cls(encoder, load_tokenizer(model_dir), dimension=dimension, **kwargs)
 
+    @classmethod
+    def served(cls, model_dir: Path | str, name: str, num_threads: int | None = None) -> SentenceEmbedder:
+        """The embedder as the service and the monitor's jobs run it: its ONNX export where it has one (a process
+        that never loads torch), else its weights; named by its model-store tag, which claims' vectors carry."""
+        onnx = (Path(model_dir) / EMBEDDING_ONNX_FILE).is_file()
+        return cls.from_dir(model_dir, Runtime.ONNX if onnx else Runtime.TORCH, num_threads, name=name)
+
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         """Tokens of each text, without the special ones."""
         return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]

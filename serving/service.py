@@ -24,14 +24,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError  # noqa: E402
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.staticfiles import StaticFiles  # noqa: E402
 
-from models.embedding import EMBEDDING_ONNX_FILE, SentenceEmbedder  # noqa: E402
+from models.embedding import SentenceEmbedder  # noqa: E402
 from models.encoding import ClaimLimit  # noqa: E402
 from models.labels import LABELS  # noqa: E402
 from models.model_config import ModelLoadError, load_tokenizer, read_model_info  # noqa: E402
 from models.pair import Pair  # noqa: E402
 from models.predictor import StancePredictor  # noqa: E402
 from models.result import StanceResult  # noqa: E402
-from models.runtime import Runtime, chosen_runtime  # noqa: E402
+from models.runtime import chosen_runtime  # noqa: E402
 from models.tracking import TrackedDocument, tracked_claim  # noqa: E402
 from serving.admission import LargeBodyGate  # noqa: E402
 from serving.batcher import MicroBatcher, Overloaded  # noqa: E402
@@ -178,13 +178,7 @@ class Claimstance:
         """The store, migrated to the newest schema, with the embedding model (its ONNX export where it has one,
         so the service stays free of torch); claims are vectors of the embedder's tag."""
         stored = self.stored_embedder
-        onnx = (Path(stored.path) / EMBEDDING_ONNX_FILE).is_file()
-        embedder = SentenceEmbedder.from_dir(
-            stored.path,
-            Runtime.ONNX if onnx else Runtime.TORCH,
-            num_threads=SETTINGS.threads_per_lane,
-            name=str(stored.tag),
-        )
+        embedder = SentenceEmbedder.served(stored.path, str(stored.tag), SETTINGS.threads_per_lane)
         log.info("claim monitor: %s, embedder %s", SETTINGS.database_url.split("@")[-1], stored.tag)
         return MonitorStore(SETTINGS.database_url, embedder, SETTINGS.match)
 

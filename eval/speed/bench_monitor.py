@@ -24,10 +24,9 @@ from eval.cli import run_from_cli
 from eval.speed.bench_batch import batch_command, cycled, run_measured, write_pairs
 from eval.speed.machine import this_machine
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
-from models.embedding import EMBEDDING_ONNX_FILE, SentenceEmbedder
+from models.embedding import SentenceEmbedder
 from models.pair import DEFAULT_LIMITS
 from models.registry import locate
-from models.runtime import Runtime
 from serving.monitor.database import monitor_engine, sessions
 from serving.monitor.store import MonitorStore, NewClaim
 from serving.monitor.tables import AnswerRow
@@ -53,9 +52,7 @@ def fnc1_headlines_and_bodies(data_dir: str) -> tuple[list[str], list[str]]:
 
 
 def watch(database_url: str, embedder_name: str, headlines: list[str]) -> None:
-    embedder_dir, tag = locate(embedder_name)
-    runtime = Runtime.ONNX if (embedder_dir / EMBEDDING_ONNX_FILE).is_file() else Runtime.TORCH
-    store = MonitorStore(database_url, SentenceEmbedder.from_dir(embedder_dir, runtime, name=tag))
+    store = MonitorStore(database_url, SentenceEmbedder.served(*locate(embedder_name)))
     store.register([NewClaim(text, f"h{i}") for i, text in enumerate(headlines)])
     store.close()
 

@@ -25,16 +25,17 @@ from sqlalchemy.engine import make_url
 from tqdm.auto import tqdm
 
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
-from models.embedding import EMBEDDING_ONNX_FILE, SentenceEmbedder
+from models.embedding import SentenceEmbedder
 from models.predictor import StancePredictor
 from models.registry import locate
-from models.runtime import Runtime, chosen_runtime
+from models.runtime import chosen_runtime
 from models.tracking import published_day
 from models.visible import has_visible_character
 from serving.batch.config import BatchInputError
 from serving.batch.durable import fsync_file, write_atomically
 from serving.batch.input_identity import InputIdentity
 from serving.batch.joblock import output_lock
+from serving.batch.readers import count_lines
 from serving.batch.rows import Reject
 from serving.command import run_command
 from serving.monitor.database import DEFAULT_DATABASE_URL
@@ -191,12 +192,8 @@ def load_progress(config: MonitorFileConfig, job: dict) -> FileProgress:
 
 
 def open_store(config: MonitorFileConfig) -> tuple[MonitorStore, StancePredictor]:
-    embedder_dir, embedder_tag = locate(config.embedder)
-    onnx = (embedder_dir / EMBEDDING_ONNX_FILE).is_file()
     threads = config.threads or None
-    embedder = SentenceEmbedder.from_dir(
-        embedder_dir, Runtime.ONNX if onnx else Runtime.TORCH, threads, name=embedder_tag
-    )
+    embedder = SentenceEmbedder.served(*locate(config.embedder), threads)
     model_dir, model_tag = locate(config.model)
     predictor = StancePredictor.from_dir(model_dir, chosen_runtime(model_dir, "auto"), threads, model_tag=model_tag)
     return MonitorStore(config.database_url, embedder, SETTINGS.match), predictor
@@ -220,7 +217,7 @@ def run(config: MonitorFileConfig) -> FileProgress:
         with config.rejects_path.open("ab") as rejects_file:
             rejects_file.truncate(progress.rejects_bytes)
         store, predictor = open_store(config)
-        total = sum(1 for _ in path.open("rb"))
+        total = count_lines(path)
         with (
             tqdm(
                 total=total,

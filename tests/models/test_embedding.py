@@ -51,3 +51,13 @@ def test_mean_pooling_leaves_padding_out():
 def test_a_folder_without_a_model_is_named(tmp_path):
     with pytest.raises(ModelLoadError, match=f"{tmp_path}: cannot read hidden_size from config.json"):
         SentenceEmbedder.from_dir(tmp_path, num_threads=1)
+
+
+def test_the_served_embedder_runs_its_export_where_it_has_one(tiny_base_model_dir, embedder_dir):
+    from models.embedding import TorchHiddenStates
+    from models.onnx_backend import OnnxBackend
+
+    exported = SentenceEmbedder.served(embedder_dir, "claimstance-embedder:v1", num_threads=1)
+    assert isinstance(exported.encoder, OnnxBackend) and exported.name == "claimstance-embedder:v1"
+    weights_only = SentenceEmbedder.served(tiny_base_model_dir, "base:v1", num_threads=1)
+    assert isinstance(weights_only.encoder, TorchHiddenStates) and weights_only.name == "base:v1"
