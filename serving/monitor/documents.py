@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated
 
 import numpy as np
@@ -54,7 +55,7 @@ class IncomingDocument:
     def __post_init__(self) -> None:
         published_day(self.published)  # a ValueError naming the value, before anything is scored
 
-    @property
+    @cached_property
     def content_sha256(self) -> str:
         return hashlib.sha256(f"{self.title or ''}\x00{self.text}".encode()).hexdigest()
 
@@ -115,18 +116,18 @@ class DocumentIngest:
     def plan(self, documents: Sequence[IncomingDocument]) -> IngestPlan:
         """Which documents are new and which claims each reaches; DocumentConflict for an id stored (or sent
         twice) with other content, before anything is scored."""
-        unique = unique_documents(documents)
         with self.sessions() as session:
-            stored = stored_hashes(session, [document.id for document in unique])
-            for document in unique:
-                if stored.get(document.id, document.content_sha256) != document.content_sha256:
-                    raise DocumentConflict(document.id)
-            index = self.claims.current()
-            matched = tuple(
-                (document, tuple(index.candidates(self.vectors(document), self.match)))
-                for document in unique
-                if document.id not in stored
-            )
+            stored = stored_hashes(session, [document.id for document in documents])
+        if taken := conflicting(documents, stored):
+            raise DocumentConflict(documents[taken[0]].id)
+        unique = list({document.id: document for document in documents}.values())  # same id: same content now
+        index = self.claims.current()  # embedding and matching outside any transaction: they are the slow part
+        matched = tuple(
+            (document, tuple(index.candidates(self.vectors(document), self.match)))
+            for document in unique
+            if document.id not in stored
+        )
+        with self.sessions() as session:
             texts = claim_texts(session, {candidate.claim_id for _, found in matched for candidate in found})
         pairs = tuple(
             Pair(texts[candidate.claim_id], document.text, document.title)
@@ -174,13 +175,11 @@ class DocumentIngest:
         return document_vectors(self.embedder, document.text, document.title, self.match.reading)
 
 
-def unique_documents(documents: Sequence[IncomingDocument]) -> list[IncomingDocument]:
-    """Each id once, in input order; one id sent twice with other content is a conflict."""
-    unique: dict[str, IncomingDocument] = {}
-    for document in documents:
-        if unique.setdefault(document.id, document).content_sha256 != document.content_sha256:
-            raise DocumentConflict(document.id)
-    return list(unique.values())
+def conflicting(documents: Sequence[IncomingDocument], stored: dict[str, str]) -> list[int]:
+    """Positions of the documents whose id is taken by other content: stored so (`stored`: id to content hash), or
+    by an earlier document of the same call."""
+    seen = dict(stored)
+    return [i for i, d in enumerate(documents) if seen.setdefault(d.id, d.content_sha256) != d.content_sha256]
 
 
 def stored_hashes(session: Session, document_ids: list[str]) -> dict[str, str]:
@@ -194,12 +193,7 @@ def claim_texts(session: Session, claim_ids: set[str]) -> dict[str, str]:
 
 def document_row(document: IncomingDocument, at: datetime) -> DocumentRow:
     return DocumentRow(
-        id=document.id,
-        text=document.text,
-        title=document.title,
-        source=document.source,
-        url=document.url,
-        published=document.published,
+        **asdict(document),
         published_day=published_day(document.published),
         content_sha256=document.content_sha256,
         ingested_at=at,

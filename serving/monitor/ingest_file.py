@@ -44,6 +44,7 @@ from serving.monitor.documents import (
     IncomingDocument,
     IngestReport,
     StoredMeanwhile,
+    conflicting,
     stored_hashes,
 )
 from serving.monitor.store import MonitorStore
@@ -152,15 +153,11 @@ def without_conflicts(
 ) -> tuple[list[IncomingDocument], list[Reject]]:
     """The documents that can be ingested, and a Reject for each line whose id is taken by other content (stored,
     or an earlier line of the chunk)."""
+    documents = [document for _, document in rows]
     with store.sessions() as session:
-        seen = stored_hashes(session, list({document.id for _, document in rows}))
-    documents, rejects = [], []
-    for row, document in rows:
-        if seen.setdefault(document.id, document.content_sha256) != document.content_sha256:
-            rejects.append(Reject(row, str(DocumentConflict(document.id)), asdict(document)))
-        else:
-            documents.append(document)
-    return documents, rejects
+        taken = set(conflicting(documents, stored_hashes(session, [document.id for document in documents])))
+    rejects = [Reject(rows[i][0], str(DocumentConflict(rows[i][1].id)), asdict(rows[i][1])) for i in sorted(taken)]
+    return [document for i, document in enumerate(documents) if i not in taken], rejects
 
 
 def ingest_chunk(
