@@ -93,6 +93,7 @@ bench-track: model
 	$(PY) -m eval.speed.bench_track --model $(MODEL) $(ARGS)
 
 # A file of documents checked against every watched claim (resumable, exactly once): make monitor IN=documents.jsonl
+# [ARGS="--engine spark"] (matching and stance on Spark's executors, answers stored once by the driver)
 monitor: model embedder
 	$(if $(IN),,$(error make monitor needs IN=<documents.jsonl>))
 	$(PY) -m serving.monitor.ingest_file --input $(IN) --model $(MODEL) --embedder $(EMBEDDER) $(ARGS)

@@ -120,9 +120,7 @@ class BatchConfig:
         for name in ("workers", "threads", "batch_size"):
             if getattr(self, name) < 0:
                 raise BatchInputError(f"--{name} must be 0 (automatic) or more, got {getattr(self, name)}")
-        for setting in self.spark_conf:
-            if "=" not in setting:
-                raise BatchInputError(f"--spark_conf {setting!r}: write it as KEY=VALUE")
+        check_spark_conf(self.spark_conf)
         columns = {"claim": self.claim_column, "text": self.text_column}
         if self.title_column:
             columns["title"] = self.title_column
@@ -179,3 +177,10 @@ class BatchConfig:
 
     def output_file_format(self) -> FileFormat:
         return file_format(self.output_path, self.output_format, "output")
+
+
+def check_spark_conf(conf: list[str]) -> None:
+    """--spark_conf settings are KEY=VALUE: one that is not is refused by name, before Spark starts."""
+    for setting in conf:
+        if "=" not in setting:
+            raise BatchInputError(f"--spark_conf {setting!r}: write it as KEY=VALUE")

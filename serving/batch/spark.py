@@ -110,20 +110,22 @@ def code_archive(folder: Path) -> Path:
     return archive
 
 
-def spark_session(config: BatchConfig):
+def spark_session(master: str, conf: list[str], batch_rows: int, app: str = "claimstance-batch"):
+    """A Spark session for this project's jobs: workers on this Python, Arrow batches of `batch_rows`, the user's
+    KEY=VALUE settings (`conf`, checked by config.check_spark_conf) last."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this environment's packages
     # PySpark warns about pandas 3 on any Arrow use; this job hands it Arrow batches only, never pandas.
     warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     builder = (
-        SparkSession.builder.master(config.spark_master)
-        .appName("claimstance-batch")
+        SparkSession.builder.master(master)
+        .appName(app)
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.chunk_rows))
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
         .config("spark.python.worker.reuse", "true")
     )
-    for setting in config.spark_conf:
+    for setting in conf:
         key, value = setting.split("=", 1)
         builder = builder.config(key, value)
     return builder.getOrCreate()
@@ -256,7 +258,7 @@ def run_spark(config: BatchConfig) -> JobReport:
         model_dir, tag = locate(config.model)
         # Executors find the shipped model folder by its name (SparkFiles); each task slot runs one thread.
         spec = replace(ScorerSpec.of(config, model_dir, tag, threads=config.threads or 1), model_dir=model_dir.name)
-        spark = spark_session(config)
+        spark = spark_session(config.spark_master, config.spark_conf, config.chunk_rows)
         try:
             counts = score_on_spark(spark, config, spec, model_dir)
         except (PySparkException, Py4JJavaError) as error:

@@ -9,13 +9,12 @@ new document of a call is stored, with all its answers, or none is.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Annotated
 
-import numpy as np
 import pydantic
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +25,7 @@ from models.pair import Pair
 from models.result import StanceResult
 from models.tracking import published_day
 from serving.monitor.claim_index import ClaimIndexCache
-from serving.monitor.matching import Candidate, MatchSettings, document_vectors
+from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, document_vectors
 from serving.monitor.tables import ID_LENGTH, AnswerRow, ClaimRow, DocumentRow
 
 StanceScorer = Callable[[Sequence[Pair]], list[StanceResult]]
@@ -58,6 +57,10 @@ class IncomingDocument:
     @cached_property
     def content_sha256(self) -> str:
         return hashlib.sha256(f"{self.title or ''}\x00{self.text}".encode()).hexdigest()
+
+
+Matched = tuple[tuple[IncomingDocument, tuple[Candidate, ...]], ...]
+"""Documents, each with the watched claims it reaches (closest first)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class IngestPlan:
     documents: tuple[IncomingDocument, ...]
     """Each id once, in input order."""
     already_stored: frozenset[str]
-    matched: tuple[tuple[IncomingDocument, tuple[Candidate, ...]], ...]
+    matched: Matched
     """The new documents, each with the claims it reaches."""
     pairs: tuple[Pair, ...]
     """(claim, document) for each match, in the order of `matched`."""
@@ -113,28 +116,26 @@ class DocumentIngest:
         self.match = match or MatchSettings()
         self.claims = ClaimIndexCache(sessions, embedder)
 
-    def plan(self, documents: Sequence[IncomingDocument]) -> IngestPlan:
+    def plan(
+        self, documents: Sequence[IncomingDocument], matches: Mapping[str, tuple[Candidate, ...]] | None = None
+    ) -> IngestPlan:
         """Which documents are new and which claims each reaches; DocumentConflict for an id stored (or sent
-        twice) with other content, before anything is scored."""
+        twice) with other content, before anything is scored. `matches` (document id to its claims): matching
+        done already, by `make monitor`'s Spark executors; None: matched here."""
         with self.sessions() as session:
             stored = stored_hashes(session, [document.id for document in documents])
         if taken := conflicting(documents, stored):
             raise DocumentConflict(documents[taken[0]].id)
         unique = list({document.id: document for document in documents}.values())  # same id: same content now
-        index = self.claims.current()  # embedding and matching outside any transaction: they are the slow part
-        matched = tuple(
-            (document, tuple(index.candidates(self.vectors(document), self.match)))
-            for document in unique
-            if document.id not in stored
-        )
+        new = [document for document in unique if document.id not in stored]
+        # embedding and matching outside any transaction: they are the slow part
+        if matches is None:
+            matched = match_documents(self.claims.current(), self.embedder, self.match, new)
+        else:
+            matched = tuple((document, matches[document.id]) for document in new)
         with self.sessions() as session:
             texts = claim_texts(session, {candidate.claim_id for _, found in matched for candidate in found})
-        pairs = tuple(
-            Pair(texts[candidate.claim_id], document.text, document.title)
-            for document, found in matched
-            for candidate in found
-        )
-        return IngestPlan(tuple(unique), frozenset(stored), matched, pairs)
+        return IngestPlan(tuple(unique), frozenset(stored), matched, claim_pairs(matched, texts))
 
     def commit(self, plan: IngestPlan, results: Sequence[StanceResult]) -> IngestReport:
         """Store the plan's new documents with their answers (`results`, one per pair), all or nothing."""
@@ -160,19 +161,47 @@ class DocumentIngest:
             answers=len(rows),
         )
 
-    def ingest(self, documents: Sequence[IncomingDocument], score: StanceScorer, retries: int = 1) -> IngestReport:
+    def ingest(
+        self,
+        documents: Sequence[IncomingDocument],
+        score: StanceScorer,
+        retries: int = 1,
+        matches: Mapping[str, tuple[Candidate, ...]] | None = None,
+    ) -> IngestReport:
         """Plan, score and commit in one go (the batch job's way). A document another call stored meanwhile makes
         the plan again, once: then it is seen as stored (or as a conflict) and the rest is written."""
-        plan = self.plan(documents)
+        plan = self.plan(documents, matches)
         try:
             return self.commit(plan, score(list(plan.pairs)) if plan.pairs else [])
         except StoredMeanwhile:
             if not retries:
                 raise
-            return self.ingest(documents, score, retries - 1)
+            return self.ingest(documents, score, retries - 1, matches)
 
-    def vectors(self, document: IncomingDocument) -> np.ndarray:
-        return document_vectors(self.embedder, document.text, document.title, self.match.reading)
+
+def match_documents(
+    index: ClaimIndex, embedder: SentenceEmbedder, settings: MatchSettings, documents: Sequence[IncomingDocument]
+) -> Matched:
+    """Each document with the claims of `index` it reaches: what the service, `make monitor` and its Spark
+    executors all run before the stance model."""
+    return tuple(
+        (
+            document,
+            tuple(
+                index.candidates(document_vectors(embedder, document.text, document.title, settings.reading), settings)
+            ),
+        )
+        for document in documents
+    )
+
+
+def claim_pairs(matched: Matched, texts: Mapping[str, str]) -> tuple[Pair, ...]:
+    """(claim, document) for each match, in the order of `matched`: the stance model's input."""
+    return tuple(
+        Pair(texts[candidate.claim_id], document.text, document.title)
+        for document, found in matched
+        for candidate in found
+    )
 
 
 def conflicting(documents: Sequence[IncomingDocument], stored: dict[str, str]) -> list[int]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -29,9 +29,7 @@ from models.embedding import SentenceEmbedder
 from models.predictor import StancePredictor
 from models.registry import locate
 from models.runtime import chosen_runtime
-from models.tracking import published_day
-from models.visible import has_visible_character
-from serving.batch.config import BatchInputError
+from serving.batch.config import BatchInputError, Engine, check_spark_conf
 from serving.batch.durable import fsync_file, write_atomically
 from serving.batch.input_identity import InputIdentity
 from serving.batch.joblock import output_lock
@@ -39,18 +37,19 @@ from serving.batch.readers import count_lines
 from serving.batch.rows import Reject
 from serving.command import run_command
 from serving.monitor.database import DEFAULT_DATABASE_URL
+from serving.monitor.document_lines import document_of
 from serving.monitor.documents import (
     DocumentConflict,
     IncomingDocument,
     IngestReport,
+    StanceScorer,
     StoredMeanwhile,
     conflicting,
     stored_hashes,
 )
+from serving.monitor.matching import Candidate
 from serving.monitor.store import MonitorStore
 from serving.settings import SETTINGS
-
-OPTIONAL_TEXT = ("title", "source", "url", "published")
 
 
 @dataclass
@@ -63,7 +62,19 @@ class MonitorFileConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Stance model: store tag or folder."})
     embedder: str = field(default=f"{EMBEDDER_NAME}:latest", metadata={"help": "Embedding model: store tag or folder."})
     chunk_documents: int = field(default=64, metadata={"help": "Lines ingested, and committed, at a time."})
-    threads: int = 0
+    threads: int = field(default=0, metadata={"help": "Inference threads (0: all cores; on Spark, 1 a task)."})
+    engine: Engine = field(
+        default=Engine.LOCAL,
+        metadata={"help": "local (this machine) or spark (matching and stance on the executors, stored once here)."},
+    )
+    spark_master: str = field(default="local[*]", metadata={"help": "Spark master URL for --engine spark."})
+    spark_conf: list[str] = field(
+        default_factory=list, metadata={"help": "More Spark settings, as KEY=VALUE (e.g. spark.executor.memory=4g)."}
+    )
+
+    def __post_init__(self) -> None:
+        self.engine = Engine(self.engine)
+        check_spark_conf(self.spark_conf)
 
     @property
     def rejects_path(self) -> Path:
@@ -91,55 +102,6 @@ class FileProgress:
         )
 
 
-def document_of(row: int, line: bytes) -> IncomingDocument | Reject:
-    """The line's document, or why it cannot be one (limits as the service's)."""
-    raw = line.decode("utf-8", "replace").rstrip("\r\n")
-    try:
-        record = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        return Reject(row, f"unparseable JSON: {error}", raw)
-    if not isinstance(record, dict):
-        return Reject(row, f"expected a JSON object, got {type(record).__name__}", raw)
-    reason = field_reason(record)
-    if reason:
-        return Reject(row, reason, record)
-    optional = {name: record.get(name) or None for name in OPTIONAL_TEXT}  # an empty field is no field
-    return IncomingDocument(id=record["id"], text=record["text"], **optional)
-
-
-def field_reason(record: dict) -> str | None:
-    """Why the record is not a document, naming the field and the limit (the service's: CLAIMSTANCE_MAX_*); None if
-    it is one."""
-    limits = {
-        "id": SETTINGS.max_id_chars,
-        "text": SETTINGS.max_text_chars,
-        "title": SETTINGS.max_title_chars,
-        "source": SETTINGS.max_source_chars,
-        "url": SETTINGS.max_url_chars,
-        "published": SETTINGS.max_published_chars,
-    }
-    for name in ("id", "text"):
-        value = record.get(name)
-        if value is None:
-            return f"{name}: missing"
-        if not isinstance(value, str):
-            return f"{name}: expected a string, got {type(value).__name__}"
-        if not has_visible_character(value):
-            return f"{name}: empty"
-    for name in OPTIONAL_TEXT:
-        value = record.get(name)
-        if value is not None and not isinstance(value, str):
-            return f"{name}: expected a string, got {type(value).__name__}"
-    for name, limit in limits.items():
-        if len(record.get(name) or "") > limit:
-            return f"{name}: {len(record[name]):,} characters, over the limit of {limit:,}"
-    try:
-        published_day(record.get("published"))
-    except ValueError as error:
-        return f"published: {error}"
-    return None
-
-
 def line_chunks(path: Path, size: int, start: int) -> Iterator[tuple[int, list[tuple[int, bytes]]]]:
     """From chunk `start` on: the lines each chunk read, and its (line number, line) pairs, blank lines left out."""
     with path.open("rb") as handle:
@@ -161,18 +123,41 @@ def without_conflicts(
 
 
 def ingest_chunk(
-    store: MonitorStore, predictor: StancePredictor, rows: list[tuple[int, IncomingDocument]]
+    store: MonitorStore,
+    rows: list[tuple[int, IncomingDocument]],
+    score: StanceScorer,
+    matches: Mapping[str, tuple[Candidate, ...]] | None = None,
 ) -> tuple[IngestReport, list[Reject]]:
     """Ingest the chunk's documents, its conflicting lines rejected; a conflict another writer (the service) made
-    meanwhile is found on a second look, and its line rejected too."""
+    meanwhile is found on a second look, and its line rejected too. `matches`: matching done already (Spark's
+    executors), as DocumentIngest.plan takes it."""
     for attempt in range(2):
         documents, conflicts = without_conflicts(store, rows)
         try:
-            return store.ingest.ingest(documents, predictor.predict), conflicts
+            return store.ingest.ingest(documents, score, matches=matches), conflicts
         except (DocumentConflict, StoredMeanwhile):
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class ChunkDone:
+    """One chunk of lines ingested, by either engine: how many lines it read, what it stored, what it rejected."""
+
+    lines_read: int
+    report: IngestReport
+    rejects: list[Reject]
+
+
+def local_chunks(config: MonitorFileConfig, store: MonitorStore, start: int) -> Iterator[ChunkDone]:
+    """This machine's engine: from chunk `start` on, each chunk read, matched, scored and committed in turn."""
+    predictor = open_predictor(config, config.threads or None)
+    for lines_read, chunk in line_chunks(Path(config.input), config.chunk_documents, start):
+        parsed = [(row, document_of(row, line)) for row, line in chunk]
+        documents = [(row, found) for row, found in parsed if not isinstance(found, Reject)]
+        report, conflicts = ingest_chunk(store, documents, predictor.predict)
+        yield ChunkDone(lines_read, report, [found for _, found in parsed if isinstance(found, Reject)] + conflicts)
 
 
 def load_progress(config: MonitorFileConfig, job: dict) -> FileProgress:
@@ -188,12 +173,14 @@ def load_progress(config: MonitorFileConfig, job: dict) -> FileProgress:
     return progress
 
 
-def open_store(config: MonitorFileConfig) -> tuple[MonitorStore, StancePredictor]:
-    threads = config.threads or None
-    embedder = SentenceEmbedder.served(*locate(config.embedder), threads)
+def open_store(config: MonitorFileConfig) -> MonitorStore:
+    embedder = SentenceEmbedder.served(*locate(config.embedder), config.threads or None)
+    return MonitorStore(config.database_url, embedder, SETTINGS.match)
+
+
+def open_predictor(config: MonitorFileConfig, threads: int | None) -> StancePredictor:
     model_dir, model_tag = locate(config.model)
-    predictor = StancePredictor.from_dir(model_dir, chosen_runtime(model_dir, "auto"), threads, model_tag=model_tag)
-    return MonitorStore(config.database_url, embedder, SETTINGS.match), predictor
+    return StancePredictor.from_dir(model_dir, chosen_runtime(model_dir, "auto"), threads, model_tag=model_tag)
 
 
 def run(config: MonitorFileConfig) -> FileProgress:
@@ -213,7 +200,13 @@ def run(config: MonitorFileConfig) -> FileProgress:
         progress = load_progress(config, job)
         with config.rejects_path.open("ab") as rejects_file:
             rejects_file.truncate(progress.rejects_bytes)
-        store, predictor = open_store(config)
+        store = open_store(config)
+        if config.engine is Engine.SPARK:
+            from serving.monitor.spark_ingest import spark_chunks  # Spark (and Java) only when asked for
+
+            chunks = spark_chunks(config, store, progress.chunks_done)
+        else:
+            chunks = local_chunks(config, store, progress.chunks_done)
         total = count_lines(path)
         with (
             tqdm(
@@ -225,24 +218,19 @@ def run(config: MonitorFileConfig) -> FileProgress:
             ) as bar,  # fmt: skip
             config.rejects_path.open("ab") as rejects_file,
         ):
-            for lines_read, chunk in line_chunks(path, config.chunk_documents, progress.chunks_done):
-                parsed = [(row, document_of(row, line)) for row, line in chunk]
-                rejects = [found for _, found in parsed if isinstance(found, Reject)]
-                report, conflicts = ingest_chunk(
-                    store, predictor, [(row, found) for row, found in parsed if not isinstance(found, Reject)]
-                )
-                rejects = sorted(rejects + conflicts, key=lambda reject: reject.row)
+            for chunk in chunks:
+                rejects = sorted(chunk.rejects, key=lambda reject: reject.row)
                 rejects_file.write("".join(reject.to_json() + "\n" for reject in rejects).encode())
                 rejects_file.flush()
                 os.fsync(rejects_file.fileno())
                 progress.chunks_done += 1
                 progress.rejects_bytes = rejects_file.tell()
-                progress.stored += len(report.stored)
-                progress.already_stored += len(report.already_stored)
+                progress.stored += len(chunk.report.stored)
+                progress.already_stored += len(chunk.report.already_stored)
                 progress.rejected += len(rejects)
-                progress.answers += report.answers
+                progress.answers += chunk.report.answers
                 write_atomically(config.progress_path, json.dumps(asdict(progress)))
-                bar.update(lines_read)
+                bar.update(chunk.lines_read)
         fsync_file(config.rejects_path)
         store.close()
     return progress

@@ -1,17 +1,19 @@
 import json
+import shutil
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
 import serving.monitor.ingest_file as ingest_file
 from models.labels import LABELS
-from serving.batch.config import BatchInputError
+from serving.batch.config import BatchInputError, Engine
 from serving.batch.joblock import output_lock
 from serving.monitor.database import monitor_engine, sessions
 from serving.monitor.ingest_file import MonitorFileConfig, main, run
 from serving.monitor.pictures import claim_picture
 from serving.monitor.store import NewClaim
-from serving.monitor.tables import DocumentRow
+from serving.monitor.tables import AnswerRow, DocumentRow
 
 GOOD = [
     {"id": f"d{i}", "text": f"Officials said a meteorite hit Managua, report {i}.", "published": "2015-10-01"}
@@ -118,7 +120,7 @@ def test_a_second_job_on_the_same_file_is_refused(job):
 
 
 def test_documents_reach_the_claims_they_match(job, embedder_dir):
-    store, _ = ingest_file.open_store(job)
+    store = ingest_file.open_store(job)
     store.register([NewClaim(GOOD[0]["text"], "meteorite")])
     store.close()
     run(job)
@@ -139,3 +141,63 @@ def test_a_rerun_against_another_database_is_refused_not_resumed(job, tmp_path):
     job.database_url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
     with pytest.raises(BatchInputError, match="an earlier run of another input or settings left"):
         run(job)
+
+
+# ---- On Spark (--engine spark) -------------------------------------------------------------------------------------
+
+
+def stored_answers(config: MonitorFileConfig) -> list[tuple]:
+    """(document, claim, label, scores, evidence) of each stored answer."""
+    engine = monitor_engine(config.database_url)
+    with sessions(engine)() as session:
+        rows = session.execute(
+            select(AnswerRow.document_id, AnswerRow.claim_id, AnswerRow.label, AnswerRow.scores, AnswerRow.evidence)
+        ).all()
+    engine.dispose()
+    return sorted((tuple(row) for row in rows), key=lambda row: row[:2])
+
+
+def watch(config: MonitorFileConfig, *claims: NewClaim) -> None:
+    store = ingest_file.open_store(config)
+    store.register(list(claims))
+    store.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (make setup installs it)")
+def test_spark_stores_and_rejects_what_the_local_engine_does_and_resumes_once(job, tmp_path, monkeypatch):
+    claims = [NewClaim(GOOD[0]["text"], "meteorite"), NewClaim("The harbour bridge was closed on Monday", "bridge")]
+    watch(job, *claims)
+    run(job)
+    local = (stored_ids(job), rejects(job), stored_answers(job))
+    assert local[2], "the claim's own text matches it: some answers to compare"
+
+    on_spark = replace(
+        job,
+        database_url=f"sqlite:///{tmp_path / 'spark.sqlite3'}",
+        rejects=str(tmp_path / "spark_rejects.jsonl"),
+        engine=Engine.SPARK,
+        spark_master="local[2]",
+    )
+    watch(on_spark, *claims)
+    real_save = ingest_file.write_atomically
+    saves = []
+
+    def dies_saving_the_second_chunk(path, text):
+        saves.append(text)
+        if len(saves) == 2:
+            raise KeyboardInterrupt  # its documents committed and its rejects written, its progress not saved
+        real_save(path, text)
+
+    monkeypatch.setattr(ingest_file, "write_atomically", dies_saving_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        run(on_spark)
+    monkeypatch.setattr(ingest_file, "write_atomically", real_save)
+    progress = run(on_spark)
+    assert progress.chunks_done == 4 and progress.stored + progress.already_stored == 5
+    assert (stored_ids(on_spark), rejects(on_spark)) == local[:2]
+    answers = stored_answers(on_spark)
+    assert [answer[:3] for answer in answers] == [answer[:3] for answer in local[2]]  # each pair once, same label
+    for (*_, scores, evidence), (*_, local_scores, local_evidence) in zip(answers, local[2], strict=True):
+        assert scores == pytest.approx(local_scores, abs=1e-5)  # a batch of other pairs: float rounding only
+        assert [e["text"] for e in evidence] == [e["text"] for e in local_evidence]

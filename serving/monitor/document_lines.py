@@ -1,0 +1,66 @@
+"""One line of `make monitor`'s input: the document it holds, or the reason it holds none (the service's limits).
+
+Both engines read a line through here, the local one in its chunks and Spark's executors in their partitions, so a
+line is stored or rejected, and for the same reason, whichever ran it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from models.tracking import published_day
+from models.visible import has_visible_character
+from serving.batch.rows import Reject
+from serving.monitor.documents import IncomingDocument
+from serving.settings import SETTINGS
+
+OPTIONAL_TEXT = ("title", "source", "url", "published")
+
+
+def document_of(row: int, line: bytes) -> IncomingDocument | Reject:
+    """The line's document, or why it cannot be one (limits as the service's)."""
+    raw = line.decode("utf-8", "replace").rstrip("\r\n")
+    try:
+        record = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        return Reject(row, f"unparseable JSON: {error}", raw)
+    if not isinstance(record, dict):
+        return Reject(row, f"expected a JSON object, got {type(record).__name__}", raw)
+    reason = field_reason(record)
+    if reason:
+        return Reject(row, reason, record)
+    optional = {name: record.get(name) or None for name in OPTIONAL_TEXT}  # an empty field is no field
+    return IncomingDocument(id=record["id"], text=record["text"], **optional)
+
+
+def field_reason(record: dict) -> str | None:
+    """Why the record is not a document, naming the field and the limit (the service's: CLAIMSTANCE_MAX_*); None if
+    it is one."""
+    limits = {
+        "id": SETTINGS.max_id_chars,
+        "text": SETTINGS.max_text_chars,
+        "title": SETTINGS.max_title_chars,
+        "source": SETTINGS.max_source_chars,
+        "url": SETTINGS.max_url_chars,
+        "published": SETTINGS.max_published_chars,
+    }
+    for name in ("id", "text"):
+        value = record.get(name)
+        if value is None:
+            return f"{name}: missing"
+        if not isinstance(value, str):
+            return f"{name}: expected a string, got {type(value).__name__}"
+        if not has_visible_character(value):
+            return f"{name}: empty"
+    for name in OPTIONAL_TEXT:
+        value = record.get(name)
+        if value is not None and not isinstance(value, str):
+            return f"{name}: expected a string, got {type(value).__name__}"
+    for name, limit in limits.items():
+        if len(record.get(name) or "") > limit:
+            return f"{name}: {len(record[name]):,} characters, over the limit of {limit:,}"
+    try:
+        published_day(record.get("published"))
+    except ValueError as error:
+        return f"published: {error}"
+    return None
