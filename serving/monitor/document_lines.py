@@ -10,15 +10,31 @@ import json
 
 from models.tracking import published_day
 from models.visible import has_visible_character
+from serving.batch.readers import OverlongLine
 from serving.batch.rows import Reject
 from serving.monitor.documents import IncomingDocument
 from serving.settings import SETTINGS
 
 OPTIONAL_TEXT = ("title", "source", "url", "published")
+LIMITED_FIELDS = ("id", "text", *OPTIONAL_TEXT)
+BYTES_PER_CHARACTER = 12
+"""The longest a character can be written in JSON: an escaped surrogate pair, \\ud83d\\ude00."""
 
 
-def document_of(row: int, line: bytes) -> IncomingDocument | Reject:
+def field_limits() -> dict[str, int]:
+    """Each field's limit in characters: the service's (CLAIMSTANCE_MAX_*_CHARS)."""
+    return {name: getattr(SETTINGS, f"max_{name}_chars") for name in LIMITED_FIELDS}
+
+
+MAX_LINE_BYTES = BYTES_PER_CHARACTER * sum(field_limits().values()) + 4096
+"""The longest line a document within the limits can be, every field at its limit and written its longest way,
+with room for the field names and other fields: a longer line is rejected by its length, never read whole."""
+
+
+def document_of(row: int, line: bytes | OverlongLine) -> IncomingDocument | Reject:
     """The line's document, or why it cannot be one (limits as the service's)."""
+    if isinstance(line, OverlongLine):
+        return Reject(row, f"line: {line.length:,} bytes, over the limit of {MAX_LINE_BYTES:,}", None)
     raw = line.decode("utf-8", "replace").rstrip("\r\n")
     try:
         record = json.loads(line)
@@ -36,14 +52,7 @@ def document_of(row: int, line: bytes) -> IncomingDocument | Reject:
 def field_reason(record: dict) -> str | None:
     """Why the record is not a document, naming the field and the limit (the service's: CLAIMSTANCE_MAX_*); None if
     it is one."""
-    limits = {
-        "id": SETTINGS.max_id_chars,
-        "text": SETTINGS.max_text_chars,
-        "title": SETTINGS.max_title_chars,
-        "source": SETTINGS.max_source_chars,
-        "url": SETTINGS.max_url_chars,
-        "published": SETTINGS.max_published_chars,
-    }
+    limits = field_limits()
     for name in ("id", "text"):
         value = record.get(name)
         if value is None:

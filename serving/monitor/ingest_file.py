@@ -33,11 +33,11 @@ from serving.batch.config import BatchInputError, Engine, check_spark_conf
 from serving.batch.durable import fsync_file, write_atomically
 from serving.batch.input_identity import InputIdentity
 from serving.batch.joblock import output_lock
-from serving.batch.readers import count_lines
+from serving.batch.readers import OverlongLine, bounded_lines, count_lines
 from serving.batch.rows import Reject
 from serving.command import run_command
 from serving.monitor.database import DEFAULT_DATABASE_URL
-from serving.monitor.document_lines import document_of
+from serving.monitor.document_lines import MAX_LINE_BYTES, document_of
 from serving.monitor.documents import (
     DocumentConflict,
     IncomingDocument,
@@ -102,12 +102,14 @@ class FileProgress:
         )
 
 
-def line_chunks(path: Path, size: int, start: int) -> Iterator[tuple[int, list[tuple[int, bytes]]]]:
-    """From chunk `start` on: the lines each chunk read, and its (line number, line) pairs, blank lines left out."""
+def line_chunks(path: Path, size: int, start: int) -> Iterator[tuple[int, list[tuple[int, bytes | OverlongLine]]]]:
+    """From chunk `start` on: the lines each chunk read, and its (line number, line) pairs, blank lines left out;
+    a line longer than any document the limits allow comes as its length (document_lines.MAX_LINE_BYTES)."""
     with path.open("rb") as handle:
-        numbered = enumerate(islice(handle, start * size, None), start=start * size + 1)
+        lines = bounded_lines(handle, MAX_LINE_BYTES)
+        numbered = enumerate(islice(lines, start * size, None), start=start * size + 1)
         while chunk := list(islice(numbered, size)):
-            yield len(chunk), [(row, line) for row, line in chunk if line.strip()]
+            yield len(chunk), [(row, line) for row, line in chunk if isinstance(line, OverlongLine) or line.strip()]
 
 
 def without_conflicts(

@@ -34,9 +34,10 @@ from models.predictor import StancePredictor
 from models.registry import locate
 from models.result import StanceResult
 from models.runtime import chosen_runtime
+from serving.batch.readers import OverlongLine, without_break
 from serving.batch.rows import Reject
 from serving.batch.spark import SLICES_PER_CORE, code_archive, spark_failure, spark_session
-from serving.monitor.document_lines import document_of
+from serving.monitor.document_lines import MAX_LINE_BYTES, document_of
 from serving.monitor.documents import IncomingDocument, claim_pairs, claim_texts, match_documents
 from serving.monitor.ingest_file import ChunkDone, MonitorFileConfig, ingest_chunk
 from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings
@@ -104,7 +105,9 @@ def answer_lines(rows: list[int], lines: list[str], spec: ExecutorModels, claims
     outcomes: dict[int, LineOutcome] = {}
     documents: list[tuple[int, IncomingDocument]] = []
     for row, line in zip(rows, lines, strict=True):
-        found = document_of(row, line.encode()) if line.strip() else None
+        raw = line.encode() + b"\n"  # as the local engine reads it (Spark split the text on "\n")
+        raw_or_length = raw if without_break(raw) <= MAX_LINE_BYTES else OverlongLine(without_break(raw))
+        found = document_of(row, raw_or_length) if line.strip() else None
         if isinstance(found, IncomingDocument):
             documents.append((row, found))
         else:

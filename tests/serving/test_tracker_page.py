@@ -487,7 +487,7 @@ def test_the_watched_claims_show_their_pictures_bars_and_newest_evidence(server,
 
     browser.open(f"{server.url}/tracker/")
     browser.find("#watched-load").click()
-    browser.wait(lambda _: browser.text("#watched-status") not in ("", "Loading the watched claims…"))  # the end of the load
+    browser.wait(lambda _: browser.text("#watched-status") not in ("", "Loading the watched claims…"))  # loaded
     assert re.fullmatch(r"\d+ watched claims?\.", browser.text("#watched-status")), browser.text("#watched-status")
     item = browser.find('#watched-list li.watched[data-claim="bridge"]')
     assert item.find_element(By.CSS_SELECTOR, ".watched-claim").get_attribute("textContent") == claim

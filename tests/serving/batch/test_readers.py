@@ -8,7 +8,7 @@ from batch_files import good_rows, write_rows
 from models.labels import LABELS
 from serving.batch.columns import PredictionColumns
 from serving.batch.config import BatchInputError, FileFormat
-from serving.batch.readers import open_reader
+from serving.batch.readers import OverlongLine, bounded_lines, open_reader
 
 PREDICTIONS = PredictionColumns(LABELS)
 
@@ -199,3 +199,13 @@ def test_jsonl_rejects_a_title_that_is_not_text_in_any_chunk(tmp_path):
     reader = open_reader(path, FileFormat.JSONL, "claim", "text", 4, PREDICTIONS, title_column="title")
     [chunk] = list(reader.chunks(0))
     assert [(r.row, r.reason) for r in chunk.rejects] == [(2, "title: expected a string, got int")]
+
+
+def test_bounded_lines_gives_long_lines_as_their_length_never_whole(tmp_path):
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"short\n" + b"x" * 10 + b"\r\n" + b"y" * 11 + b"\r\n" + b"z" * 25 + b"\n" + b"\nlast" + b"w" * 7)
+    with path.open("rb") as handle:
+        lines = list(bounded_lines(handle, 10))
+    assert lines == [b"short\n", b"x" * 10 + b"\r\n", OverlongLine(11), OverlongLine(25), b"\n", OverlongLine(11)]
+    with path.open("rb") as handle:  # within the limit, the file's own lines, as iterating over it gives them
+        assert list(bounded_lines(handle, 100)) == path.read_bytes().splitlines(keepends=True)

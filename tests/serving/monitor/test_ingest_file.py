@@ -10,6 +10,7 @@ from models.labels import LABELS
 from serving.batch.config import BatchInputError, Engine
 from serving.batch.joblock import output_lock
 from serving.monitor.database import monitor_engine, sessions
+from serving.monitor.document_lines import MAX_LINE_BYTES
 from serving.monitor.ingest_file import MonitorFileConfig, main, run
 from serving.monitor.pictures import claim_picture
 from serving.monitor.store import NewClaim
@@ -129,6 +130,15 @@ def test_documents_reach_the_claims_they_match(job, embedder_dir):
         picture = claim_picture(session, "meteorite", LABELS)
     engine.dispose()
     assert "d0" in [document.id for document in picture.picture.documents]  # its own text: cosine 1
+
+
+def test_a_line_longer_than_any_document_is_rejected_by_its_length(job):
+    line = json.dumps({"id": "huge", "text": "word " * (MAX_LINE_BYTES // 5)})
+    with open(job.input, "a") as handle:
+        handle.write(line + "\n")
+    run(job)
+    assert "huge" not in stored_ids(job)
+    assert rejects(job)[-1] == (len(LINES) + 1, f"line: {len(line):,} bytes, over the limit of {MAX_LINE_BYTES:,}")
 
 
 def test_the_command_names_a_missing_file(tmp_path, capsys):
