@@ -85,22 +85,28 @@ def test_every_line_is_stored_once_or_rejected_with_its_reason(job):
     assert stored_ids(job) == [d["id"] for d in GOOD]
 
 
-def test_a_killed_job_resumes_and_stores_each_document_once(job, monkeypatch):
+def killed_saving_the_second_chunk(config: MonitorFileConfig, monkeypatch) -> None:
+    """Run the job until it saves its second chunk's progress: that chunk's documents are committed and its rejects
+    written, its progress not saved (a kill's worst moment). Later runs save as usual."""
     real_save = ingest_file.write_atomically
     saves = []
 
     def dies_saving_the_second_chunk(path, text):
         saves.append(text)
         if len(saves) == 2:
-            raise KeyboardInterrupt  # its documents committed and its rejects written, its progress not saved
+            raise KeyboardInterrupt
         real_save(path, text)
 
-    monkeypatch.setattr(ingest_file, "write_atomically", dies_saving_the_second_chunk)
-    with pytest.raises(KeyboardInterrupt):
-        run(job)
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest_file, "write_atomically", dies_saving_the_second_chunk)
+        with pytest.raises(KeyboardInterrupt):
+            run(config)
+
+
+def test_a_killed_job_resumes_and_stores_each_document_once(job, monkeypatch):
+    killed_saving_the_second_chunk(job, monkeypatch)
     assert json.loads(job.progress_path.read_text())["chunks_done"] == 1
     assert [row for row, _ in rejects(job)] == [2, 3, 5]  # the second chunk's reject is in the file
-    monkeypatch.setattr(ingest_file, "write_atomically", real_save)
     progress = run(job)
     assert stored_ids(job) == [d["id"] for d in GOOD]
     assert [row for row, _ in rejects(job)] == [row for row, _ in EXPECTED_REJECTS]  # none written twice
@@ -190,19 +196,7 @@ def test_spark_stores_and_rejects_what_the_local_engine_does_and_resumes_once(jo
         spark_master="local[2]",
     )
     watch(on_spark, *claims)
-    real_save = ingest_file.write_atomically
-    saves = []
-
-    def dies_saving_the_second_chunk(path, text):
-        saves.append(text)
-        if len(saves) == 2:
-            raise KeyboardInterrupt  # its documents committed and its rejects written, its progress not saved
-        real_save(path, text)
-
-    monkeypatch.setattr(ingest_file, "write_atomically", dies_saving_the_second_chunk)
-    with pytest.raises(KeyboardInterrupt):
-        run(on_spark)
-    monkeypatch.setattr(ingest_file, "write_atomically", real_save)
+    killed_saving_the_second_chunk(on_spark, monkeypatch)
     progress = run(on_spark)
     assert progress.chunks_done == 4 and progress.stored + progress.already_stored == 5
     assert (stored_ids(on_spark), rejects(on_spark)) == local[:2]
