@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, WithJsonSchema
 
@@ -103,12 +103,20 @@ Day = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD; both ends are included."}),
 ]
 Moment = Annotated[StrictStr, AfterValidator(a_moment), WithJsonSchema({"type": "string", "format": "date-time"})]
-RecentLimit = Annotated[
-    StrictInt | StrictFloat,
-    AfterValidator(whole),
-    Field(ge=1, le=SETTINGS.max_recent_documents),
-    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": SETTINGS.max_recent_documents}),
-]
+
+
+def count_up_to(maximum: int) -> Any:
+    """A whole number from 1 to `maximum` (2.0 is 2, as JSON numbers go), a 400 naming the limit past it."""
+    return Annotated[
+        StrictInt | StrictFloat,
+        AfterValidator(whole),
+        Field(ge=1, le=maximum),
+        WithJsonSchema({"type": "integer", "minimum": 1, "maximum": maximum}),
+    ]
+
+
+RecentLimit = count_up_to(SETTINGS.max_recent_documents)
+ClaimListLimit = count_up_to(SETTINGS.max_listed_claims)
 
 
 def monitor_schemas(labels: Sequence[str]) -> dict[str, type[BaseModel]]:

@@ -45,6 +45,7 @@ from serving.monitor.documents import DocumentConflict, StoredMeanwhile  # noqa:
 from serving.monitor.pictures import DateRange  # noqa: E402
 from serving.monitor.store import MonitorStore  # noqa: E402
 from serving.monitor_schemas import (  # noqa: E402
+    ClaimListLimit,
     ClaimsToWatch,
     Day,
     Moment,
@@ -287,12 +288,21 @@ class Claimstance:
 
     @bentoml.api(route="/claims/list")
     async def list_claims(
-        self, include_retired: StrictBool = False, tag: Tag | None = None
+        self,
+        include_retired: StrictBool = False,
+        tag: Tag | None = None,
+        limit: ClaimListLimit = SETTINGS.max_listed_claims,
+        after: StoredId | None = None,
     ) -> list[WatchedClaimAnswer]:
-        """The watched claims, oldest first; retired ones only when asked for; those with a tag only, given one."""
+        """The watched claims, oldest first; retired ones only when asked for; those with a tag only, given one. At
+        most `limit` a call (CLAIMSTANCE_MAX_LISTED_CLAIMS at most): the next page is the claims `after` the last
+        one of this page."""
         if self.monitor is None:
             return monitor_off()
-        watched = await self.in_store(self.monitor.claims, include_retired, tag)
+        try:
+            watched = await self.in_store(self.monitor.claims, include_retired, tag, int(limit), after)
+        except UnknownClaim as error:
+            return error_response(400, str(error), ["after"], "unknown_claim")
         return watched if isinstance(watched, JSONResponse) else [WatchedClaimAnswer(**asdict(c)) for c in watched]
 
     @bentoml.api(route="/claims/retire")
@@ -398,6 +408,7 @@ OWN_ERRORS = {
     "/documents/ingest": {"409": CONFLICT},
     "/claims/retire": {"400": UNKNOWN_ID},
     "/claims/picture": {"400": UNKNOWN_ID},
+    "/claims/list": {"400": "No watched claim has the id `after` names (`loc`: after), or the body breaks the schema."},
 }
 ROUTE_ERRORS = {
     route: {"404": "The claim monitor is off (CLAIMSTANCE_MONITOR=false)."} | OWN_ERRORS.get(route, {})

@@ -97,6 +97,8 @@ class ServiceSettings(BaseSettings, InputLimits):
     max_claims_per_call: int = Field(default=1000, ge=1)
     """Most claims registered in one /claims/register call."""
     max_recent_documents: int = Field(default=200, ge=1)
+    max_listed_claims: int = Field(default=1000, ge=1)
+    """Most claims one /claims/list answer holds; `after` pages on from there."""
     access_log: bool = False
     """One log line per request costs ~5% of throughput on two cores; on for debugging."""
 

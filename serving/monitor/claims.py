@@ -7,11 +7,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Annotated
 
 import numpy as np
 import pydantic
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from serving.monitor.tables import ID_LENGTH, ClaimRow
@@ -108,13 +109,24 @@ def get_claim(session: Session, claim_id: str) -> WatchedClaim:
     return WatchedClaim.of(claim_row(session, claim_id))
 
 
-def list_claims(session: Session, *, include_retired: bool = False, tag: str | None = None) -> list[WatchedClaim]:
-    """Claims by registration time, oldest first; retired ones only when asked for."""
+def list_claims(
+    session: Session,
+    *,
+    include_retired: bool = False,
+    tag: str | None = None,
+    limit: int | None = None,
+    after: str | None = None,
+) -> list[WatchedClaim]:
+    """Claims by registration time, oldest first; retired ones only when asked for. A page: at most `limit`, those
+    registered after the claim `after` (the last one of the page before; UnknownClaim if there is none)."""
     query = select(ClaimRow).order_by(ClaimRow.created_at, ClaimRow.id)
     if not include_retired:
         query = query.where(ClaimRow.retired_at.is_(None))
-    claims = [WatchedClaim.of(row) for row in session.scalars(query)]
-    return [claim for claim in claims if tag is None or tag in claim.tags]
+    if after is not None:
+        last = claim_row(session, after)
+        query = query.where(tuple_(ClaimRow.created_at, ClaimRow.id) > tuple_(last.created_at, last.id))
+    claims = (WatchedClaim.of(row) for row in session.scalars(query.execution_options(yield_per=500)))
+    return list(islice((claim for claim in claims if tag is None or tag in claim.tags), limit))
 
 
 @dataclass(frozen=True)

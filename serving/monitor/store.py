@@ -50,9 +50,11 @@ class MonitorStore:
                 for claim, vector in zip(new, vectors, strict=True)
             ]
 
-    def claims(self, include_retired: bool = False, tag: str | None = None) -> list[WatchedClaim]:
+    def claims(
+        self, include_retired: bool = False, tag: str | None = None, limit: int | None = None, after: str | None = None
+    ) -> list[WatchedClaim]:
         with self.sessions() as session:
-            return claims.list_claims(session, include_retired=include_retired, tag=tag)
+            return claims.list_claims(session, include_retired=include_retired, tag=tag, limit=limit, after=after)
 
     def retire(self, claim_id: str) -> WatchedClaim:
         with self.sessions.begin() as session:

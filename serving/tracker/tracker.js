@@ -494,6 +494,8 @@
   // ---- Watched claims (the claim monitor) -------------------------------------------------------------
 
   const watchedStatus = byId('watched-status');
+  /** Claims the panel shows, each with a picture fetched for it: a page's worth, not the whole watch list. */
+  const WATCHED_SHOWN = 100;
 
   function setWatchedStatus(message, isError = false) {
     watchedStatus.textContent = message;
@@ -538,11 +540,14 @@
   async function loadWatched() {
     setWatchedStatus('Loading the watched claims…');
     try {
-      const claims = await postJson('claims/list', {});
+      const claims = await postJson('claims/list', { limit: WATCHED_SHOWN });
       const answers = [];
       for (const claim of claims) answers.push(await postJson('claims/picture', { id: claim.id }));
       byId('watched-list').replaceChildren(...claims.map((claim, i) => watchedItem(claim, answers[i])));
-      setWatchedStatus(claims.length ? `${plural(claims.length, 'watched claim')}.` : 'No claim is watched yet.');
+      if (!claims.length) setWatchedStatus('No claim is watched yet.');
+      else if (claims.length < WATCHED_SHOWN) setWatchedStatus(`${plural(claims.length, 'watched claim')}.`);
+      else setWatchedStatus(`The first ${WATCHED_SHOWN} watched claims (oldest first); more are watched: ` +
+        'POST /claims/list pages through them all (after).');
     } catch (error) {
       setWatchedStatus(`Could not load the watched claims: ${error.message}`, true);
     }

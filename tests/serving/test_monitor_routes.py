@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from eval.server_process import MONITOR_OFF
 from serving.monitor.database import monitor_engine
+from serving.settings import ServiceSettings
 from tests.conftest import fresh_postgres_database
 from tests.helpers import CLAIM, LONG_TEXT, post
 from tests.serving.conftest import SERVER_LIMITS, start_server
@@ -58,6 +59,10 @@ def test_claims_are_registered_listed_and_retired(monitor):
     assert retired["retired_at"] is not None
     assert second["id"] not in [c["id"] for c in post(monitor, "/claims/list", {}).json()]
     assert retired in post(monitor, "/claims/list", {"include_retired": True}).json()
+    everyone = post(monitor, "/claims/list", {"include_retired": True}).json()
+    assert post(monitor, "/claims/list", {"include_retired": True, "limit": 1}).json() == everyone[:1]
+    after_first = post(monitor, "/claims/list", {"include_retired": True, "after": everyone[0]["id"]}).json()
+    assert after_first == everyone[1:]
 
 
 def test_claim_errors_name_the_field(monitor):
@@ -72,6 +77,12 @@ def test_claim_errors_name_the_field(monitor):
     unknown = post(monitor, "/claims/retire", {"id": "nope"})
     assert unknown.status_code == 400 and unknown.json()["detail"][0]["loc"] == ["id"]
     assert "claim_id 'nope'" in unknown.json()["error"]
+    unknown_after = post(monitor, "/claims/list", {"after": "nope"})
+    assert unknown_after.status_code == 400 and unknown_after.json()["detail"][0]["loc"] == ["after"]
+    most = ServiceSettings.model_fields["max_listed_claims"].default  # the server runs on the defaults
+    too_many = post(monitor, "/claims/list", {"limit": most + 1})
+    assert too_many.status_code == 400 and too_many.json()["detail"][0]["loc"] == ["limit"]
+    assert f"less than or equal to {most}" in too_many.json()["detail"][0]["msg"]
     empty = post(monitor, "/claims/register", {"claims": [{"text": ""}]})
     assert empty.status_code == 400 and "text" in str(empty.json())
 

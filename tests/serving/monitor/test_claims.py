@@ -66,6 +66,21 @@ def test_claims_listed_by_tag(session):
     assert list_claims(session, tag="none") == []
 
 
+def test_claims_are_listed_a_page_at_a_time_each_once(session):
+    claims = [register(session, f"claim {i}", tags=["even"] if i % 2 == 0 else [], claim_id=f"c{i}") for i in range(7)]
+    retire(session, "c3")
+    pages, after = [], None
+    while page := list_claims(session, limit=2, after=after):
+        pages.append([claim.id for claim in page])
+        after = page[-1].id
+    assert pages == [["c0", "c1"], ["c2", "c4"], ["c5", "c6"]]  # registration order; the retired one left out
+    assert [c.id for c in list_claims(session, tag="even", limit=2, after="c0")] == ["c2", "c4"]  # tag, then limit
+    assert [c.id for c in list_claims(session, include_retired=True, after="c2", limit=1)] == ["c3"]
+    assert list_claims(session, after="c6") == [] and len(list_claims(session)) == len(claims) - 1
+    with pytest.raises(UnknownClaim, match="claim_id 'nope'"):
+        list_claims(session, after="nope")
+
+
 def test_active_embeddings_are_the_unretired_claims_of_one_embedding_model(session):
     vectors = np.eye(3, dtype=np.float32)
     for index, claim_id in enumerate("abc"):
