@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby, islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +43,9 @@ from serving.monitor.documents import IncomingDocument, claim_pairs, claim_texts
 from serving.monitor.ingest_file import ChunkDone, MonitorFileConfig, ingest_chunk
 from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings
 from serving.monitor.store import MonitorStore
+
+if TYPE_CHECKING:
+    from pyspark import Broadcast
 
 OUTCOMES = pa.schema([("row", pa.int64()), ("outcome", pa.binary())])
 """What the executors send back: each line's number and its LineOutcome, pickled (Spark's own way of moving
@@ -121,7 +125,9 @@ def answer_lines(rows: list[int], lines: list[str], spec: ExecutorModels, claims
     return [outcomes[row] for row in rows]
 
 
-def answer_batches(batches: Iterator[pa.RecordBatch], spec: ExecutorModels, claims) -> Iterator[pa.RecordBatch]:
+def answer_batches(
+    batches: Iterator[pa.RecordBatch], spec: ExecutorModels, claims: Broadcast[WatchedClaims]
+) -> Iterator[pa.RecordBatch]:
     """mapInArrow's function: (row, line) batches in, (row, pickled LineOutcome) batches out."""
     for batch in batches:
         rows, lines = batch.column("row").to_pylist(), batch.column("line").to_pylist()
