@@ -29,7 +29,7 @@ from models.labels import DISPUTING, UNRELATED
 from models.metrics import score
 from models.predictor import StancePredictor
 from models.registry import locate
-from models.runtime import Runtime, chosen_runtime, cpu_info
+from models.runtime import Runtime, cpu_info
 from serving.monitor.matching import ClaimIndex, MatchSettings, Reading, document_pieces
 from training.config import TrainConfig, default_data_dir
 from training.data import load_corpus, split_by_group
@@ -186,7 +186,7 @@ def path_figures(config: MatchingConfig, pairs: Dataset, split: SplitSimilaritie
     """The stance model's figures on the held-out pairs: every pair scored (/track), and the monitor's path, where a
     pair matching does not let through gets no answer, which reads as `unrelated`."""
     model_dir, tag = locate(config.model)
-    predictor = StancePredictor.from_dir(model_dir, chosen_runtime(model_dir, "auto"), config.num_threads or None)
+    predictor = StancePredictor.served(model_dir, tag, config.num_threads or None)
     every = np.asarray(predictor.score(pairs["claim"], pairs["text"]).predicted_labels)
     served = MatchSettings()
     reading = served.reading.value

@@ -15,7 +15,14 @@ from models.encoding import ClaimLimit, LongTextStrategy, encode_pairs, fit_text
 from models.model_config import ModelInfo, load_tokenizer, read_model_info
 from models.pair import DEFAULT_LIMITS, Pair
 from models.result import ScoredPairs, StanceResult
-from models.runtime import Backend, Runtime, available_cores, default_batch_size, load_backend
+from models.runtime import (
+    Backend,
+    Runtime,
+    available_cores,
+    default_batch_size,
+    load_backend,
+    preferred_runtime,
+)
 
 if TYPE_CHECKING:  # importing it loads torch, which the ONNX serving path never needs
     from transformers import PreTrainedModel
@@ -92,6 +99,11 @@ class StancePredictor:
         batch_size = batch_size or default_batch_size(runtime)
         kwargs.setdefault("model_tag", Path(model_dir).name)
         return cls(backend, load_tokenizer(model_dir), settings, batch_size, runtime=runtime, **kwargs)
+
+    @classmethod
+    def served(cls, model_dir: Path | str, model_tag: str, num_threads: int | None = None) -> StancePredictor:
+        """The model as its build step chose to serve it (runtime.json), its answers named by `model_tag`."""
+        return cls.from_dir(model_dir, preferred_runtime(model_dir), num_threads, model_tag=model_tag)
 
     def logits(self, claims: Sequence[str], texts: Sequence[str]) -> tuple[np.ndarray, list[bool]]:
         """Uncalibrated logits of one pass over each (fitted) text, in input order, and which texts had to be

@@ -31,10 +31,19 @@ MAX_LINE_BYTES = BYTES_PER_CHARACTER * sum(field_limits().values()) + 4096
 with room for the field names and other fields: a longer line is rejected by its length, never read whole."""
 
 
-def document_of(row: int, line: bytes | OverlongLine) -> IncomingDocument | Reject:
-    """The line's document, or why it cannot be one (limits as the service's)."""
+def line_document(row: int, line: bytes | OverlongLine) -> IncomingDocument | Reject | None:
+    """What line `row` holds, as both engines read it: None for a blank line, else its document or why it cannot
+    be one (limits as the service's). `line` is the raw line with its break, or its length if it was too long to
+    read (readers.bounded_lines)."""
     if isinstance(line, OverlongLine):
         return Reject(row, f"line: {line.length:,} bytes, over the limit of {MAX_LINE_BYTES:,}", None)
+    if not line.strip():
+        return None
+    return document_of(row, line)
+
+
+def document_of(row: int, line: bytes) -> IncomingDocument | Reject:
+    """The line's document, or why it cannot be one."""
     raw = line.decode("utf-8", "replace").rstrip("\r\n")
     try:
         record = json.loads(line)

@@ -28,7 +28,6 @@ from models.defaults import EMBEDDER_NAME, MODEL_NAME
 from models.embedding import SentenceEmbedder
 from models.predictor import StancePredictor
 from models.registry import locate
-from models.runtime import chosen_runtime
 from serving.batch.config import BatchInputError, Engine, check_spark_conf
 from serving.batch.durable import fsync_file, write_atomically
 from serving.batch.input_identity import InputIdentity
@@ -37,7 +36,7 @@ from serving.batch.readers import OverlongLine, bounded_lines, count_lines
 from serving.batch.rows import Reject
 from serving.command import run_command
 from serving.monitor.database import DEFAULT_DATABASE_URL
-from serving.monitor.document_lines import MAX_LINE_BYTES, document_of
+from serving.monitor.document_lines import MAX_LINE_BYTES, line_document
 from serving.monitor.documents import (
     DocumentConflict,
     IncomingDocument,
@@ -102,14 +101,14 @@ class FileProgress:
         )
 
 
-def line_chunks(path: Path, size: int, start: int) -> Iterator[tuple[int, list[tuple[int, bytes | OverlongLine]]]]:
-    """From chunk `start` on: the lines each chunk read, and its (line number, line) pairs, blank lines left out;
-    a line longer than any document the limits allow comes as its length (document_lines.MAX_LINE_BYTES)."""
+def line_chunks(path: Path, size: int, start: int) -> Iterator[list[tuple[int, bytes | OverlongLine]]]:
+    """From chunk `start` on, each chunk's (line number, line) pairs; a line longer than any document the limits
+    allow comes as its length (document_lines.MAX_LINE_BYTES)."""
     with path.open("rb") as handle:
         lines = bounded_lines(handle, MAX_LINE_BYTES)
         numbered = enumerate(islice(lines, start * size, None), start=start * size + 1)
         while chunk := list(islice(numbered, size)):
-            yield len(chunk), [(row, line) for row, line in chunk if isinstance(line, OverlongLine) or line.strip()]
+            yield chunk
 
 
 def without_conflicts(
@@ -155,11 +154,11 @@ class ChunkDone:
 def local_chunks(config: MonitorFileConfig, store: MonitorStore, start: int) -> Iterator[ChunkDone]:
     """This machine's engine: from chunk `start` on, each chunk read, matched, scored and committed in turn."""
     predictor = open_predictor(config, config.threads or None)
-    for lines_read, chunk in line_chunks(Path(config.input), config.chunk_documents, start):
-        parsed = [(row, document_of(row, line)) for row, line in chunk]
-        documents = [(row, found) for row, found in parsed if not isinstance(found, Reject)]
+    for chunk in line_chunks(Path(config.input), config.chunk_documents, start):
+        parsed = [(row, line_document(row, line)) for row, line in chunk]
+        documents = [(row, found) for row, found in parsed if isinstance(found, IncomingDocument)]
         report, conflicts = ingest_chunk(store, documents, predictor.predict)
-        yield ChunkDone(lines_read, report, [found for _, found in parsed if isinstance(found, Reject)] + conflicts)
+        yield ChunkDone(len(chunk), report, [found for _, found in parsed if isinstance(found, Reject)] + conflicts)
 
 
 def load_progress(config: MonitorFileConfig, job: dict) -> FileProgress:
@@ -181,8 +180,7 @@ def open_store(config: MonitorFileConfig) -> MonitorStore:
 
 
 def open_predictor(config: MonitorFileConfig, threads: int | None) -> StancePredictor:
-    model_dir, model_tag = locate(config.model)
-    return StancePredictor.from_dir(model_dir, chosen_runtime(model_dir, "auto"), threads, model_tag=model_tag)
+    return StancePredictor.served(*locate(config.model), threads)
 
 
 def run(config: MonitorFileConfig) -> FileProgress:

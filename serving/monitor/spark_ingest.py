@@ -5,9 +5,10 @@ commit as the local engine's.
 The executors get the watched claims once (a broadcast of the claim index and texts, as the driver reads them at the
 start), the stance model and the embedder folders (`addFile`) and this project's code (`addPyFile`); each Python
 worker loads the models on its first batch and keeps them. They never open the database: a cluster's executors
-need not reach it. The driver reads their answers back in line order and commits them a chunk of lines at a time
-(serving/monitor/ingest_file.py: progress, rejects and resume are the local engine's), so exactly-once rests on the
-same two things: a chunk is one transaction, and a document stored before is never stored twice.
+need not reach it. The file goes through in waves of chunks (as many chunks as Spark has slices); the driver
+collects a wave's answers, and commits them a chunk of lines at a time in line order (serving/monitor/ingest_file.py:
+progress, rejects and resume are the local engine's), so exactly-once rests on the same two things: a chunk is one
+transaction, and a document stored before is never stored twice. A killed job loses one wave of work at most.
 
 Lines are numbered as the local engine numbers them (1-based, blank lines counted): Spark reads the file as text
 split on "\\n" alone, and `zipWithIndex` numbers the lines in file order. A rerun skips the chunks done (they are
@@ -31,14 +32,14 @@ import numpy as np
 import pyarrow as pa
 
 from models.embedding import SentenceEmbedder
+from models.pair import Pair
 from models.predictor import StancePredictor
 from models.registry import locate
 from models.result import StanceResult
-from models.runtime import chosen_runtime
-from serving.batch.readers import OverlongLine, without_break
+from serving.batch.readers import OverlongLine, count_lines, without_break
 from serving.batch.rows import Reject
 from serving.batch.spark import SLICES_PER_CORE, code_archive, spark_failure, spark_session
-from serving.monitor.document_lines import MAX_LINE_BYTES, document_of
+from serving.monitor.document_lines import MAX_LINE_BYTES, line_document
 from serving.monitor.documents import IncomingDocument, claim_pairs, claim_texts, match_documents
 from serving.monitor.ingest_file import ChunkDone, MonitorFileConfig, ingest_chunk
 from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings
@@ -92,26 +93,22 @@ def executor_models(spec: ExecutorModels) -> tuple[SentenceEmbedder, StancePredi
     if spec not in _loaded:
         from pyspark import SparkFiles
 
-        model_dir, embedder_dir = Path(SparkFiles.get(STANCE_MODEL)), Path(SparkFiles.get(EMBEDDER))
         _loaded[spec] = (
-            SentenceEmbedder.served(embedder_dir, spec.embedder_tag, spec.threads),
-            StancePredictor.from_dir(
-                model_dir, chosen_runtime(model_dir, "auto"), spec.threads, model_tag=spec.model_tag
-            ),
+            SentenceEmbedder.served(SparkFiles.get(EMBEDDER), spec.embedder_tag, spec.threads),
+            StancePredictor.served(SparkFiles.get(STANCE_MODEL), spec.model_tag, spec.threads),
         )
     return _loaded[spec]
 
 
 def answer_lines(rows: list[int], lines: list[str], spec: ExecutorModels, claims: WatchedClaims) -> list[LineOutcome]:
-    """Each line read, its document matched against the watched claims and its matches scored, in one model pass
-    for the whole batch."""
+    """Each line read as the local engine reads it (document_lines.line_document), its document matched against
+    the watched claims and its matches scored, in one model pass for the whole batch."""
     embedder, predictor = executor_models(spec)
     outcomes: dict[int, LineOutcome] = {}
     documents: list[tuple[int, IncomingDocument]] = []
     for row, line in zip(rows, lines, strict=True):
-        raw = line.encode() + b"\n"  # as the local engine reads it (Spark split the text on "\n")
-        raw_or_length = raw if without_break(raw) <= MAX_LINE_BYTES else OverlongLine(without_break(raw))
-        found = document_of(row, raw_or_length) if line.strip() else None
+        raw = line.encode() + b"\n"  # the line with its break, as the local engine reads it
+        found = line_document(row, raw if without_break(raw) <= MAX_LINE_BYTES else OverlongLine(without_break(raw)))
         if isinstance(found, IncomingDocument):
             documents.append((row, found))
         else:
@@ -138,24 +135,31 @@ def answer_batches(
 
 def commit_outcomes(store: MonitorStore, outcomes: list[tuple[int, LineOutcome]], claims: WatchedClaims) -> ChunkDone:
     """One chunk's answers stored as the local engine stores its own (ingest_file.ingest_chunk): the executors'
-    matches and answers stand in for matching and scoring here."""
+    matches and answers stand in for matching and scoring here. An id on two lines of the chunk is the first
+    line's document (a later line with other content is rejected, as locally), so its matches are the first's."""
     answered = [(row, outcome) for row, outcome in outcomes if outcome.document is not None]
-    matched = tuple((outcome.document, outcome.candidates) for _, outcome in answered)
-    results = [result for _, outcome in answered for result in outcome.results]
-    answers = dict(zip(claim_pairs(matched, claims.texts), results, strict=True))
+    matches: dict[str, tuple[Candidate, ...]] = {}
+    answers: dict[Pair, StanceResult] = {}
+    for _, outcome in answered:
+        matches.setdefault(outcome.document.id, outcome.candidates)
+        pairs = claim_pairs(((outcome.document, outcome.candidates),), claims.texts)
+        answers.update(zip(pairs, outcome.results, strict=True))
     report, conflicts = ingest_chunk(
         store,
         [(row, outcome.document) for row, outcome in answered],
         lambda pairs: [answers[pair] for pair in pairs],
-        {document.id: candidates for document, candidates in matched},
+        matches,
     )
     rejects = [outcome.reject for _, outcome in outcomes if outcome.reject is not None]
     return ChunkDone(len(outcomes), report, rejects + conflicts)
 
 
 def spark_chunks(config: MonitorFileConfig, store: MonitorStore, start: int) -> Iterator[ChunkDone]:
-    """From chunk `start` on, each chunk's lines answered on the executors, then committed here in line order."""
+    """From chunk `start` on, the file a wave of chunks at a time (as many as Spark has slices): each wave's lines
+    answered on the executors, then committed here chunk by chunk in line order, so a killed job loses one wave
+    of work at most and every answer is computed once."""
     from py4j.protocol import Py4JJavaError
+    from pyspark import StorageLevel
     from pyspark.errors import PySparkException
 
     index = store.ingest.claims.current()
@@ -164,21 +168,27 @@ def spark_chunks(config: MonitorFileConfig, store: MonitorStore, start: int) -> 
     (model_dir, model_tag), (embedder_dir, embedder_tag) = locate(config.model), locate(config.embedder)
     spec = ExecutorModels(model_tag, embedder_tag, store.ingest.match, config.threads or 1)
     spark = spark_session(config.spark_master, config.spark_conf, config.chunk_documents, "claimstance-monitor")
-    size = config.chunk_documents
+    size, total = config.chunk_documents, count_lines(Path(config.input))
     try:
         with tempfile.TemporaryDirectory(prefix="claimstance-monitor-") as scratch:
             ship(spark, Path(scratch), {STANCE_MODEL: model_dir, EMBEDDER: embedder_dir})
             broadcast = spark.sparkContext.broadcast(claims)
-            lines = spark.read.option("lineSep", "\n").text(config.input).rdd.map(lambda row: row.value)
-            todo = lines.zipWithIndex().filter(lambda pair: pair[1] >= start * size)
-            frame = spark.createDataFrame(todo.map(lambda pair: (pair[1] + 1, pair[0])), "row long, line string")
             slices = SLICES_PER_CORE * spark.sparkContext.defaultParallelism
-            answered = frame.repartition(slices).mapInArrow(
-                lambda batches: answer_batches(batches, spec, broadcast), "row long, outcome binary"
-            )
-            in_order = ((row.row, pickle.loads(row.outcome)) for row in answered.orderBy("row").toLocalIterator())
-            for _, chunk in groupby(in_order, key=lambda pair: (pair[0] - 1) // size):
-                yield commit_outcomes(store, list(chunk), claims)
+            lines = spark.read.option("lineSep", "\n").text(config.input).rdd.map(lambda row: row.value)
+            numbered = lines.zipWithIndex().map(lambda pair: (pair[1] + 1, pair[0])).persist(StorageLevel.DISK_ONLY)
+            for first in range(start * size + 1, total + 1, slices * size):
+                last = first + slices * size  # this wave: rows first .. last - 1
+                wave = numbered.filter(lambda pair, first=first, last=last: first <= pair[0] < last)
+                answered = (
+                    spark.createDataFrame(wave, "row long, line string")
+                    .repartition(slices)
+                    .mapInArrow(lambda batches: answer_batches(batches, spec, broadcast), "row long, outcome binary")
+                    .collect()
+                )
+                in_order = sorted((row.row, pickle.loads(row.outcome)) for row in answered)
+                for _, chunk in groupby(in_order, key=lambda pair: (pair[0] - 1) // size):
+                    yield commit_outcomes(store, list(chunk), claims)
+            numbered.unpersist()
     except (PySparkException, Py4JJavaError) as error:
         raise spark_failure(error) from error
 

@@ -540,12 +540,13 @@
   async function loadWatched() {
     setWatchedStatus('Loading the watched claims…');
     try {
-      const claims = await postJson('claims/list', { limit: WATCHED_SHOWN });
+      const listed = await postJson('claims/list', { limit: WATCHED_SHOWN + 1 });  // one more: are there more?
+      const claims = listed.slice(0, WATCHED_SHOWN);
       const answers = [];
       for (const claim of claims) answers.push(await postJson('claims/picture', { id: claim.id }));
       byId('watched-list').replaceChildren(...claims.map((claim, i) => watchedItem(claim, answers[i])));
       if (!claims.length) setWatchedStatus('No claim is watched yet.');
-      else if (claims.length < WATCHED_SHOWN) setWatchedStatus(`${plural(claims.length, 'watched claim')}.`);
+      else if (listed.length <= WATCHED_SHOWN) setWatchedStatus(`${plural(claims.length, 'watched claim')}.`);
       else setWatchedStatus(`The first ${WATCHED_SHOWN} watched claims (oldest first); more are watched: ` +
         'POST /claims/list pages through them all (after).');
     } catch (error) {

@@ -9,6 +9,7 @@ from models.labels import LABELS, STANCES
 from models.pair import Pair
 from models.predictor import StancePredictor, softmax
 from models.result import ScoredPairs, StanceResult
+from models.runtime import Runtime
 from tests.helpers import CLAIM, pairs_of
 from tests.helpers import PAIRS as SHARED_PAIRS
 
@@ -219,3 +220,10 @@ def test_scores_without_evidence_are_the_scores_of_each_reading(tiny_model, toke
     np.testing.assert_allclose(bare.probabilities, full.probabilities, atol=1e-6)
     assert bare.text_reduced == full.text_reduced
     assert bare.evidence is None and full.evidence is not None
+
+
+def test_the_served_predictor_runs_the_runtime_the_build_step_chose(saved_model_dir, onnx_model_dir):
+    assert StancePredictor.served(saved_model_dir, "m:1").runtime is Runtime.TORCH  # no export: PyTorch
+    served = StancePredictor.served(onnx_model_dir, "m:2", num_threads=1)
+    assert served.runtime is Runtime.ONNX and served.model_tag == "m:2"
+    assert served.predict([Pair("A claim", "A text")])[0].model == "m:2"

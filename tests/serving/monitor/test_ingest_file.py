@@ -182,11 +182,21 @@ def watch(config: MonitorFileConfig, *claims: NewClaim) -> None:
 @pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (make setup installs it)")
 def test_spark_stores_and_rejects_what_the_local_engine_does_and_resumes_once(job, tmp_path, monkeypatch):
-    claims = [NewClaim(GOOD[0]["text"], "meteorite"), NewClaim("The harbour bridge was closed on Monday", "bridge")]
+    bridge = "The harbour bridge was closed on Monday"
+    claims = [NewClaim(GOOD[0]["text"], "meteorite"), NewClaim(bridge, "bridge")]
+    more = [  # lines 12 to 15: an id twice in one chunk (13, 14: the first stands, as locally), a non-ASCII space
+        json.dumps({"id": "filler", "text": "Rain is expected on Tuesday."}),
+        json.dumps({"id": "twin", "text": bridge}),
+        json.dumps({"id": "twin", "text": GOOD[0]["text"]}),
+        "\u00a0",
+    ]
+    with open(job.input, "a") as handle:
+        handle.write("\n".join(more) + "\n")
     watch(job, *claims)
     run(job)
     local = (stored_ids(job), rejects(job), stored_answers(job))
     assert local[2], "the claim's own text matches it: some answers to compare"
+    assert [row for row, _ in local[1][-2:]] == [14, 15] and ("twin", "bridge") in [a[:2] for a in local[2]]
 
     on_spark = replace(
         job,
@@ -198,7 +208,7 @@ def test_spark_stores_and_rejects_what_the_local_engine_does_and_resumes_once(jo
     watch(on_spark, *claims)
     killed_saving_the_second_chunk(on_spark, monkeypatch)
     progress = run(on_spark)
-    assert progress.chunks_done == 4 and progress.stored + progress.already_stored == 5
+    assert progress.chunks_done == 5 and progress.stored + progress.already_stored == 7
     assert (stored_ids(on_spark), rejects(on_spark)) == local[:2]
     answers = stored_answers(on_spark)
     assert [answer[:3] for answer in answers] == [answer[:3] for answer in local[2]]  # each pair once, same label
