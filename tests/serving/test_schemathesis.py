@@ -28,10 +28,10 @@ expected-statuses = ["2xx", "413", "429", "503"]
 [checks.negative_data_rejection]
 expected-statuses = ["400", "413", "415", "429", "503"]
 
-# The claim monitor's routes keep state: a random id names no claim (a documented 400), and a random body may reuse
-# an id an earlier one took with another text (a documented 409).
+# The claim monitor's routes keep state: a random id (or `after`) names no claim (a documented 400), and a random
+# body may reuse an id an earlier one took with another text (a documented 409).
 [[operations]]
-include-path-regex = "^/(claims/(register|retire|picture)|documents/ingest)$"
+include-path-regex = "^/(claims/(register|retire|picture|list)|documents/ingest)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "409", "413", "429", "503"]
 """
 ST = Path(sys.executable).with_name("st")
