@@ -185,7 +185,7 @@ def spark_chunks(config: MonitorFileConfig, store: MonitorStore, start: int) -> 
                     .mapInArrow(lambda batches: answer_batches(batches, spec, broadcast), "row long, outcome binary")
                     .collect()
                 )
-                in_order = sorted((row.row, pickle.loads(row.outcome)) for row in answered)
+                in_order = sorted(((row.row, pickle.loads(row.outcome)) for row in answered), key=lambda p: p[0])
                 for _, chunk in groupby(in_order, key=lambda pair: (pair[0] - 1) // size):
                     yield commit_outcomes(store, list(chunk), claims)
             numbered.unpersist()
