@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -25,6 +26,18 @@ class Engine(StrEnum):
 
 EXTENSIONS = {".jsonl": FileFormat.JSONL, ".json": FileFormat.JSONL, ".ndjson": FileFormat.JSONL}
 EXTENSIONS |= {".csv": FileFormat.CSV, ".parquet": FileFormat.PARQUET, ".pq": FileFormat.PARQUET}
+
+
+def spark_master_field() -> Any:
+    """--spark_master, as every command with a Spark engine takes it (the batch job, make monitor)."""
+    return field(default="local[*]", metadata={"help": "Spark master URL for --engine spark."})
+
+
+def spark_conf_field() -> Any:
+    """--spark_conf, as every command with a Spark engine takes it; checked by check_spark_conf."""
+    return field(
+        default_factory=list, metadata={"help": "More Spark settings, as KEY=VALUE (e.g. spark.executor.memory=4g)."}
+    )
 
 
 class BatchInputError(ValueError):
@@ -68,10 +81,8 @@ class BatchConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag or saved model folder."})
     runtime: str = field(default="auto", metadata={"help": "auto (the model's build-step choice), onnx or torch."})
     engine: Engine = field(default=Engine.LOCAL, metadata={"help": "local (this machine) or spark."})
-    spark_master: str = field(default="local[*]", metadata={"help": "Spark master URL for --engine spark."})
-    spark_conf: list[str] = field(
-        default_factory=list, metadata={"help": "More Spark settings, as KEY=VALUE (e.g. spark.executor.memory=4g)."}
-    )
+    spark_master: str = spark_master_field()
+    spark_conf: list[str] = spark_conf_field()
     workers: int = field(default=0, metadata={"help": "Scoring processes, each one model copy (0: one per core)."})
     threads: int = field(default=0, metadata={"help": "Inference threads per process (0: cores / workers)."})
     batch_size: int = field(

@@ -28,7 +28,7 @@ from models.defaults import EMBEDDER_NAME, MODEL_NAME
 from models.embedding import SentenceEmbedder
 from models.predictor import StancePredictor
 from models.registry import locate
-from serving.batch.config import BatchInputError, Engine, check_spark_conf
+from serving.batch.config import BatchInputError, Engine, check_spark_conf, spark_conf_field, spark_master_field
 from serving.batch.durable import fsync_file, write_atomically
 from serving.batch.input_identity import InputIdentity
 from serving.batch.joblock import output_lock
@@ -66,10 +66,8 @@ class MonitorFileConfig:
         default=Engine.LOCAL,
         metadata={"help": "local (this machine) or spark (matching and stance on the executors, stored once here)."},
     )
-    spark_master: str = field(default="local[*]", metadata={"help": "Spark master URL for --engine spark."})
-    spark_conf: list[str] = field(
-        default_factory=list, metadata={"help": "More Spark settings, as KEY=VALUE (e.g. spark.executor.memory=4g)."}
-    )
+    spark_master: str = spark_master_field()
+    spark_conf: list[str] = spark_conf_field()
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.engine)
@@ -153,7 +151,7 @@ class ChunkDone:
 
 def local_chunks(config: MonitorFileConfig, store: MonitorStore, start: int) -> Iterator[ChunkDone]:
     """This machine's engine: from chunk `start` on, each chunk read, matched, scored and committed in turn."""
-    predictor = open_predictor(config, config.threads or None)
+    predictor = open_predictor(config)
     for chunk in line_chunks(Path(config.input), config.chunk_documents, start):
         parsed = [(row, line_document(row, line)) for row, line in chunk]
         documents = [(row, found) for row, found in parsed if isinstance(found, IncomingDocument)]
@@ -179,8 +177,8 @@ def open_store(config: MonitorFileConfig) -> MonitorStore:
     return MonitorStore(config.database_url, embedder, SETTINGS.match)
 
 
-def open_predictor(config: MonitorFileConfig, threads: int | None) -> StancePredictor:
-    return StancePredictor.served(*locate(config.model), threads)
+def open_predictor(config: MonitorFileConfig) -> StancePredictor:
+    return StancePredictor.served(*locate(config.model), config.threads or None)
 
 
 def run(config: MonitorFileConfig) -> FileProgress:
