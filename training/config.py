@@ -161,6 +161,9 @@ RECIPES: dict[str, dict[str, object]] = {
         "max_validation_pairs": 1000,
         "max_validation_unrelated": 500,
         "epochs": 4.0,
+        "claim_evidence_sources": ",".join(CLAIM_EVIDENCE_SOURCES),
+        "claim_evidence_design": ClaimEvidenceDesign.MULTITASK,
+        "max_claim_evidence_pairs": 1000,
     },
     "full": {
         "max_aux_pairs": 0,
@@ -176,8 +179,8 @@ RECIPES: dict[str, dict[str, object]] = {
 """`default` is what `make train` builds: Emergent plus 2,000 FNC-1/ARC related pairs, and up to 1,000 pairs of each
 claim–evidence corpus through a two-way head of their own (multi-task: on news validation it beat the same recipe
 without them and intermediate training; README, Training), 33 min measured on 2 CPU cores. `quality` trains on
-every FNC-1/ARC related pair (no claim–evidence pair: not yet measured with them), in the served window and size,
-within 2 hours on those 2 cores; its news validation pairs are the default's, so the two compare on them. `full`
+every FNC-1/ARC related pair and the default's claim–evidence pairs through the same second head, in the served
+window and size, within 2 hours on those 2 cores; its news validation pairs are the default's, so the two compare on them. `full`
 trains on every pair with a 256-token window: hours on a CPU, minutes on a GPU."""
 
 
