@@ -8,6 +8,12 @@ of training (same seed), and the held-out FNC-1 split is only reported on. Each 
 bodies have none) and sentences (serving/monitor/matching.py: `document_pieces`); "whole text" is the body in one
 vector, for comparison.
 
+Past `MatchSettings.approximate_from` watched claims the monitor shortlists them through a neighbour graph
+(serving/monitor/neighbour_graph.py). What that loses is measured on the held-out bodies against `graph_claims`
+watched claims: the held-out headlines, every other claim and evidence text of the data folder (news and
+claim–evidence corpora: real sentences, some close to the headlines), and random unit vectors for the rest; the
+graph's candidates against the exact search's, and the related pairs each keeps.
+
 `python -m eval.matching_quality` writes reports/matching/{matching.md,matching.json}.
 """
 
@@ -30,7 +36,10 @@ from models.metrics import score
 from models.predictor import StancePredictor
 from models.registry import locate
 from models.runtime import Runtime, cpu_info
+from models.sources import CLAIM_EVIDENCE_SOURCES
 from serving.monitor.matching import ClaimIndex, MatchSettings, Reading, document_pieces
+from serving.monitor.neighbour_graph import NeighbourGraph
+from training.claim_evidence import read_claim_evidence
 from training.config import TrainConfig, default_data_dir
 from training.data import load_corpus, split_by_group
 
@@ -54,6 +63,10 @@ class MatchingConfig:
         metadata={"help": "A stance model (tag or folder): also its figures on the held-out pairs, all of them (as "
                   "/track reads them) against those the served matching lets through (the rest count as unrelated)."},
     )  # fmt: skip
+    graph_claims: int = field(
+        default=100_000,
+        metadata={"help": "Watched claims the neighbour graph is measured against (0: not measured)."},
+    )
     output_dir: str = "reports/matching"
 
 
@@ -73,6 +86,10 @@ class SplitSimilarities:
     """Embedding time of the documents per reading."""
     pieces: dict[str, int]
     """Texts embedded per reading."""
+    served_vectors: list[np.ndarray]
+    """Each document's vectors in the served reading, in the order of `texts`."""
+    texts: list[str]
+    claim_texts: list[str]
 
 
 def split_similarities(pairs: Dataset, embedder: SentenceEmbedder) -> SplitSimilarities:
@@ -81,13 +98,15 @@ def split_similarities(pairs: Dataset, embedder: SentenceEmbedder) -> SplitSimil
     index = ClaimIndex(tuple(claims), embedder.embed(claims))
     row_of = {claim: row for row, claim in enumerate(claims)}
     rows = list(zip(pairs["claim"], pairs["text"], strict=True))
-    by_reading, rank, seconds, counts = {}, {}, {}, {}
+    by_reading, rank, seconds, counts, served = {}, {}, {}, {}, []
     for reading in Reading:
         started = time.perf_counter()
         pieces = [document_pieces(embedder, text, None, reading) for text in texts]
         vectors = embedder.embed([piece for document in pieces for piece in document])
         seconds[reading.value], counts[reading.value] = time.perf_counter() - started, len(vectors)
         ends = np.cumsum([len(document) for document in pieces])
+        if reading is MatchSettings().reading:
+            served = [vectors[end - len(document) : end] for document, end in zip(pieces, ends, strict=True)]
         sims = {text: index.similarities(vectors[end - len(document) : end]) for text, document, end in zip(
             texts, pieces, ends, strict=True)}  # fmt: skip
         by_reading[reading.value] = np.array([sims[text][row_of[claim]] for claim, text in rows])
@@ -100,6 +119,9 @@ def split_similarities(pairs: Dataset, embedder: SentenceEmbedder) -> SplitSimil
         documents=len(texts),
         seconds=seconds,
         pieces=counts,
+        served_vectors=served,
+        texts=texts,
+        claim_texts=claims,
     )
 
 
@@ -174,6 +196,8 @@ def run(config: MatchingConfig) -> dict:
         }
         for name, s in splits.items()
     }
+    if config.graph_claims:
+        report["graph"] = graph_figures(config, embedder, labelled["test"], splits["test"])
     if config.model:
         report["stance"] = path_figures(
             config, fnc1_pairs(config.data_dir, config.max_documents)["test"], splits["test"]
@@ -204,6 +228,62 @@ def path_figures(config: MatchingConfig, pairs: Dataset, split: SplitSimilaritie
             "related disputing F1": on_related.per_class[DISPUTING].f1,
         }
     return {"model": tag, "reading": reading, "threshold": served.threshold, **figures}
+
+
+def distractor_texts(data_dir: str, exclude: set[str]) -> list[str]:
+    """Every claim and evidence text of the data folder but `exclude`: real sentences to watch beside the
+    held-out headlines."""
+    corpus = load_corpus(data_dir)
+    frames = [*read_claim_evidence(data_dir, CLAIM_EVIDENCE_SOURCES)]
+    texts = {text for frame in frames for column in ("claim", "text") for text in frame[column]}
+    texts |= set(corpus.train_pool["claim"])
+    return sorted(texts - exclude)
+
+
+def graph_figures(config: MatchingConfig, embedder: SentenceEmbedder, pairs: Dataset, split: SplitSimilarities) -> dict:
+    """The served matching through the neighbour graph against the exact search, on the held-out bodies with
+    `graph_claims` claims watched (the held-out headlines first)."""
+    rng = np.random.default_rng(0)
+    distractors = distractor_texts(config.data_dir, set(split.claim_texts))
+    texts = split.claim_texts + distractors[: max(0, config.graph_claims - len(split.claim_texts))]
+    log.info("embedding %d watched claims for the graph", len(texts))
+    vectors = [embedder.embed(texts)]
+    if (missing := config.graph_claims - len(texts)) > 0:
+        noise = rng.standard_normal((missing, embedder.dimension)).astype(np.float32)
+        vectors.append(noise / np.linalg.norm(noise, axis=1, keepdims=True))
+    watched = np.concatenate(vectors)
+    ids = tuple(str(row) for row in range(len(watched)))
+    exact = ClaimIndex(ids, watched)
+    started = time.perf_counter()
+    graph = ClaimIndex(ids, watched, NeighbourGraph(embedder.dimension))
+    build_seconds = time.perf_counter() - started
+    settings = MatchSettings(top_k=config.top_k)
+    found: dict[str, dict[str, set[str]]] = {"exact": {}, "graph": {}}
+    seconds = {"exact": 0.0, "graph": 0.0}
+    for name, index in (("exact", exact), ("graph", graph)):
+        for text, document in zip(split.texts, split.served_vectors, strict=True):
+            started = time.perf_counter()
+            candidates = index.candidates(document, settings)
+            seconds[name] += time.perf_counter() - started
+            found[name][text] = {candidate.claim_id for candidate in candidates}
+    exact_candidates = sum(len(claims) for claims in found["exact"].values())
+    shared = sum(len(found["exact"][text] & found["graph"][text]) for text in split.texts)
+    row_of = {claim: str(row) for row, claim in enumerate(split.claim_texts)}
+    related = [(claim, text) for claim, text, label in zip(pairs["claim"], pairs["text"], pairs["label"], strict=True)
+               if label != UNRELATED]  # fmt: skip
+    return {
+        "watched claims": len(watched),
+        "real texts": len(texts),
+        "random vectors": len(watched) - len(texts),
+        "build seconds": build_seconds,
+        "exact candidates": exact_candidates,
+        "graph recall": shared / exact_candidates if exact_candidates else None,
+        **{
+            f"related kept, {name}": share(np.array([row_of[claim] in found[name][text] for claim, text in related]))
+            for name in found
+        },
+        **{f"ms a document, {name}": 1000 * seconds[name] / len(split.texts) for name in seconds},
+    }
 
 
 def write(report: dict, out: Path) -> None:
@@ -237,6 +317,21 @@ def write(report: dict, out: Path) -> None:
                 f"| {name} | {split['claims']} | {split['documents']} | {split['pairs']} | {reading} | {count} "
                 f"| {split['embedding seconds'][reading]:.1f} |"
             )
+    if "graph" in report:
+        graph = report["graph"]
+        lines += [
+            "",
+            f"Neighbour graph against the exact search on the held-out bodies, {graph['watched claims']:,} claims "
+            f"watched ({graph['real texts']:,} real texts, {graph['random vectors']:,} random vectors); served "
+            f"threshold and top_k; built in {graph['build seconds']:.0f} s.",
+            "",
+            "| exact candidates | graph recall | related kept, exact | related kept, graph | ms a document, exact "
+            "| ms a document, graph |",
+            "|---|---|---|---|---|---|",
+            f"| {graph['exact candidates']:,} | {percent(graph['graph recall'])} | "
+            f"{percent(graph['related kept, exact'])} | {percent(graph['related kept, graph'])} | "
+            f"{graph['ms a document, exact']:.2f} | {graph['ms a document, graph']:.2f} |",
+        ]
     if "stance" in report:
         stance = report["stance"]
         lines += [

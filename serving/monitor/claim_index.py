@@ -3,7 +3,8 @@
 The index is rebuilt only when the table changed (a claim registered or retired, by this process or another one on
 the same database: the service and a batch job share it). An active claim without a vector of this embedding
 model (registered before the model changed, or by a caller that stored no vector) is embedded then, and its vector
-stored, so no watched claim is silently left out of matching.
+stored, so no watched claim is silently left out of matching. Past `MatchSettings.approximate_from` claims the new
+index keeps the old one's neighbour graph, edited to the new claims, rather than building one anew.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.embedding import SentenceEmbedder
 from serving.monitor.claims import active_embeddings
-from serving.monitor.matching import ClaimIndex
+from serving.monitor.matching import ClaimIndex, MatchSettings, claim_index
 from serving.monitor.tables import ClaimRow
 
 
 class ClaimIndexCache:
-    def __init__(self, sessions: sessionmaker[Session], embedder: SentenceEmbedder) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], embedder: SentenceEmbedder, settings: MatchSettings | None = None
+    ) -> None:
         self.sessions = sessions
         self.embedder = embedder
+        self.settings = settings or MatchSettings()
         self.signature: tuple | None = None
         self.index = ClaimIndex((), np.zeros((0, embedder.dimension), dtype=np.float32))
 
@@ -32,7 +36,8 @@ class ClaimIndexCache:
             embed_missing(self.sessions, self.embedder)
             with self.sessions() as session:
                 active = active_embeddings(session, self.embedder.name, self.embedder.dimension)
-            self.index, self.signature = ClaimIndex(active.ids, active.vectors), signature
+            index = claim_index(active.ids, active.vectors, self.settings, self.index.graph)
+            self.index, self.signature = index, signature
         return self.index
 
 

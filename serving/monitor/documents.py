@@ -114,7 +114,7 @@ class DocumentIngest:
         self.sessions = sessions
         self.embedder = embedder
         self.match = match or MatchSettings()
-        self.claims = ClaimIndexCache(sessions, embedder)
+        self.claims = ClaimIndexCache(sessions, embedder, self.match)
 
     def plan(
         self, documents: Sequence[IncomingDocument], matches: Mapping[str, tuple[Candidate, ...]] | None = None

@@ -5,8 +5,12 @@ its closest vector does. The candidates are the claims at or above `threshold`, 
 similar first; only those pairs reach the stance model. The threshold is chosen on validation pairs
 (eval/matching_quality.py), never on the held-out split it is reported on.
 
-The index is numpy brute force: exact (no candidate is lost to an approximate search), rebuilt from the claim table
-when it changes (claim_index.py), one matrix product per document.
+The index is numpy brute force up to `MatchSettings.approximate_from` claims: exact (no candidate is lost to an
+approximate search), rebuilt from the claim table when it changes (claim_index.py), one matrix product per document.
+Past it, a neighbour graph (neighbour_graph.py) shortlists each document vector's `top_k` closest claims, and only
+those are scored exactly. That is exact whenever the graph finds each vector's true `top_k`: a claim among the
+document's `top_k` is among the `top_k` of the vector it is closest to, since any claim closer to that vector is
+closer to the document too. What the graph misses is measured by `make matching` (`graph recall`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from models.embedding import SentenceEmbedder
 from models.sentences import split_sentences
+from serving.monitor.neighbour_graph import NeighbourGraph
 
 
 class Reading(StrEnum):
@@ -49,6 +54,9 @@ class MatchSettings(BaseModel, frozen=True):
     """Most claims one document is scored against: a bound on the stance passes of one document, not a filter of
     quality. FNC-1 watches many headlines of one story, and 20 there dropped a sixth of the related pairs that the
     threshold kept (eval/matching_quality.py reports both)."""
+    approximate_from: int = Field(default=20_000, ge=1)
+    """From how many watched claims a neighbour graph shortlists them (approximate) instead of one product with
+    every claim (exact): eval/speed/bench_matching.py times both, and `make matching` measures what the graph loses."""
 
 
 @dataclass(frozen=True)
@@ -58,29 +66,58 @@ class Candidate:
 
 
 class ClaimIndex:
-    """The active claims' unit vectors, one row each, searched exactly."""
+    """The active claims' unit vectors, one row each, searched exactly, or through a neighbour graph brought in step
+    with them (`graph`)."""
 
-    def __init__(self, ids: tuple[str, ...], vectors: np.ndarray) -> None:
+    def __init__(self, ids: tuple[str, ...], vectors: np.ndarray, graph: NeighbourGraph | None = None) -> None:
         if len(ids) != len(vectors):
             raise ValueError(f"{len(ids)} claim ids for {len(vectors)} vectors")
         self.ids = ids
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.graph = graph
+        self.row_of_key = np.zeros(0, dtype=np.int64)
+        if graph is not None:
+            keys = graph.sync(ids, self.vectors)
+            self.row_of_key = np.full(int(keys.max(initial=-1)) + 1, -1, dtype=np.int64)
+            self.row_of_key[keys] = np.arange(len(keys))
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def similarities(self, document_vectors: np.ndarray) -> np.ndarray:
-        """Each claim's closest cosine to any of the document's vectors."""
+        """Each claim's closest cosine to any of the document's vectors (every claim, exactly)."""
         if not len(self.ids) or not len(document_vectors):
             return np.full(len(self.ids), -1.0, dtype=np.float32)
         return (document_vectors @ self.vectors.T).max(axis=0)
 
     def candidates(self, document_vectors: np.ndarray, settings: MatchSettings) -> list[Candidate]:
         """The claims at or above the threshold, the closest first, at most top_k (ties in the index's order)."""
-        similarity = self.similarities(document_vectors)
+        if self.graph is None or not len(self.ids) or not len(document_vectors):
+            rows, similarity = np.arange(len(self.ids)), self.similarities(document_vectors)
+        else:
+            rows = self.shortlist(document_vectors, settings.top_k)
+            similarity = (document_vectors @ self.vectors[rows].T).max(axis=0)
         above = np.flatnonzero(similarity >= settings.threshold)
-        ranked = above[np.lexsort((above, -similarity[above]))][: settings.top_k]
-        return [Candidate(self.ids[i], float(similarity[i])) for i in ranked]
+        ranked = above[np.lexsort((rows[above], -similarity[above]))][: settings.top_k]
+        return [Candidate(self.ids[rows[i]], float(similarity[i])) for i in ranked]
+
+    def shortlist(self, document_vectors: np.ndarray, top_k: int) -> np.ndarray:
+        """The rows the graph finds among each document vector's `top_k` closest, in row order. A key this index
+        does not know (a claim another thread added to the shared graph since) is skipped."""
+        keys = self.graph.nearest(document_vectors, top_k)
+        keys = keys[keys < len(self.row_of_key)]
+        rows = self.row_of_key[keys]
+        return np.sort(rows[rows >= 0])
+
+
+def claim_index(
+    ids: tuple[str, ...], vectors: np.ndarray, settings: MatchSettings, graph: NeighbourGraph | None = None
+) -> ClaimIndex:
+    """The index matching runs on: exact below `settings.approximate_from` claims; past it, through `graph` (one
+    built from earlier claims, edited to these; a new one when None)."""
+    if len(ids) < settings.approximate_from:
+        return ClaimIndex(ids, vectors)
+    return ClaimIndex(ids, vectors, graph or NeighbourGraph(vectors.shape[1]))
 
 
 def document_pieces(

@@ -22,8 +22,9 @@ from __future__ import annotations
 import pickle
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby, islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,7 +43,7 @@ from serving.batch.spark import SLICES_PER_CORE, code_archive, spark_failure, sp
 from serving.monitor.document_lines import MAX_LINE_BYTES, line_document
 from serving.monitor.documents import IncomingDocument, claim_pairs, claim_texts, match_documents
 from serving.monitor.ingest_file import ChunkDone, MonitorFileConfig, ingest_chunk
-from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings
+from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, claim_index
 from serving.monitor.store import MonitorStore
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ class WatchedClaims:
     ids: tuple[str, ...]
     vectors: np.ndarray
     texts: dict[str, str]
+    job: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """Which job's claims these are: a worker builds their index once (`executor_index`)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,19 @@ def executor_models(spec: ExecutorModels) -> tuple[SentenceEmbedder, StancePredi
     return _loaded[spec]
 
 
+_index: dict[tuple[str, MatchSettings], ClaimIndex] = {}
+
+
+def executor_index(claims: WatchedClaims, settings: MatchSettings) -> ClaimIndex:
+    """The watched claims' index, built once per Python worker and job: past `settings.approximate_from` claims it
+    holds a neighbour graph, about a minute to build at 100,000 claims, not to be repeated for every batch."""
+    key = (claims.job, settings)
+    if key not in _index:
+        _index.clear()
+        _index[key] = claim_index(claims.ids, claims.vectors, settings)
+    return _index[key]
+
+
 def answer_lines(rows: list[int], lines: list[str], spec: ExecutorModels, claims: WatchedClaims) -> list[LineOutcome]:
     """Each line read as the local engine reads it (document_lines.line_document), its document matched against
     the watched claims and its matches scored, in one model pass for the whole batch."""
@@ -113,8 +129,9 @@ def answer_lines(rows: list[int], lines: list[str], spec: ExecutorModels, claims
             documents.append((row, found))
         else:
             outcomes[row] = LineOutcome(reject=found)
-    index = ClaimIndex(claims.ids, claims.vectors)
-    matched = match_documents(index, embedder, spec.match, [document for _, document in documents])
+    matched = match_documents(
+        executor_index(claims, spec.match), embedder, spec.match, [document for _, document in documents]
+    )
     pairs = claim_pairs(matched, claims.texts)
     results = iter(predictor.predict(list(pairs)) if pairs else [])
     for (row, _), (document, found) in zip(documents, matched, strict=True):

@@ -24,6 +24,9 @@ def split(similarity, rank, related) -> SplitSimilarities:
         documents=2,
         seconds={"sentences": 0.0},
         pieces={"sentences": 0},
+        served_vectors=[],
+        texts=[],
+        claim_texts=[],
     )
 
 
@@ -51,9 +54,18 @@ def test_validation_is_the_default_recipes_held_out_fnc1_claims(synthetic_corpus
 @pytest.mark.e2e
 def test_the_report_names_threshold_and_figures_per_reading(synthetic_corpus, tiny_base_model_dir, tmp_path):
     config = MatchingConfig(
-        data_dir=str(synthetic_corpus.path), embedder=str(tiny_base_model_dir), num_threads=1, output_dir=str(tmp_path)
+        data_dir=str(synthetic_corpus.path),
+        embedder=str(tiny_base_model_dir),
+        num_threads=1,
+        graph_claims=2_000,
+        output_dir=str(tmp_path),
     )
     report = run(config)
+    graph = report["graph"]
+    assert graph["watched claims"] == 2_000 and 0 < graph["real texts"] < 2_000
+    assert graph["exact candidates"] > 0 and graph["graph recall"] >= 0.95  # 2,000 claims: the graph all but exact
+    assert abs(graph["related kept, graph"] - graph["related kept, exact"]) <= 0.05
+    assert "Neighbour graph against the exact search" in (tmp_path / "matching.md").read_text()
     assert json.loads((tmp_path / "matching.json").read_text())["readings"] == report["readings"]
     for reading in ("sentences", "passages", "whole text"):
         rows = report["readings"][reading]
@@ -75,6 +87,7 @@ def test_with_a_model_the_path_is_compared_with_every_pair(synthetic_corpus, emb
         embedder=str(embedder_dir),
         num_threads=1,
         model=str(saved_model_dir),
+        graph_claims=0,
         output_dir=str(tmp_path),
     )
     stance = run(config)["stance"]

@@ -3,6 +3,7 @@ import numpy as np
 from serving.monitor.claim_index import ClaimIndexCache, embed_missing
 from serving.monitor.claims import active_embeddings, register, retire
 from serving.monitor.database import sessions
+from serving.monitor.matching import MatchSettings
 from tests.serving.monitor.words import WordEmbedder
 
 
@@ -35,3 +36,21 @@ def test_the_index_follows_the_claim_table(engine):
         retire(session, "a")
         register(session, "second", claim_id="b")
     assert cache.current().ids == ("b",)
+
+
+def test_past_the_cutoff_the_index_keeps_one_graph_edited_to_the_claim_table(engine):
+    cache = ClaimIndexCache(sessions(engine), WordEmbedder(), MatchSettings(approximate_from=2))
+    with sessions(engine).begin() as session:
+        register(session, "first claim", claim_id="a")
+    assert cache.current().graph is None  # one claim: exact
+    with sessions(engine).begin() as session:
+        register(session, "second claim", claim_id="b")
+    graph = cache.current().graph
+    assert graph is not None and set(graph.keys) == {"a", "b"}
+    with sessions(engine).begin() as session:
+        register(session, "third claim", claim_id="c")
+        retire(session, "a")
+    index = cache.current()
+    assert index.graph is graph and set(graph.keys) == {"b", "c"}
+    found = index.candidates(WordEmbedder().embed(["third claim"]), MatchSettings(threshold=0.9))
+    assert [candidate.claim_id for candidate in found] == ["c"]

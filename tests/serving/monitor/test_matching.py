@@ -8,10 +8,12 @@ from serving.monitor.matching import (
     ClaimIndex,
     MatchSettings,
     Reading,
+    claim_index,
     document_pieces,
     document_vectors,
     passages,
 )
+from serving.monitor.neighbour_graph import NeighbourGraph
 
 UNIT = np.eye(4, dtype=np.float32)
 
@@ -99,3 +101,39 @@ def test_passages_are_whole_sentences_up_to_the_window(embedder):
 
 def test_the_whole_text_is_one_piece(embedder):
     assert document_pieces(embedder, TEXT, "Title", Reading.WHOLE_TEXT) == ["Title", TEXT]
+
+
+def random_unit_rows(rows: int, dimension: int, seed: int) -> np.ndarray:
+    vectors = np.random.default_rng(seed).standard_normal((rows, dimension)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_the_graph_backed_search_finds_what_the_exact_one_does():
+    claims = random_unit_rows(300, 16, seed=1)
+    ids = tuple(f"c{i}" for i in range(300))
+    exact = ClaimIndex(ids, claims)
+    graph = ClaimIndex(ids, claims, NeighbourGraph(16))
+    settings = MatchSettings(threshold=0.3, top_k=10)
+    for document in (claims[[4]], claims[[1, 2, 3]], random_unit_rows(4, 16, seed=2)):
+        found, expected = graph.candidates(document, settings), exact.candidates(document, settings)
+        assert [c.claim_id for c in found] == [c.claim_id for c in expected] and len(expected) > 1
+        np.testing.assert_allclose([c.similarity for c in found], [c.similarity for c in expected], rtol=1e-5)
+
+
+def test_the_index_goes_through_a_graph_from_the_cutoff_on():
+    claims = random_unit_rows(5, 8, seed=3)
+    ids = tuple("abcde")
+    assert claim_index(ids, claims, MatchSettings(approximate_from=6)).graph is None
+    graph = claim_index(ids, claims, MatchSettings(approximate_from=5)).graph
+    assert graph is not None and len(graph) == 5
+    kept = claim_index(ids[:4], claims[:4], MatchSettings(approximate_from=4), graph)
+    assert kept.graph is graph and len(graph) == 4  # the retired claim left the graph, nothing was rebuilt
+
+
+def test_a_claim_added_to_the_shared_graph_after_the_index_was_built_is_skipped():
+    claims = random_unit_rows(3, 8, seed=4)
+    graph = NeighbourGraph(8)
+    older = ClaimIndex(("a", "b"), claims[:2], graph)
+    ClaimIndex(("a", "b", "c"), claims, graph)  # another thread's newer index edits the same graph
+    found = older.candidates(claims[[2]], MatchSettings(threshold=-1.0, top_k=3))
+    assert {candidate.claim_id for candidate in found} == {"a", "b"}
