@@ -90,7 +90,8 @@ class ServiceSettings(BaseSettings, InputLimits):
     """The monitor's database, as a SQLAlchemy URL: a SQLite file by default; `postgresql+psycopg://user:password@host/db`
     for a server (serving/monitor/database.py)."""
     match: MatchSettings = MatchSettings()
-    """CLAIMSTANCE_MATCH__THRESHOLD and CLAIMSTANCE_MATCH__TOP_K (serving/monitor/matching.py)."""
+    """CLAIMSTANCE_MATCH__THRESHOLD, CLAIMSTANCE_MATCH__TOP_K and CLAIMSTANCE_MATCH__APPROXIMATE_FROM
+    (serving/monitor/matching.py)."""
     max_ingest_documents: int = Field(default=100, ge=1)
     """Most documents in one /documents/ingest call: each is embedded sentence by sentence and matched before any
     is stored, and a retry of a timed-out call repeats all of it."""

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.embedding import SentenceEmbedder
-from serving.monitor.claims import active_embeddings
+from serving.monitor.claims import ClaimEmbeddings, active_embeddings
 from serving.monitor.matching import ClaimIndex, MatchSettings, claim_index
 from serving.monitor.tables import ClaimRow
 
@@ -33,12 +33,17 @@ class ClaimIndexCache:
         with self.sessions() as session:
             signature = table_signature(session)
         if signature != self.signature:
-            embed_missing(self.sessions, self.embedder)
-            with self.sessions() as session:
-                active = active_embeddings(session, self.embedder.name, self.embedder.dimension)
+            active = self.active()
             index = claim_index(active.ids, active.vectors, self.settings, self.index.graph)
             self.index, self.signature = index, signature
         return self.index
+
+    def active(self) -> ClaimEmbeddings:
+        """The active claims' vectors, each claim embedded first if it has none of this model: what an index is
+        built from, here or (make monitor on Spark) on the executors."""
+        embed_missing(self.sessions, self.embedder)
+        with self.sessions() as session:
+            return active_embeddings(session, self.embedder.name, self.embedder.dimension)
 
 
 def table_signature(session: Session) -> tuple:

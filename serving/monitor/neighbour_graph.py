@@ -26,9 +26,6 @@ EXPANSION_ADD = 128
 """Candidates weighed when a claim is linked in: usearch's default."""
 EXPANSION_SEARCH = 128
 """Candidates kept while searching (usearch keeps at least as many as asked for)."""
-OVERSAMPLE = 2
-"""The graph ranks by int8 vectors, coarser than the float ones the shortlist is then scored with: asked for twice
-the claims a document may reach, it leaves the last places of the `top_k` to the exact scores."""
 
 
 class NeighbourGraph:
@@ -67,10 +64,12 @@ class NeighbourGraph:
             return np.array([self.keys[claim_id] for claim_id in ids], dtype=np.int64)
 
     def nearest(self, vectors: np.ndarray, count: int) -> np.ndarray:
-        """The keys of about the `count` claims closest to each of `vectors` (`OVERSAMPLE` times as many, as the
-        graph ranks them), all together, each once."""
+        """The keys of the `count` claims closest to each of `vectors` as the graph ranks them, all together, each
+        once. The graph ranks by int8 vectors: near the `count`-th place it may swap two claims that the float
+        scores would order the other way (`make matching` counts what that loses; asking for twice as many found
+        99.9% of the exact search's candidates against 99.6%, at 2.7 times the time)."""
         with self.lock:
-            found = self.graph.search(np.ascontiguousarray(vectors, dtype=np.float32), count * OVERSAMPLE, threads=1)
+            found = self.graph.search(np.ascontiguousarray(vectors, dtype=np.float32), count, threads=1)
         if isinstance(found, BatchMatches):  # one row per vector, padded past its count
             keys = [row[:count] for row, count in zip(found.keys, found.counts, strict=True)]
         else:  # what usearch answers for a single vector

@@ -179,9 +179,9 @@ def spark_chunks(config: MonitorFileConfig, store: MonitorStore, start: int) -> 
     from pyspark import StorageLevel
     from pyspark.errors import PySparkException
 
-    index = store.ingest.claims.current()
+    active = store.ingest.claims.active()  # the executors build the index: the driver only reads the claims
     with store.sessions() as session:
-        claims = WatchedClaims(index.ids, index.vectors, claim_texts(session, set(index.ids)))
+        claims = WatchedClaims(active.ids, active.vectors, claim_texts(session, set(active.ids)))
     (model_dir, model_tag), (embedder_dir, embedder_tag) = locate(config.model), locate(config.embedder)
     spec = ExecutorModels(model_tag, embedder_tag, store.ingest.match, config.threads or 1)
     spark = spark_session(config.spark_master, config.spark_conf, config.chunk_documents, "claimstance-monitor")
