@@ -245,7 +245,10 @@ def graph_figures(config: MatchingConfig, embedder: SentenceEmbedder, pairs: Dat
     `graph_claims` claims watched (the held-out headlines first)."""
     rng = np.random.default_rng(0)
     distractors = distractor_texts(config.data_dir, set(split.claim_texts))
-    texts = split.claim_texts + distractors[: max(0, config.graph_claims - len(split.claim_texts))]
+    room = max(0, config.graph_claims - len(split.claim_texts))
+    if len(distractors) > room:  # a fair draw, not the alphabet's first
+        distractors = [distractors[i] for i in sorted(rng.choice(len(distractors), room, replace=False))]
+    texts = split.claim_texts + distractors
     log.info("embedding %d watched claims for the graph", len(texts))
     vectors = [embedder.embed(texts)]
     if (missing := config.graph_claims - len(texts)) > 0:

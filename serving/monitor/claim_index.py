@@ -9,6 +9,8 @@ index keeps the old one's neighbour graph, edited to the new claims, rather than
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.embedding import SentenceEmbedder
 from serving.monitor.claims import ClaimEmbeddings, active_embeddings
 from serving.monitor.matching import ClaimIndex, MatchSettings, claim_index
+from serving.monitor.neighbour_graph import NeighbourGraph
 from serving.monitor.tables import ClaimRow
 
 
@@ -28,15 +31,26 @@ class ClaimIndexCache:
         self.settings = settings or MatchSettings()
         self.signature: tuple | None = None
         self.index = ClaimIndex((), np.zeros((0, embedder.dimension), dtype=np.float32))
+        self.graph = NeighbourGraph(embedder.dimension)
+        """Kept while the claims dip below the cutoff: crossing it again edits the graph rather than rebuilding it."""
+        self.rebuilding = threading.Lock()
+        """The service's threads share the graph: two rebuilds at once could sync it in one order and keep their
+        indexes in the other, leaving the current index with a claim the graph has dropped (and build a large
+        graph twice)."""
 
     def current(self) -> ClaimIndex:
         with self.sessions() as session:
             signature = table_signature(session)
-        if signature != self.signature:
-            active = self.active()
-            index = claim_index(active.ids, active.vectors, self.settings, self.index.graph)
-            self.index, self.signature = index, signature
-        return self.index
+        if signature == self.signature:
+            return self.index
+        with self.rebuilding:
+            with self.sessions() as session:
+                signature = table_signature(session)  # another thread may have rebuilt meanwhile
+            if signature != self.signature:
+                active = self.active()
+                index = claim_index(active.ids, active.vectors, self.settings, self.graph)
+                self.index, self.signature = index, signature
+            return self.index
 
     def active(self) -> ClaimEmbeddings:
         """The active claims' vectors, each claim embedded first if it has none of this model: what an index is

@@ -113,11 +113,11 @@ class ClaimIndex:
 def claim_index(
     ids: tuple[str, ...], vectors: np.ndarray, settings: MatchSettings, graph: NeighbourGraph | None = None
 ) -> ClaimIndex:
-    """The index matching runs on: exact below `settings.approximate_from` claims; past it, through `graph` (one
+    """The index matching runs on: exact below `settings.approximate_from` claims; from it on, through `graph` (one
     built from earlier claims, edited to these; a new one when None)."""
     if len(ids) < settings.approximate_from:
         return ClaimIndex(ids, vectors)
-    return ClaimIndex(ids, vectors, graph or NeighbourGraph(vectors.shape[1]))
+    return ClaimIndex(ids, vectors, graph if graph is not None else NeighbourGraph(vectors.shape[1]))
 
 
 def document_pieces(

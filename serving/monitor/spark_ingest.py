@@ -44,6 +44,7 @@ from serving.monitor.document_lines import MAX_LINE_BYTES, line_document
 from serving.monitor.documents import IncomingDocument, claim_pairs, claim_texts, match_documents
 from serving.monitor.ingest_file import ChunkDone, MonitorFileConfig, ingest_chunk
 from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, claim_index
+from serving.monitor.neighbour_graph import NeighbourGraph
 from serving.monitor.store import MonitorStore
 
 if TYPE_CHECKING:
@@ -106,13 +107,14 @@ def executor_models(spec: ExecutorModels) -> tuple[SentenceEmbedder, StancePredi
 _index: dict[tuple[str, MatchSettings], ClaimIndex] = {}
 
 
-def executor_index(claims: WatchedClaims, settings: MatchSettings) -> ClaimIndex:
+def executor_index(claims: WatchedClaims, settings: MatchSettings, threads: int) -> ClaimIndex:
     """The watched claims' index, built once per Python worker and job: past `settings.approximate_from` claims it
     holds a neighbour graph, about a minute to build at 100,000 claims, not to be repeated for every batch."""
     key = (claims.job, settings)
     if key not in _index:
         _index.clear()
-        _index[key] = claim_index(claims.ids, claims.vectors, settings)
+        graph = NeighbourGraph(claims.vectors.shape[1], threads)
+        _index[key] = claim_index(claims.ids, claims.vectors, settings, graph)
     return _index[key]
 
 
@@ -130,7 +132,7 @@ def answer_lines(rows: list[int], lines: list[str], spec: ExecutorModels, claims
         else:
             outcomes[row] = LineOutcome(reject=found)
     matched = match_documents(
-        executor_index(claims, spec.match), embedder, spec.match, [document for _, document in documents]
+        executor_index(claims, spec.match, spec.threads), embedder, spec.match, [document for _, document in documents]
     )
     pairs = claim_pairs(matched, claims.texts)
     results = iter(predictor.predict(list(pairs)) if pairs else [])

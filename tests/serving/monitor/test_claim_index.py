@@ -51,6 +51,12 @@ def test_past_the_cutoff_the_index_keeps_one_graph_edited_to_the_claim_table(eng
         register(session, "third claim", claim_id="c")
         retire(session, "a")
     index = cache.current()
-    assert index.graph is graph and set(graph.keys) == {"b", "c"}
+    assert index.graph is graph and len(graph) == 2 and "a" not in graph and {"b", "c"} <= set(graph.keys)
     found = index.candidates(WordEmbedder().embed(["third claim"]), MatchSettings(threshold=0.9))
     assert [candidate.claim_id for candidate in found] == ["c"]
+    with sessions(engine).begin() as session:
+        retire(session, "b")
+    assert cache.current().graph is None  # below the cutoff: exact again, the graph kept aside
+    with sessions(engine).begin() as session:
+        register(session, "fourth claim", claim_id="d")
+    assert cache.current().graph is graph and len(graph) == 2 and "b" not in graph and "d" in graph

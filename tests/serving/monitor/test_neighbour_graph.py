@@ -14,7 +14,7 @@ def test_each_claim_gets_a_key_that_outlives_edits():
     first = graph.sync(("a", "b", "c"), vectors)
     assert sorted(first.tolist()) == [0, 1, 2] and len(graph) == 3
     again = graph.sync(("c", "a"), vectors[[2, 0]])  # b retired: a and c keep their keys
-    assert again.tolist() == [first[2], first[0]] and len(graph) == 2
+    assert again.tolist() == [first[2], first[0]] and len(graph) == 2 and "b" not in graph and "a" in graph
     later = graph.sync(("c", "a", "b"), vectors[[2, 0, 1]])  # b back: a new key, never a reused one
     assert later[2] == 3 and len(graph) == 3
 
