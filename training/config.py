@@ -180,8 +180,8 @@ RECIPES: dict[str, dict[str, object]] = {
 claim–evidence corpus through a two-way head of their own (multi-task: on news validation it beat the same recipe
 without them and intermediate training; README, Training), 33 min measured on 2 CPU cores. `quality` trains on
 every FNC-1/ARC related pair and the default's claim–evidence pairs through the same second head, in the served
-window and size, within 2 hours on those 2 cores; its news validation pairs are the default's, so the two compare on them. `full`
-trains on every pair with a 256-token window: hours on a CPU, minutes on a GPU."""
+window and size, within 2 hours on those 2 cores; its news validation pairs are the default's, so the two compare
+on them. `full` trains on every pair with a 256-token window: hours on a CPU, minutes on a GPU."""
 
 
 def parse_config(args: list[str] | None = None) -> TrainConfig:
