@@ -111,13 +111,13 @@ class ClaimIndex:
 
 
 def claim_index(
-    ids: tuple[str, ...], vectors: np.ndarray, settings: MatchSettings, graph: NeighbourGraph | None = None
+    ids: tuple[str, ...], vectors: np.ndarray, settings: MatchSettings, graph: NeighbourGraph
 ) -> ClaimIndex:
-    """The index matching runs on: exact below `settings.approximate_from` claims; from it on, through `graph` (one
-    built from earlier claims, edited to these; a new one when None)."""
+    """The index matching runs on: exact below `settings.approximate_from` claims; from it on, through `graph` (its
+    owner's, built from earlier claims or empty, edited to these)."""
     if len(ids) < settings.approximate_from:
         return ClaimIndex(ids, vectors)
-    return ClaimIndex(ids, vectors, graph if graph is not None else NeighbourGraph(vectors.shape[1]))
+    return ClaimIndex(ids, vectors, graph)
 
 
 def document_pieces(

@@ -1,13 +1,13 @@
 """An approximate nearest-neighbour graph over the watched claims, for when there are too many for one product.
 
 One matrix product with every claim is exact and quick up to some ten thousand claims; at 100,000 it reads 154 MB a
-document (22 ms for a title and three passages on 2 cores, eval/speed/bench_matching.py). Past
+document (28 ms for a title and three passages on 2 cores, eval/speed/bench_matching.py). Past
 `MatchSettings.approximate_from` claims the index asks this graph for each document vector's `top_k` closest claims
 and scores only those exactly (matching.py: `ClaimIndex.candidates`).
 
 usearch's HNSW rather than faiss-cpu: one small wheel with no BLAS of its own, int8 storage (a quarter of the
 memory, and the fastest search measured here), and keys that can be added and removed, so registering or retiring a
-claim edits the graph instead of rebuilding it (building it for 100,000 claims takes about a minute on 2 cores).
+claim edits the graph instead of rebuilding it (building it for 100,000 claims takes about 40 s on 2 cores).
 Keys are integers handed out once per claim id and never reused, so a search running against a graph that another
 thread is editing can only return a key its caller does not know, which it skips.
 """

@@ -123,9 +123,9 @@ def test_the_graph_backed_search_finds_what_the_exact_one_does():
 def test_the_index_goes_through_a_graph_from_the_cutoff_on():
     claims = random_unit_rows(5, 8, seed=3)
     ids = tuple("abcde")
-    assert claim_index(ids, claims, MatchSettings(approximate_from=6)).graph is None
-    graph = claim_index(ids, claims, MatchSettings(approximate_from=5)).graph
-    assert graph is not None and len(graph) == 5
+    graph = NeighbourGraph(8)
+    assert claim_index(ids, claims, MatchSettings(approximate_from=6), graph).graph is None and len(graph) == 0
+    assert claim_index(ids, claims, MatchSettings(approximate_from=5), graph).graph is graph and len(graph) == 5
     kept = claim_index(ids[:4], claims[:4], MatchSettings(approximate_from=4), graph)
     assert kept.graph is graph and len(graph) == 4  # the retired claim left the graph, nothing was rebuilt
 
