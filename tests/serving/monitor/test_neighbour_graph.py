@@ -9,7 +9,7 @@ def unit_rows(rows: int, dimension: int = 16, seed: int = 0) -> np.ndarray:
 
 
 def test_each_claim_gets_a_key_that_outlives_edits():
-    graph = NeighbourGraph(16)
+    graph = NeighbourGraph(16, threads=1)
     vectors = unit_rows(3)
     first = graph.sync(("a", "b", "c"), vectors)
     assert sorted(first.tolist()) == [0, 1, 2] and len(graph) == 3
@@ -20,7 +20,7 @@ def test_each_claim_gets_a_key_that_outlives_edits():
 
 
 def test_a_vectors_nearest_claims_are_found_and_a_removed_one_is_not():
-    graph = NeighbourGraph(16)
+    graph = NeighbourGraph(16, threads=1)
     vectors = unit_rows(50)
     ids = tuple(f"c{i}" for i in range(50))
     keys = graph.sync(ids, vectors)
