@@ -12,7 +12,7 @@ EMBEDDER ?= claimstance-embedder:latest
 PORT ?= 3000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup java browser postgres data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching bench-monitor matching rescore monitor chaos eval eval-validation ablation test test-fast lint format clean
+.PHONY: setup java browser postgres qemu data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching bench-monitor matching rescore monitor chaos eval eval-validation ablation test test-fast test-avx2 lint format clean
 
 setup: $(VENV)/.installed java browser postgres
 
@@ -43,6 +43,13 @@ postgres:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "The monitor's PostgreSQL tests need Debian's postgresql; installing it"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; \
+	fi
+
+# An emulated CPU for `make test-avx2`: Debian's qemu-user, where there is none.
+qemu:
+	@if ! command -v qemu-x86_64 >/dev/null; then \
+		echo "make test-avx2 emulates an AVX2-only CPU with qemu-user; installing qemu-user"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends qemu-user; \
 	fi
 
 data: setup
@@ -136,6 +143,17 @@ test: setup
 # The inner loop: every test but the slow end-to-end ones (a real server, Spark, the browser, training: marked e2e).
 test-fast: setup
 	$(PY) -m pytest -m "not e2e"
+
+# The tests as a CPU without AVX-512 runs them: every test on PyTorch's AVX2 kernels, then the in-process int8 tests
+# on ONNX Runtime's AVX2 kernel, whose u8×s8 products saturate, under an emulated Haswell (about 15 minutes; qemu
+# warns of CPU features it leaves out, which these tests do not need).
+INT8_TESTS := tests/training/test_export.py tests/training/test_embedder.py tests/models \
+	tests/serving/batch/test_local_engine.py tests/serving/batch/test_scoring.py tests/serving/batch/test_batch_tracking.py \
+	tests/serving/monitor
+test-avx2: setup qemu
+	ATEN_CPU_CAPABILITY=avx2 $(PY) -m pytest
+	qemu-x86_64 -cpu Haswell $(PY) -m pytest -p no:cacheprovider $(INT8_TESTS) \
+		-k "not kill and not two_worker and not postgres"
 
 lint: setup
 	$(VENV)/bin/ruff check .

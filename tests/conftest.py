@@ -83,7 +83,8 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(base)
 
 
-def tiny_bert_config(vocab_size: int, labels: tuple[str, ...] = LABELS):
+def tiny_bert_config(vocab_size: int, labels: tuple[str, ...] = LABELS, initializer_range: float = 0.5):
+    """Wide weights by default: outputs differ clearly between inputs, so mix-ups show."""
     from transformers import BertConfig
 
     return BertConfig(
@@ -94,17 +95,54 @@ def tiny_bert_config(vocab_size: int, labels: tuple[str, ...] = LABELS):
         intermediate_size=64,
         max_position_embeddings=512,
         num_labels=len(labels),
-        initializer_range=0.5,  # wide weights: outputs differ clearly between inputs, so mix-ups show
+        initializer_range=initializer_range,
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
     )
 
 
-def new_tiny_model(tokenizer, labels: tuple[str, ...]):
+def new_tiny_model(tokenizer, labels: tuple[str, ...], initializer_range: float = 0.5):
     from transformers import BertForSequenceClassification
 
     torch.manual_seed(0)
-    return BertForSequenceClassification(tiny_bert_config(len(tokenizer), labels)).eval()
+    return BertForSequenceClassification(tiny_bert_config(len(tokenizer), labels, initializer_range)).eval()
+
+
+TAUGHT_MARGIN = 4.0
+"""Least gap between the logit of the taught label and the next one, on every taught pair. The int8 export moves the
+taught model's logits by 0.03 with ONNX Runtime's AMX or AVX-512 VNNI kernels and by 0.43 with its AVX2 kernel, whose
+u8×s8 products saturate (measured under `qemu-x86_64 -cpu Haswell`): its answers to these pairs are the same on every
+x86 CPU. An untrained model's argmax is not, and no test may assume it."""
+TAUGHT_INITIALIZER_RANGE = 0.1
+"""Narrower weights than the random tiny model's: at 0.5, the AVX2 kernel moved a taught logit by 5."""
+
+
+def teach(model, tokenizer, lessons: list[tuple[str, str, str]], max_steps: int = 1000):
+    """`model` trained, full batch and without dropout, until it answers every (claim, text, label) lesson with its
+    label by at least TAUGHT_MARGIN; refused if it cannot within `max_steps` (a few seconds)."""
+    labels = list(model.config.id2label.values())
+    batch = tokenizer([c for c, _, _ in lessons], [t for _, t, _ in lessons], padding=True, return_tensors="pt")
+    truth = torch.tensor([labels.index(label) for _, _, label in lessons])
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(max_steps):
+        logits = model(**batch).logits
+        taught = logits.gather(1, truth[:, None])[:, 0]
+        others = logits.masked_fill(torch.nn.functional.one_hot(truth, len(labels)).bool(), float("-inf"))
+        if (taught - others.max(dim=1).values).min() >= TAUGHT_MARGIN:
+            return model.eval()
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(logits, truth).backward()
+        optimizer.step()
+    raise AssertionError(f"the tiny model did not learn its {len(lessons)} lessons in {max_steps} steps")
+
+
+@pytest.fixture(scope="session")
+def taught_model(tokenizer):
+    """The tiny four-label model taught the pairs of tests.helpers.taught_pairs: it answers them as taught on any
+    CPU, in PyTorch and int8 alike."""
+    from tests.helpers import taught_pairs
+
+    return teach(new_tiny_model(tokenizer, LABELS, TAUGHT_INITIALIZER_RANGE), tokenizer, taught_pairs())
 
 
 @pytest.fixture(scope="session")
@@ -165,13 +203,26 @@ def with_int8_export(model_dir: Path, model, tokenizer, out_dir: Path) -> Path:
     return out_dir
 
 
+TINY_EMBEDDER_MIN_COSINE = 0.95
+"""The tiny embedder's floor for its int8 export against PyTorch (the real model's is training.embedder.MIN_COSINE,
+0.98). Its wide random weights give activations that int8 rounds coarsely, and how coarsely depends on the kernel
+ONNX Runtime picks for the CPU: least cosine 0.9995 with AVX-512 VNNI or AMX, 0.9713 with the AVX2 kernel (seen on
+an AMD EPYC, and under `qemu-x86_64 -cpu Haswell` on any x86 host). A broken export (another model's weights, a
+layer lost) gives far less: tests/training/test_embedder.py shows both."""
+
+
+def build_tiny_embedder(base_model_dir: Path, out: Path, **config):
+    """The claim monitor's embedding model built from a tiny base model, held to the tiny embedder's floor."""
+    from training.embedder import EmbedderConfig, build_embedder
+
+    settings = {"min_cosine": TINY_EMBEDDER_MIN_COSINE, "register": False, **config}
+    return build_embedder(EmbedderConfig(base_model=str(base_model_dir), output_dir=str(out), **settings))
+
+
 @pytest.fixture(scope="session")
 def embedder_dir(tiny_base_model_dir, tmp_path_factory) -> Path:
     """The claim monitor's embedding model built from the tiny base model, as `make embedder` builds the real one."""
-    from training.embedder import EmbedderConfig, build_embedder
-
-    out = tmp_path_factory.mktemp("embedder") / "embedder"
-    return build_embedder(EmbedderConfig(base_model=str(tiny_base_model_dir), output_dir=str(out), register=False))
+    return build_tiny_embedder(tiny_base_model_dir, tmp_path_factory.mktemp("embedder") / "embedder")
 
 
 @pytest.fixture(scope="session")
@@ -187,9 +238,11 @@ def saved_three_label_model_dir(tiny_three_label_model, tokenizer, tmp_path_fact
 
 
 @pytest.fixture(scope="session")
-def onnx_model_dir(saved_model_dir, tiny_model, tokenizer, tmp_path_factory) -> Path:
-    """The saved tiny four-label model with its int8 export chosen as the runtime."""
-    return with_int8_export(saved_model_dir, tiny_model, tokenizer, tmp_path_factory.mktemp("onnx") / "model")
+def onnx_model_dir(taught_model, tokenizer, tmp_path_factory) -> Path:
+    """The taught tiny four-label model, saved the way training saves, with its int8 export chosen as the runtime:
+    what the service and the batch job tests serve."""
+    saved = save_tiny(taught_model, tokenizer, tmp_path_factory.mktemp("taught") / "model")
+    return with_int8_export(saved, taught_model, tokenizer, tmp_path_factory.mktemp("onnx") / "model")
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,30 @@ PAIRS = [
 ]
 """One short pair, one one-word text, one long text whose denial is its last sentence, one hedged report."""
 
+TAUGHT_CLAIMS = (
+    "A meteorite crashed near the airport",
+    "The mayor resigned after the vote",
+    "A shark was found in the flooded subway",
+    CLAIM,
+)
+TAUGHT_TEXTS = {
+    "Witnesses say {claim}, police confirmed.": "asserting",
+    "Officials denied that {claim}.": "disputing",
+    "Reports claim that {claim}, but nobody has confirmed it.": "reporting",
+    "Farmers planted barley by the river this spring.": "unrelated",
+}
+"""Text shapes (the claim written in, lower case) and the label the taught tiny model gives each: tests that need
+a model to answer something in particular use it (tests/conftest.py, `taught_model`)."""
+
+
+def taught_text(shape: str, claim: str) -> str:
+    return shape.format(claim=claim.lower())
+
+
+def taught_pairs() -> list[tuple[str, str, str]]:
+    """(claim, text, label): every taught claim in every taught shape, with the label it was taught."""
+    return [(c, taught_text(shape, c), label) for c in TAUGHT_CLAIMS for shape, label in TAUGHT_TEXTS.items()]
+
 
 def pairs_of(values: list[tuple[str, ...]]) -> list[Pair]:
     """(claim, text) or (claim, text, title) tuples as the predictor's input records."""

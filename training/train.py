@@ -174,8 +174,11 @@ def fine_tune(config: TrainConfig, train_set: Dataset, validation_set: Dataset, 
         trainer.train()
         if capture is not None:
             capture.remove()
-        detach_side_head(trainer.model)
-        return trainer.model.float().cpu().eval(), tokenizer
+        # Mixed precision leaves the model's forward wrapped in bf16 autocast: calibration and the export must see
+        # the float model that is saved and served.
+        model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
+        detach_side_head(model)
+        return model.float().cpu().eval(), tokenizer
 
 
 def train(config: TrainConfig) -> Path:

@@ -18,7 +18,7 @@ from models.labels import LABELS, STANCES
 from models.pair import Pair
 from models.predictor import StancePredictor
 from models.runtime import ONNX_FILE, Runtime
-from tests.helpers import CLAIM, LONG_TEXT, PAIRS, pairs_of, post
+from tests.helpers import CLAIM, LONG_TEXT, PAIRS, pairs_of, post, taught_pairs
 from tests.serving.conftest import REPO, SERVER_LIMITS, start_server
 
 pytestmark = pytest.mark.e2e
@@ -49,14 +49,15 @@ def test_one_pair_end_to_end(server, served_model, expected):
 
 
 def test_unrelated_answers_follow_relevance_and_match_the_model_over_http(server, served_model):
-    pairs = [(f"Claim number {i} about the harbour", f"Text {i} " + "word " * (i % 40)) for i in range(24)]
+    lessons = taught_pairs()  # the served model was taught these: each label, `unrelated` among them
+    pairs = [(claim, text) for claim, text, _ in lessons]
     reference = StancePredictor.from_dir(served_model.model_dir, Runtime.ONNX, num_threads=1).predict(pairs_of(pairs))
-    unrelated = [i for i, r in enumerate(reference) if r.label == "unrelated"]
-    assert unrelated and len(unrelated) < len(pairs)  # the tiny model says both, so a mix-up would show
+    assert [r.label for r in reference] == [label for _, _, label in lessons]
     body = {"pairs": [{"claim": c, "text": t, "id": i} for i, (c, t) in enumerate(pairs)]}
-    answers = [a for chunk in range(0, 24, 4) for a in post(server, "/predict_batch", {
+    answers = [a for chunk in range(0, len(pairs), 4) for a in post(server, "/predict_batch", {
         "pairs": body["pairs"][chunk : chunk + 4]}).json()]  # fmt: skip
     assert [a["label"] for a in answers] == [r.label for r in reference]
+    assert [a["id"] for a in answers] == list(range(len(pairs)))
     for answer in answers:
         assert (answer["label"] == "unrelated") == (answer["relevance"] < 0.5)
 

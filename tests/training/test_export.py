@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from models.pair import Pair
 from models.predictor import StancePredictor
 from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime, preferred_runtime
 from training.data import to_dataset
@@ -46,6 +47,19 @@ def test_fp32_export_gives_the_models_logits_on_padded_mixed_length_batches(tiny
     with torch.inference_mode():
         expected = tiny_model(**tokenizer(CLAIMS, TEXTS, padding=True, return_tensors="pt")).logits.numpy()
     np.testing.assert_allclose(session.run(None, feeds)[0], expected, atol=1e-4)
+
+
+def test_the_int8_export_answers_as_the_taught_model_does(taught_model, tokenizer, tmp_path):
+    """A model that knows its answers keeps them through the export, on any CPU's int8 kernels (TAUGHT_MARGIN)."""
+    from tests.conftest import save_tiny, with_int8_export
+    from tests.helpers import taught_pairs
+
+    saved = save_tiny(taught_model, tokenizer, tmp_path / "saved")
+    predictor = StancePredictor.from_dir(with_int8_export(saved, taught_model, tokenizer, tmp_path / "int8"),
+                                         Runtime.ONNX, num_threads=1)  # fmt: skip
+    lessons = taught_pairs()
+    answers = predictor.predict([Pair(claim, text) for claim, text, _ in lessons])
+    assert [a.label for a in answers] == [label for _, _, label in lessons]
 
 
 def test_int8_answers_do_not_depend_on_batch_mates(exported_dir, tiny_model, tokenizer):

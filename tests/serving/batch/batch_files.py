@@ -1,4 +1,5 @@
-"""Input files for the batch job tests: ids, a number and a note to pass through, short and long texts."""
+"""Input files for the batch job tests: ids, a number and a note to pass through, short and long texts; all but the
+long ones in the shapes the taught tiny model answers as taught (tests/helpers.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-CLAIMS = (
-    "A meteorite crashed near the airport",
-    "The mayor resigned after the vote",
-    "A shark was found in the flooded subway",
-)
-TEXTS = (
-    "Officials denied that {claim}.",
-    "Witnesses say {claim}, police confirmed.",
-    "Reports claim that {claim}, but nobody has confirmed it.",
-    "A long report. " * 80 + "Some say {claim}.",
-)
+from tests.helpers import TAUGHT_CLAIMS, TAUGHT_TEXTS, taught_text
+
+CLAIMS = TAUGHT_CLAIMS[:3]
+LONG_TEXT = "A long report. " * 80 + "Some say {claim}."
+"""Far past the window, with many sentences: evidence of more than one sentence. Not taught."""
+TEXTS = (*TAUGHT_TEXTS, LONG_TEXT)
 
 
 def good_rows(count: int) -> list[dict]:
@@ -27,9 +23,15 @@ def good_rows(count: int) -> list[dict]:
     rows = []
     for i in range(count):
         claim = CLAIMS[i % len(CLAIMS)]
-        text = TEXTS[(i // len(CLAIMS)) % len(TEXTS)].format(claim=claim.lower())
+        text = taught_text(TEXTS[(i // len(CLAIMS)) % len(TEXTS)], claim)
         rows.append({"id": f"row-{i:05d}", "n": f"{i:03d}", "claim": claim, "text": text, "note": f"note {i}"})
     return rows
+
+
+def taught_label(row: dict) -> str | None:
+    """The label the taught tiny model gives a good row, None for a long one (not taught)."""
+    taught = {taught_text(shape, row["claim"]): label for shape, label in TAUGHT_TEXTS.items()}
+    return taught.get(row["text"])
 
 
 def write_rows(rows: list[dict], path: Path) -> Path:

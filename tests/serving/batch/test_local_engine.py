@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from batch_files import good_rows, tracked_rows, write_rows
+from batch_files import good_rows, taught_label, tracked_rows, write_rows
 
 from models.labels import LABELS, STANCES
 from models.pair import Pair
@@ -91,7 +91,9 @@ def test_each_format_round_trips_with_pass_through_columns_in_order(batch_model,
     for label in LABELS:
         assert scored[f"score_{label}"].tolist() == pytest.approx([p.scores[label] for p in predictions], abs=1e-6)
     assert scored["relevance"].tolist() == pytest.approx([p.relevance for p in predictions], abs=1e-6)
-    assert "unrelated" in set(scored["label"])  # the four-label model calls some texts unrelated
+    taught = [(label, taught_label(row)) for label, row in zip(scored["label"], rows, strict=True) if taught_label(row)]
+    assert [label for label, _ in taught] == [expected for _, expected in taught]
+    assert {expected for _, expected in taught} == set(LABELS)  # every label among the answers, so mix-ups show
     assert scored["text_reduced"].tolist() == [p.text_reduced for p in predictions]
     assert set(scored["model"]) == {str(batch_model)}
     assert_evidence_survives(scored["evidence"].tolist(), rows, predictions)

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
-from batch_files import good_rows, tracked_rows, write_rows
+from batch_files import good_rows, taught_label, tracked_rows, write_rows
 
 from models.labels import LABELS, STANCES
 from serving.batch.__main__ import main
@@ -54,7 +54,9 @@ def test_spark_gives_the_local_engines_labels_and_scores_in_input_order(both_eng
     scores = [f"score_{label}" for label in LABELS]
     for key in (*scores, "relevance", "text_reduced", "model", "n", "note", "evidence"):
         assert [row[key] for row in spark] == [row[key] for row in local]
-    assert "unrelated" in {row["label"] for row in spark}
+    taught = {row["id"]: taught_label(row) for row in spark if taught_label(row)}
+    assert {row["id"]: row["label"] for row in spark if row["id"] in taught} == taught
+    assert set(taught.values()) == set(LABELS)
     assert any(len(row["evidence"]) > 1 for row in spark)
     assert all(row["text"][e["start"] : e["end"]] == e["text"] for row in spark for e in row["evidence"])
 
