@@ -27,14 +27,23 @@ from datasets import Dataset
 from eval.baselines import is_related
 from eval.cli import run_from_cli
 from eval.decision_rule import cross_fitted_labels, fit_stance_offsets, with_stance_offsets
-from eval.evaluate import RELATED_SUFFIX, SetFigures, claim_evidence_test, other_readings, set_figures
+from eval.evaluate import (
+    RELATED_SUFFIX,
+    SetFigures,
+    claim_evidence_test,
+    news_validation,
+    other_readings,
+    set_figures,
+)
+from eval.polarity import PolarityFigures, polarity_probe
 from models.labels import DISPUTING
 from models.metrics import score, sided_accuracy, source_macro_f1
 from models.predictor import StancePredictor
 from models.result import ScoredPairs
 from models.sources import CLAIM_EVIDENCE_SOURCES
+from training.claim_evidence import read_fever_symmetric
 from training.config import default_data_dir, parse_config
-from training.data import StanceCorpus, load_corpus, merge
+from training.data import StanceCorpus, load_corpus, merge, to_dataset
 from training.splits import build_splits, claim_evidence_splits, saved_config
 from training.train import train
 
@@ -47,36 +56,67 @@ class Step:
     slug: str
     """Its models' folder names: <slug>_s<seed>."""
     flags: tuple[str, ...] = ()
-    """Flags on top of the default recipe."""
+    """Flags on top of the default recipe (the earlier steps: on top of BEFORE_POLARITY)."""
 
 
 CLAIM_EVIDENCE = ("--claim_evidence_sources", ",".join(CLAIM_EVIDENCE_SOURCES), "--claim_evidence_design")
+BEFORE_POLARITY = (
+    *("--epochs", "4", "--max_aux_pairs", "2000", "--max_unrelated_pairs", "800", "--max_claim_evidence_pairs", "1000"),
+    *("--negated_claims", "false", "--attributed_evidence", "false"),
+)
+"""The default recipe before the polarity levers (45 minutes on the reference machine), which the earlier steps add to
+or take from: their rows in kept reports were trained so."""
 STEPS = (
-    Step("Emergent only, three stances", "emergent_only", ("--sources", "emergent", "--relevance", "false")),
-    Step("+ FNC-1 and ARC related pairs, three stances", "related_pairs", ("--relevance", "false")),
+    Step(
+        "Emergent only, three stances",
+        "emergent_only",
+        (*BEFORE_POLARITY, "--sources", "emergent", "--relevance", "false"),
+    ),
+    Step("+ FNC-1 and ARC related pairs, three stances", "related_pairs", (*BEFORE_POLARITY, "--relevance", "false")),
     Step(
         "+ unrelated pairs, four labels (recipe before claim–evidence)",
         "news_only",
-        ("--claim_evidence_design", "none"),
+        (*BEFORE_POLARITY, "--claim_evidence_design", "none"),
     ),
-    Step("+ FNC-1/ARC pairs drawn evenly across labels", "balanced", ("--balance_aux_labels", "true")),
+    Step(
+        "+ FNC-1/ARC pairs drawn evenly across labels", "balanced", (*BEFORE_POLARITY, "--balance_aux_labels", "true")
+    ),
     Step("every FNC-1/ARC related pair (quality recipe)", "quality", ("--recipe", "quality")),
     Step(
         "+ claim–evidence pairs first, then the news recipe (intermediate)",
         "intermediate",
-        (*CLAIM_EVIDENCE, "intermediate", "--max_claim_evidence_pairs", "2000"),
+        (*BEFORE_POLARITY, *CLAIM_EVIDENCE, "intermediate", "--max_claim_evidence_pairs", "2000"),
     ),
     Step(
         "+ claim–evidence pairs through a two-way head of their own (multi-task)",
         "multitask",
-        (*CLAIM_EVIDENCE, "multitask"),
+        (*BEFORE_POLARITY, *CLAIM_EVIDENCE, "multitask"),
     ),
     Step(
         "+ claim–evidence pairs in the news head, weight 0.5 (mix)",
         "mix",
-        (*CLAIM_EVIDENCE, "mix", "--claim_evidence_weight", "0.5"),
+        (*BEFORE_POLARITY, *CLAIM_EVIDENCE, "mix", "--claim_evidence_weight", "0.5"),
     ),
-    Step("256-token window for bodies", "window256", ("--claim_evidence_design", "none", "--max_length", "256")),
+    Step(
+        "256-token window for bodies",
+        "window256",
+        (*BEFORE_POLARITY, "--claim_evidence_design", "none", "--max_length", "256"),
+    ),
+    Step(
+        "default's size (2 epochs, fewer pairs), no counterfactual pairs",
+        "no_counterfactuals",
+        ("--negated_claims", "false", "--attributed_evidence", "false"),
+    ),
+    Step(
+        "+ claims negated, labels swapped",
+        "negated_claims",
+        ("--negated_claims", "true", "--attributed_evidence", "false"),
+    ),
+    Step(
+        "+ claims negated and claim–evidence attributed (default)",
+        "negated_attributed",
+        ("--negated_claims", "true", "--attributed_evidence", "true"),
+    ),
 )
 BASE_STEP = "news_only"
 """The step whose models the decision rule and the ensemble are built on."""
@@ -87,10 +127,16 @@ TRAIN_FLAGS = ("--register", "false", "--export_onnx", "false")
 VALIDATION = "validation"
 CLAIM_EVIDENCE_VALIDATION = "claim_evidence_validation"
 CLAIM_EVIDENCE_TEST = "claim_evidence_test"
+PROBE, PROBE_NEGATED = "polarity_probe", "polarity_probe_negated"
+"""The model's validation claims beside their negations (eval/polarity.py), as two sets of the same texts."""
+FEVER_SYMMETRIC = "fever_symmetric_dev"
 TEST_SETS = ("emergent_test", "fnc1_test")
 SCORES_FILE = "ablation_scores.npz"
 VALIDATION_COLUMN = "validation macro-F1"
 """Mean over the news sources of macro-F1 on the model's own validation claims: training's epoch criterion."""
+PROBE_FLIP_COLUMN = "probe: sided answers that flip"
+PROBE_GAP_COLUMN = "probe: accuracy lost on negated claims"
+FEVER_SYMMETRIC_COLUMN = "FEVER Symmetric 2-way acc"
 DISPUTING_COLUMN = "validation disputing F1"
 """F1 of `disputing` over the news validation pairs: the label the claim–evidence corpora are there for."""
 SIDED_VALIDATION_COLUMN = "claim–evidence validation 2-way acc"
@@ -158,11 +204,17 @@ def own_sets(model_dir: Path, data_dir: str) -> dict[str, Dataset]:
     trained = saved_config(model_dir, data_dir)
     _, validation = build_splits(trained)
     _, claim_evidence_validation = claim_evidence_splits(trained, CLAIM_EVIDENCE_SOURCES)
-    return {
+    probe = polarity_probe(news_validation(trained))
+    columns = {"text": probe.texts, "source": probe.sources}
+    sets = {
         VALIDATION: validation,
         CLAIM_EVIDENCE_VALIDATION: merge(claim_evidence_validation),
         CLAIM_EVIDENCE_TEST: claim_evidence_test(trained),
+        PROBE: Dataset.from_dict({"claim": probe.claims, "label": probe.labels, **columns}),
+        PROBE_NEGATED: Dataset.from_dict({"claim": probe.negated_claims, "label": probe.negated_labels, **columns}),
     }
+    symmetric = read_fever_symmetric(Path(data_dir))
+    return sets | ({FEVER_SYMMETRIC: to_dataset(symmetric)} if symmetric is not None else {})
 
 
 def score_model(model_dir: Path, corpus: StanceCorpus, own: dict[str, Dataset], readings: bool) -> ModelScores:
@@ -225,10 +277,23 @@ def model_row(scores: ModelScores, corpus: StanceCorpus, own: dict[str, Dataset]
     sided = sided_by_source(own[CLAIM_EVIDENCE_VALIDATION], scores.scored(CLAIM_EVIDENCE_VALIDATION))
     row[SIDED_VALIDATION_COLUMN] = float(np.mean(list(sided.values())))
     row |= held_out_row(corpus, {name: scores.scored(name) for name in TEST_SETS})
+    if PROBE in scores.probabilities:
+        row |= polarity_columns(scores, own)
     sided_test = sided_by_source(own[CLAIM_EVIDENCE_TEST], scores.scored(CLAIM_EVIDENCE_TEST))
     row |= {f"{source}_test 2-way acc": value for source, value in sided_test.items()}
     reading = f"fnc1_test{RELATED_SUFFIX} macro-F1, "
     return row | {reading + system: value for system, value in scores.readings.items()}
+
+
+def polarity_columns(scores: ModelScores, own: dict[str, Dataset]) -> dict[str, float]:
+    """The polarity probe's flip share and the accuracy its negated pairs lose, and FEVER Symmetric's two sides."""
+    probe = PolarityFigures.of(
+        own[PROBE]["label"], scores.scored(PROBE).predicted_labels, scores.scored(PROBE_NEGATED).predicted_labels
+    )
+    row = {PROBE_FLIP_COLUMN: probe.flipped, PROBE_GAP_COLUMN: probe.accuracy - probe.negated_accuracy}
+    if FEVER_SYMMETRIC in scores.probabilities:
+        row[FEVER_SYMMETRIC_COLUMN] = sided_accuracy(own[FEVER_SYMMETRIC]["label"], scores.scored(FEVER_SYMMETRIC))
+    return row
 
 
 def decision_rule_row(scores: ModelScores, corpus: StanceCorpus, own: dict[str, Dataset]) -> dict[str, float]:

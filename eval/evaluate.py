@@ -6,7 +6,10 @@ Test sets:
   unrelated): whether the model tells that a short text is not about the claim;
 - `fnc1_test`: the FNC-1 pairs of the Emergent test claims, related and unrelated, held out of training by
   headline and body, scored on FNC-1's own terms (relative score, F1 per class, F1m over the four classes);
-  `fnc1_test_related` is its related pairs alone, the stance figures earlier reports gave.
+  `fnc1_test_related` is its related pairs alone, the stance figures earlier reports gave;
+- `fever_symmetric_dev`: FEVER Symmetric's dev pairs, each beside twins whose label flips (training/claim_evidence.py).
+Beside them, whatever the split, the polarity probe on the model's own validation claims (eval/polarity.py) and the
+worked examples (eval/worked_examples.py).
 The baselines train on the model's own training split and choose their settings on its validation split.
 `--split validation` scores each source's validation claims instead, and compares relevance designs there.
 """
@@ -35,8 +38,10 @@ from eval.baselines import (
 )
 from eval.cli import run_from_cli
 from eval.faithfulness import measure
+from eval.polarity import polarity_probe, probe_figures
 from eval.report import confusion_text, per_class_text, plot_confusion, plot_reliability, write_json
 from eval.tables import results_markdown
+from eval.worked_examples import worked_examples
 from models.defaults import MODEL_NAME
 from models.encoding import ClaimLimit, LongTextStrategy
 from models.labels import SIDED_STANCES, UNRELATED, label_set
@@ -54,8 +59,8 @@ from models.registry import resolve
 from models.result import RELEVANCE_THRESHOLD, ScoredPairs
 from models.runtime import ONNX_FILE, Runtime
 from models.sources import CLAIM_EVIDENCE_SOURCES
-from training.claim_evidence import read_claim_evidence, within_claim_limit
-from training.config import TrainConfig, default_data_dir
+from training.claim_evidence import read_claim_evidence, read_fever_symmetric, within_claim_limit
+from training.config import ClaimEvidenceDesign, TrainConfig, default_data_dir
 from training.data import StanceCorpus, load_corpus, merge, mismatched_pairs, split_by_group, to_dataset
 from training.splits import build_splits, claim_evidence_splits, saved_config, subsample
 
@@ -99,6 +104,9 @@ class EvalConfig:
     faithfulness: bool = field(
         default=True, metadata={"help": "Also test whether the evidence is what the answer rests on (slow on CPU)."}
     )
+    polarity: bool = field(
+        default=True, metadata={"help": "Also run the polarity probe on the model's validation claims."}
+    )
     relevance_sample: int = field(
         default=2000, metadata={"help": "Training pairs the relevance designs choose their thresholds on (validation)."}
     )
@@ -119,20 +127,46 @@ def evaluation_sets(corpus: StanceCorpus, config: EvalConfig, trained: TrainConf
     """The test sets, or each source's validation claims as the model's training split held them out (`trained`:
     its seed and fraction): never a claim it trained on."""
     seed = trained.seed
+    symmetric = read_fever_symmetric(Path(trained.data_dir))
+    twins = {"fever_symmetric_dev": to_dataset(symmetric)} if symmetric is not None else {}
     if config.split == "test":
         mismatched = mismatched_pairs(corpus.emergent_test, config.mismatched_per_claim, seed)
-        return {
-            "emergent_test": corpus.emergent_test,
-            f"emergent_test{MISMATCHED_SUFFIX}": mismatched,
-            "fnc1_test": corpus.fnc1_test,
-        } | by_source(claim_evidence_test(trained), "_test")
+        return (
+            {
+                "emergent_test": corpus.emergent_test,
+                f"emergent_test{MISMATCHED_SUFFIX}": mismatched,
+                "fnc1_test": corpus.fnc1_test,
+            }
+            | by_source(claim_evidence_test(trained), "_test")
+            | twins
+        )
     _, validation = split_by_group(corpus.train_pool, trained.validation_fraction, seed)
     sets = by_source(validation, "_validation")
     if "emergent_validation" in sets:
         mismatched = mismatched_pairs(sets["emergent_validation"], config.mismatched_per_claim, seed)
         sets[f"emergent_validation{MISMATCHED_SUFFIX}"] = mismatched
     _, claim_evidence_validation = claim_evidence_splits(trained, CLAIM_EVIDENCE_SOURCES)
-    return sets | (by_source(merge(claim_evidence_validation), "_validation") if claim_evidence_validation else {})
+    claim_evidence = by_source(merge(claim_evidence_validation), "_validation") if claim_evidence_validation else {}
+    return sets | claim_evidence | twins
+
+
+def news_validation(trained: TrainConfig) -> Dataset:
+    """The model's own news validation pairs, as its training held them out and chose its epoch on: the polarity
+    probe's claims, never a test claim."""
+    news_only = replace(trained, claim_evidence_design=ClaimEvidenceDesign.NONE, negated_claims=False,
+                        attributed_evidence=False)  # fmt: skip
+    return build_splits(news_only)[1]
+
+
+def polarity_figures(trained: TrainConfig, predictors: dict[str, StancePredictor]) -> dict[str, dict]:
+    """Each system's figures on the polarity probe of the model's validation claims."""
+    probe = polarity_probe(news_validation(trained))
+    log.info("polarity probe: %d pairs of %d claims (%d left out)", len(probe), probe.related_claims, probe.left_out)
+
+    def labeller(predictor: StancePredictor):
+        return lambda claims, texts: predictor.score_without_evidence(claims, texts).predicted_labels
+
+    return {system: asdict(probe_figures(probe, labeller(p))) for system, p in predictors.items()}
 
 
 def by_source(dataset: Dataset, suffix: str) -> dict[str, Dataset]:
@@ -382,9 +416,10 @@ def run(config: EvalConfig) -> dict:
         figures[system] = as_dicts(reading_figures)
         if config.faithfulness:
             faithfulness[system] = evidence_faithfulness(predictor, long_sets, reading_scored)
+    predictors = {MODEL_SYSTEM: predictor}
     if (path / ONNX_FILE).is_file():
-        onnx_predictor = StancePredictor.from_dir(path, runtime=Runtime.ONNX)
-        figures[ONNX_SYSTEM] = as_dicts(system_figures(sets, model_system(onnx_predictor))[0])
+        predictors[ONNX_SYSTEM] = StancePredictor.from_dir(path, runtime=Runtime.ONNX)
+        figures[ONNX_SYSTEM] = as_dicts(system_figures(sets, model_system(predictors[ONNX_SYSTEM]))[0])
     report: dict = {
         "model": str(path),
         "labels": list(predictor.labels),
@@ -392,7 +427,10 @@ def run(config: EvalConfig) -> dict:
         "results": figures,
         **({"faithfulness": faithfulness} if faithfulness else {}),
         "evidence_labels": evidence_labels(sets, scored),
+        "worked_examples": {system: worked_examples(p) for system, p in predictors.items()},
     }
+    if config.polarity:
+        report["polarity"] = polarity_figures(trained, predictors)
     if config.baselines and config.split == "test":
         figures |= baseline_figures(trained, sets)
         figures[PUBLISHED_EMERGENT.system + " [published]"] = {

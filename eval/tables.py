@@ -184,6 +184,43 @@ def evidence_labels_table(by_set: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def polarity_table(polarity: dict[str, dict], results: Figures) -> str:
+    """One row per system: the probe's accuracy on the original and the negated pairs, the share of sided pairs whose
+    answer flips with the claim or keeps its side, and FEVER Symmetric's asserting against disputing."""
+    lines = [
+        "| system | pairs | accuracy | negated accuracy | flips with the claim | same side | FEVER Symmetric 2-way |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for system, f in polarity.items():
+        twins = results.get(system, {}).get("fever_symmetric_dev", {}).get("sided_accuracy")
+        lines.append(
+            f"| {system} | {f['pairs']} | {f['accuracy']:.2%} | {f['negated_accuracy']:.2%} | {f['flipped']:.2%} | "
+            f"{f['same_side']:.2%} | {'–' if twins is None else f'{twins:.2%}'} |"
+        )
+    first = next(iter(polarity.values()), None)
+    if first is not None:
+        rules = ", ".join(f"{rule} {n}" for rule, n in first["by_rule"].items())
+        lines.append(
+            f"\n{first['claims']} validation claims, {first['left_out']} left out (no rule negates them); pairs by the "
+            f"rule that negated their claim: {rules}."
+        )
+    return "\n".join(lines)
+
+
+def worked_examples_table(examples: dict[str, list[dict]]) -> str:
+    lines = [
+        "| system | claim | text | expected | answer | score of the answer | as expected |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for system, rows in examples.items():
+        lines += [
+            f"| {system} | {r['claim']} | {r['text']} | {r['expected']} | {r['answer']} | "
+            f"{r['scores'][r['answer']]:.3f} | {'yes' if r['holds'] else 'no'} |"
+            for r in rows
+        ]
+    return "\n".join(lines)
+
+
 def results_markdown(report: dict) -> str:
     results: Figures = report["results"]
     parts = [
@@ -208,6 +245,13 @@ def results_markdown(report: dict) -> str:
             "### Evidence labels on the claim–evidence sets (the first evidence sentence, scored alone)",
             evidence_labels_table(report["evidence_labels"]),
         ]
+    if "polarity" in report:
+        parts += [
+            "### Polarity: does the answer follow the claim? (validation claims beside their negations)",
+            polarity_table(report["polarity"], results),
+        ]
+    if report.get("worked_examples"):
+        parts += ["### Worked examples", worked_examples_table(report["worked_examples"])]
     if "recipe_score" in report:
         scores = ", ".join(f"{source} {value:.4f}" for source, value in report["recipe_score"].items())
         parts += ["### What recipes are chosen on", f"Validation macro-F1 by source, and their mean: {scores}."]

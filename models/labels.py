@@ -12,10 +12,13 @@ from collections.abc import Iterable
 STANCES: tuple[str, ...] = ("asserting", "disputing", "reporting")
 """The three ways a text that is about the claim can stand toward it."""
 
+ASSERTING = "asserting"
+"""The text presents the claim as true."""
+
 DISPUTING = "disputing"
 """The rarest stance, and the one the claim–evidence corpora are trained for."""
 
-SIDED_STANCES: tuple[str, ...] = ("asserting", DISPUTING)
+SIDED_STANCES: tuple[str, ...] = (ASSERTING, DISPUTING)
 """The stances that take a side: a claim tracker shows the strongest evidence of each."""
 
 UNRELATED = "unrelated"

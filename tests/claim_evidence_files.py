@@ -35,10 +35,19 @@ class ClaimEvidenceFiles:
     fever_tokenized: str
     """A tokenized FEVER evidence line, and (below) how it must read once detokenized."""
     fever_detokenized: str
+    fever_symmetric_claims: frozenset[str]
+    """FEVER Symmetric's claims, as detokenized: one of them is a FEVER corpus claim, which training must leave out."""
 
 
 def write_claim_evidence_corpora(root: Path) -> ClaimEvidenceFiles:
-    for folder in ("fever", "climate_fever", "check_covid/train", "check_covid/dev", "check_covid/test"):
+    for folder in (
+        "fever",
+        "fever_symmetric",
+        "climate_fever",
+        "check_covid/train",
+        "check_covid/dev",
+        "check_covid/test",
+    ):
         (root / folder).mkdir(parents=True, exist_ok=True)
     for folder in ("healthver", "ibm_claim_stance", "perspectrum"):
         (root / folder).mkdir(parents=True, exist_ok=True)
@@ -53,6 +62,21 @@ def write_claim_evidence_corpora(root: Path) -> ClaimEvidenceFiles:
     (root / "fever/dev.raw.input1").write_text("\n".join(claims) + "\n")
     (root / "fever/dev.raw.input0").write_text("\n".join(evidence) + "\n")
     (root / "fever/dev.label").write_text("\n".join(labels) + "\n")
+
+    symmetric, symmetric_claims = [], set()
+    for pair_id, topic in (("501", TOPICS[3]), ("502", "the lake froze in May")):
+        shown, nothing = f"Records show that {topic} , says a report .", f"No record of it , says a report on {topic} ."
+        twins = [  # the original (a FEVER corpus pair for the first), its claim's twin, its evidence's twin, both
+            (f"It is true that {topic} .", shown, "SUPPORTS"),
+            (f"It is false that {topic} .", shown, "REFUTES"),
+            (f"It is true that {topic} .", nothing, "REFUTES"),
+            (f"It is false that {topic} .", nothing, "SUPPORTS"),
+        ]
+        for n, (claim, text, label) in enumerate(twins, start=1):
+            twin_id = pair_id if n == 1 else f"{pair_id}000000{n}"
+            symmetric.append({"id": twin_id, "claim": claim, "evidence": text, "label": label})
+            symmetric_claims.add(claim.replace(" .", "."))
+    (root / "fever_symmetric/fever_symmetric_dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in symmetric))
 
     with (root / "climate_fever/climate-fever.jsonl").open("w") as out:
         for k, topic in enumerate(TOPICS):
@@ -130,4 +154,5 @@ def write_claim_evidence_corpora(root: Path) -> ClaimEvidenceFiles:
         },
         fever_tokenized=tokenized,
         fever_detokenized=detokenized,
+        fever_symmetric_claims=frozenset(symmetric_claims),
     )

@@ -41,6 +41,10 @@ CHECK_COVID_FILES = {
 CHECK_COVID_CORPUS = "check_covid/corpus.json"
 HEALTHVER_FILES = ("healthver/healthver_dev.csv", "healthver/healthver_test.csv")
 IBM_FILE = "ibm_claim_stance/claim_stance_dataset_v1.csv"
+FEVER_SYMMETRIC_FILE = "fever_symmetric/fever_symmetric_dev.jsonl"
+"""FEVER Symmetric (Schuster et al. 2019), dev split: FEVER dev pairs, each beside a twin whose claim or evidence is
+minimally changed and whose label flips. Evaluated on, never trained on (`read_fever` keeps its claims and evidence
+out of the FEVER corpus's training part)."""
 PERSPECTRUM_FILES = (
     "perspectrum/perspectrum_train_dev_v1.0.json",
     "perspectrum/perspective_pool_train_dev_v1.0.json",
@@ -70,12 +74,15 @@ class LabelMap:
 
 
 FEVER_LABELS = LabelMap({"ENTAILMENT": ASSERTING, "NOT_ENTAILMENT": DISPUTING})
+FEVER_SYMMETRIC_LABELS = LabelMap({"SUPPORTS": ASSERTING, "REFUTES": DISPUTING})
 """This FEVER copy kept SUPPORTS and REFUTES pairs only, written as RTE labels (see ../shared/data/README.md)."""
 CLIMATE_FEVER_LABELS = LabelMap({"SUPPORTS": ASSERTING, "REFUTES": DISPUTING, "NOT_ENOUGH_INFO": LEFT_OUT})
 CHECK_COVID_LABELS = LabelMap({"SUPPORT": ASSERTING, "REFUTE": DISPUTING, "NOTENOUGHINFO": LEFT_OUT})
 HEALTHVER_LABELS = LabelMap({"SUPPORTS": ASSERTING, "REFUTES": DISPUTING, "NEUTRAL": LEFT_OUT})
 IBM_LABELS = LabelMap({"PRO": ASSERTING, "CON": DISPUTING})
 PERSPECTRUM_LABELS = LabelMap({"SUPPORT": ASSERTING, "UNDERMINE": DISPUTING})
+
+TWIN_SUFFIX = re.compile(r"000000\d$")
 
 PTB_BRACKETS = {
     **{"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}"},
@@ -170,7 +177,29 @@ def read_fever(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     texts = [detokenize(text) for text in evidence]
     groups = component_groups(claims, texts)
     frame = pairs_frame(claims, texts, FEVER_LABELS(labels_path, labels, "label"), "fever", groups)
-    return held_out_split(frame, "fever")
+    train, test = held_out_split(frame, "fever")
+    symmetric = read_fever_symmetric(data_dir)
+    if symmetric is not None:  # its originals are FEVER dev pairs too: none of its claims or evidence trained on
+        seen = set(symmetric.claim.map(normalized)) | set(symmetric.text.map(normalized))
+        train = train[~(train.claim.map(normalized).isin(seen) | train.text.map(normalized).isin(seen))]
+    return train.reset_index(drop=True), test
+
+
+def read_fever_symmetric(data_dir: Path) -> pd.DataFrame | None:
+    """FEVER Symmetric's dev pairs, detokenized as the FEVER corpus is; the twins of one original share a group (the
+    original's id: a twin's is it with `000000<n>` after). None where the file is not there: it is an evaluation set,
+    not needed to train."""
+    path = data_dir / FEVER_SYMMETRIC_FILE
+    if not path.is_file():
+        return None
+    records = read_json_lines(path)
+    claims, texts, labels, groups = [], [], [], []
+    for row, record in enumerate(records, start=1):
+        claims.append(detokenize(field(path, record, "claim", row)))
+        texts.append(detokenize(field(path, record, "evidence", row)))
+        labels.append(field(path, record, "label", row))
+        groups.append(TWIN_SUFFIX.sub("", str(field(path, record, "id", row))))
+    return pairs_frame(claims, texts, FEVER_SYMMETRIC_LABELS(path, labels, "label"), "fever_symmetric", groups)
 
 
 def read_climate_fever(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -86,6 +86,20 @@ class TrainConfig:
     claim_evidence_epochs: float = field(
         default=1.0, metadata={"help": "Epochs of the claim–evidence stage (intermediate)."}
     )
+    negated_claims: bool = field(
+        default=False,
+        metadata={
+            "help": "Each related training pair also seen with its claim negated and its label swapped (asserting "
+            "<-> disputing; reporting stays): training/counterfactual.py."
+        },
+    )
+    attributed_evidence: bool = field(
+        default=False,
+        metadata={
+            "help": "Each claim–evidence pair that takes a side also seen with its evidence attributed to a source "
+            '("Officials said that ..."), its label kept.'
+        },
+    )
     max_length: int = field(default=MAX_LENGTH, metadata={"help": "Tokens per pair."})
     epochs: float = 3.0
     learning_rate: float = 5e-5
@@ -144,15 +158,17 @@ def comma_list(value: str) -> tuple[str, ...]:
 
 RECIPES: dict[str, dict[str, object]] = {
     "default": {
-        "max_aux_pairs": 2000,
-        "max_unrelated_pairs": 800,
+        "max_aux_pairs": 800,
+        "max_unrelated_pairs": 500,
         "mismatched_per_claim": 4,
         "max_validation_pairs": 1000,
         "max_validation_unrelated": 500,
-        "epochs": 4.0,
+        "epochs": 2.0,
         "claim_evidence_sources": ",".join(CLAIM_EVIDENCE_SOURCES),
         "claim_evidence_design": ClaimEvidenceDesign.MULTITASK,
-        "max_claim_evidence_pairs": 1000,
+        "max_claim_evidence_pairs": 300,
+        "negated_claims": True,
+        "attributed_evidence": True,
     },
     "quality": {
         "max_aux_pairs": 0,
@@ -176,12 +192,13 @@ RECIPES: dict[str, dict[str, object]] = {
         "learning_rate": 4e-5,
     },
 }
-"""`default` is what `make train` builds: Emergent plus 2,000 FNC-1/ARC related pairs, and up to 1,000 pairs of each
-claim–evidence corpus through a two-way head of their own (multi-task: on news validation it beat the same recipe
-without them and intermediate training; README, Training), 33 min measured on 2 CPU cores. `quality` trains on
-every FNC-1/ARC related pair and the default's claim–evidence pairs through the same second head, in the served
-window and size, within 2 hours on those 2 cores; its news validation pairs are the default's, so the two compare
-on them. `full` trains on every pair with a 256-token window: hours on a CPU, minutes on a GPU."""
+"""`default` is what `make train` builds: Emergent, 800 FNC-1/ARC related pairs and 500 unrelated ones, up to 300
+pairs of each claim–evidence corpus through a two-way head of their own (multi-task), each claim–evidence pair that
+takes a side also attributed to a speaker, and every related pair also with its claim negated and its label swapped
+(training/counterfactual.py); two epochs, about 24 minutes on the reference machine (training/budget.py). `quality`
+trains on every FNC-1/ARC related pair and 1,000 pairs of each claim–evidence corpus, without the counterfactual
+pairs, in the served window and size, within 2 hours on 2 cores; its news validation pairs are the default's, so the
+two compare on them. `full` trains on every pair with a 256-token window: hours on a CPU, minutes on a GPU."""
 
 
 def parse_config(args: list[str] | None = None) -> TrainConfig:

@@ -15,6 +15,7 @@ from models.model_config import TRAINING_INFO_FILE, read_model_info
 from models.sources import NEWS_SOURCES
 from training.claim_evidence import read_claim_evidence, within_claim_limit
 from training.config import RECIPES, ClaimEvidenceDesign, TrainConfig
+from training.counterfactual import with_counterfactuals
 from training.data import load_corpus, merge, mismatched_pairs, split_by_group, to_dataset
 from training.user_data import load_user_file
 
@@ -95,7 +96,10 @@ def build_splits(config: TrainConfig) -> tuple[Dataset, Dataset]:
     validation = subsample(validation, config.max_validation_pairs, config.seed, AUX_SOURCES, unrelated=False)
     validation = subsample(validation, config.max_validation_unrelated, config.seed, AUX_SOURCES, unrelated=True)
     claim_evidence_train, claim_evidence_validation = claim_evidence_splits(config)
-    return merge([train, *claim_evidence_train]), by_length(merge([validation, *claim_evidence_validation]))
+    train = with_counterfactuals(
+        merge([train, *claim_evidence_train]), config.negated_claims, config.attributed_evidence
+    )
+    return train, by_length(merge([validation, *claim_evidence_validation]))
 
 
 def claim_evidence_splits(
@@ -136,6 +140,9 @@ def saved_config(model_dir: Path, data_dir: str, relevance: bool | None = None) 
     recipe = RECIPES.get(str(saved.get("recipe", "default")), {})
     if saved and "claim_evidence_design" not in saved:  # saved before the claim–evidence corpora: it used none
         saved["claim_evidence_design"] = ClaimEvidenceDesign.NONE
+    for flag in ("negated_claims", "attributed_evidence"):  # saved before the counterfactual pairs: it had none
+        if saved:
+            saved.setdefault(flag, False)
     return TrainConfig(**{**recipe, **saved, "data_dir": data_dir, "relevance": relevance})
 
 

@@ -29,9 +29,10 @@ from models.metrics import fnc_relative_score
 from models.pair import Pair
 from models.predictor import StancePredictor
 from models.sources import CLAIM_EVIDENCE_SOURCES
-from training.claim_evidence import read_claim_evidence
+from training.claim_evidence import read_claim_evidence, read_fever_symmetric
 from training.config import TrainConfig
 from training.data import load_corpus
+from training.negation import negate
 from training.splits import claim_evidence_splits, model_splits, saved_config
 
 STEPS = (
@@ -121,6 +122,7 @@ def expected_figures(model_dir: Path, corpus, data_dir: Path) -> dict[str, float
             figures["fnc1_test relative score"] = fnc_relative_score(y_true, y_pred)
             related = y_true != UNRELATED
             figures |= f1_figures("fnc1_test_related", y_true[related], y_pred[related])
+    figures |= polarity_figures(predictor, validation, data_dir)
     y_true = np.asarray(corpus.fnc1_test["label"])
     related = y_true != UNRELATED
     for strategy, system in READING_SYSTEMS.items():
@@ -132,6 +134,27 @@ def expected_figures(model_dir: Path, corpus, data_dir: Path) -> dict[str, float
                 "x", y_true[related], y_pred[related]
             )["x macro-F1"]
     return figures
+
+
+def polarity_figures(predictor: StancePredictor, validation, data_dir: Path) -> dict[str, float]:
+    """The probe's columns from the news validation pairs and their claims negated here, and FEVER Symmetric's."""
+    news = [i for i, source in enumerate(validation["source"]) if source not in CLAIM_EVIDENCE_SOURCES]
+    rows = [(validation[i]["claim"], validation[i]["text"], validation[i]["label"]) for i in news]
+    rows = [(claim, negate(claim), text, label) for claim, text, label in rows if negate(claim) is not None]
+    swap = {"asserting": "disputing", "disputing": "asserting"}
+    original = [r.label for r in predictor.predict([Pair(c, t) for c, _, t, _ in rows])]
+    negated = [r.label for r in predictor.predict([Pair(n.claim, t) for _, n, t, _ in rows])]
+    truth = [label for *_, label in rows]
+    sided = [i for i, label in enumerate(truth) if label in swap]
+    flips = [original[i] in swap and negated[i] == swap[original[i]] for i in sided]
+    accuracy = np.mean([o == t for o, t in zip(original, truth, strict=True)])
+    negated_accuracy = np.mean([n == swap.get(t, t) for n, t in zip(negated, truth, strict=True)])
+    twins = read_fever_symmetric(data_dir)
+    return {
+        "probe: sided answers that flip": float(np.mean(flips)) if sided else float("nan"),
+        "probe: accuracy lost on negated claims": float(accuracy - negated_accuracy),
+        "FEVER Symmetric 2-way acc": two_way_by_source(predictor, twins)["fever_symmetric"],
+    }
 
 
 def two_way_by_source(predictor: StancePredictor, pairs) -> dict[str, float]:
@@ -181,7 +204,8 @@ def test_run_reuses_saved_models_and_scores_each_step_and_lever(step_models, syn
     ensemble = results[ENSEMBLE_ROW]
     assert VALIDATION_COLUMN not in ensemble
     assert ensemble == {c: [pytest.approx(v[0])] for c, v in second.items() if c in ensemble}
-    assert set(ensemble) == {c for c in second if "," not in c and "validation" not in c and "2-way" not in c}
+    own = ("validation", "2-way", "probe")  # figures of a model's own validation claims, and the claim–evidence sets
+    assert set(ensemble) == {c for c in second if "," not in c and not any(word in c for word in own)}
 
     # The decision rule's test figures follow the offsets it fitted on the model's validation split.
     _, validation = model_splits(step_models[STEPS[1].name], str(synthetic_corpus.path))

@@ -1,3 +1,5 @@
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -8,6 +10,8 @@ from training.claim_evidence import (
     READERS,
     detokenize,
     read_claim_evidence,
+    read_fever,
+    read_fever_symmetric,
     within_claim_limit,
 )
 from training.data import COLUMNS, DataFileError
@@ -108,3 +112,24 @@ def test_a_reader_for_each_claim_evidence_source_named_in_models():
     from training.claim_evidence import READERS
 
     assert tuple(READERS) == CLAIM_EVIDENCE_SOURCES
+
+
+def test_fever_symmetric_reads_as_twins_of_both_sides(synthetic_corpus):
+    twins = read_fever_symmetric(synthetic_corpus.path)
+    assert set(twins.claim) == synthetic_corpus.claim_evidence.fever_symmetric_claims
+    assert (
+        twins.groupby("group").label.apply(sorted).tolist()
+        == [["asserting", "asserting", "disputing", "disputing"]] * 2
+    )
+    assert not twins.text.str.contains(" ,").any()  # detokenized as the FEVER corpus is
+
+
+def test_fevers_training_pairs_leave_out_fever_symmetrics_claims_and_evidence(synthetic_corpus, tmp_path):
+    symmetric = synthetic_corpus.claim_evidence.fever_symmetric_claims
+    without = tmp_path / "data"
+    shutil.copytree(synthetic_corpus.path / "fever", without / "fever")
+    train_without, _ = read_fever(without)
+    assert set(train_without.claim) & symmetric  # without the file, the shared claim trains
+    train, test = read_fever(synthetic_corpus.path)
+    assert not set(train.claim) & symmetric
+    assert len(train) < len(train_without) and len(test) == len(read_fever(without)[1])

@@ -7,9 +7,11 @@ from training.config import RECIPES, TrainConfig, parse_config
 def test_default_recipe_fills_unset_flags():
     config = parse_config([])
     assert config.recipe == "default"
-    assert config.max_aux_pairs == 2000
+    assert config.max_aux_pairs == 800
     assert config.max_validation_pairs == 1000
-    assert config.epochs == 4.0
+    assert config.epochs == 2.0
+    assert config.negated_claims and config.attributed_evidence
+    assert not parse_config(["--recipe", "quality"]).negated_claims  # a recipe that does not name them: off
     # Fields no recipe names keep the dataclass defaults.
     assert config.batch_size == TrainConfig.batch_size == 32
     assert config.max_length == 128

@@ -120,8 +120,23 @@ def test_saved_model_predicts_like_the_trained_one(trained):
     assert loaded.labels == LABELS
     assert loaded.max_length == in_memory.max_length == 64
     np.testing.assert_allclose(probabilities(loaded), probabilities(in_memory), atol=1e-6)
+    # Logits too: a model left in bf16 autocast by mixed-precision training rounds them to 3 significant digits.
+    claims, texts = zip(*PAIRS, strict=True)
+    np.testing.assert_allclose(loaded.logits(claims, texts)[0], in_memory.logits(claims, texts)[0], atol=1e-5)
     assert [p.label for p in loaded.predict(pairs_of(PAIRS))] == [p.label for p in in_memory.predict(pairs_of(PAIRS))]
     assert [p.text_reduced for p in loaded.predict(pairs_of(PAIRS))] == [False, False, True, False]
+
+
+@pytest.mark.e2e
+def test_counterfactual_pairs_train_and_are_recorded(synthetic_corpus, tiny_base_model_dir, tmp_path):
+    plain = tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path / "plain", export_onnx=False)
+    both = tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path / "both", export_onnx=False,
+                       negated_claims=True, attributed_evidence=True)  # fmt: skip
+    counts = [json.loads((train_module.train(c) / TRAINING_INFO_FILE).read_text()) for c in (plain, both)]
+    plain_counts, both_counts = (info["training_data"] for info in counts)
+    assert both_counts["emergent"] > plain_counts["emergent"]  # each related Emergent pair twice
+    assert both_counts["emergent unrelated"] == plain_counts["emergent unrelated"]  # no stance to swap
+    assert counts[1]["training_config"]["negated_claims"] is True
 
 
 @pytest.mark.e2e
