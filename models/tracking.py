@@ -99,8 +99,13 @@ class LabelShare:
 @dataclass(frozen=True)
 class SourceSummary:
     source: str
-    documents: Annotated[list[DocumentId], pydantic.Field(description="Every document of the source, related or not.")]
-    """In input order."""
+    documents: Annotated[
+        list[DocumentId],
+        pydantic.Field(
+            description="The source's documents, related or not, in input order: every one on /track; in a stored "
+            "claim's picture, the first few (`document_count` says how many it has)."
+        ),
+    ]
     related: Annotated[int, pydantic.Field(ge=0)]
     counts: Annotated[StanceCounts, pydantic.Field(description="The source's related documents per stance.")]
     prevailing: Annotated[
@@ -108,6 +113,7 @@ class SourceSummary:
         pydantic.Field(description="The stance of most of its related documents; null when it has none."),
     ]
     """A tie: the one with the larger summed probability."""
+    document_count: Annotated[int, pydantic.Field(ge=0, description="The source's documents, related or not.")] = 0
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,10 @@ class ClaimSummary:
     timeline: Annotated[
         list[DayCounts], pydantic.Field(description="Stances of the related documents per day published, by date.")
     ]
+    more_sources: Annotated[
+        int, pydantic.Field(ge=0, description="Sources left out of `sources` (a stored claim's picture lists the "
+                            "largest few hundred).")
+    ] = 0
 
 
 @dataclass(frozen=True)
@@ -211,9 +221,7 @@ class SummaryBuilder:
         return {stance: counts.get(stance, 0) for stance in self.stances}
 
     def prevailing(self, tally: _SourceTally) -> str | None:
-        if not tally.counts:
-            return None
-        return max(self.stances, key=lambda stance: (tally.counts[stance], tally.mass[stance]))
+        return prevailing(self.stances, tally.counts, tally.mass)
 
     def summary(self) -> ClaimSummary:
         related = sum(self.counts.values())
@@ -224,7 +232,7 @@ class SummaryBuilder:
         ranked = sorted(self.sources.items(), key=lambda item: (-len(item[1].documents), item[0]))
         sources = [
             SourceSummary(name, tally.documents, tally.counts.total(), self.per_stance(tally.counts),
-                          self.prevailing(tally))
+                          self.prevailing(tally), len(tally.documents))
             for name, tally in ranked
         ]  # fmt: skip
         return ClaimSummary(
@@ -236,6 +244,14 @@ class SummaryBuilder:
             strongest={side: found[1] if (found := self.strongest.get(side)) else None for side in self.sided},
             timeline=[DayCounts(day.isoformat(), self.per_stance(self.days[day])) for day in sorted(self.days)],
         )
+
+
+def prevailing(stances: Sequence[str], counts: Mapping[str, int], mass: Mapping[str, float]) -> str | None:
+    """The stance most of a source's related documents take (a tie: the larger summed probability); None without
+    any."""
+    if not any(counts.values()):
+        return None
+    return max(stances, key=lambda stance: (counts.get(stance, 0), mass.get(stance, 0.0)))
 
 
 def relevance_order(relevance: Sequence[float | None]) -> list[int]:

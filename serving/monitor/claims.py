@@ -1,5 +1,6 @@
-"""Watched claims: registered (idempotent by id), listed, retired. A retired claim is no longer matched, but it and
-its answers stay, so what was said about it can still be read."""
+"""Watched claims: registered (idempotent by id), listed, retired and watched again. A retired claim is no longer
+matched, but it and its answers stay, so what was said about it can still be read. Each change is numbered in
+`claim_changes`, which is how every worker's index of the claims catches up (claim_index.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Annotated
 
 import numpy as np
 import pydantic
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from serving.monitor.tables import ID_LENGTH, ClaimRow
+from serving.monitor.tables import ID_LENGTH, ClaimChangeRow, ClaimRow, ClaimTagRow
 
 
 class UnknownClaim(LookupError):
@@ -24,6 +24,16 @@ class UnknownClaim(LookupError):
     def __init__(self, claim_id: str) -> None:
         super().__init__(f"claim_id {claim_id!r}: no watched claim has this id")
         self.claim_id = claim_id
+
+
+class TooManyClaims(ValueError):
+    """Registering would watch more claims than the service's cap."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(
+            f"the monitor watches at most {cap} claims (CLAIMSTANCE_MAX_WATCHED_CLAIMS); retire some first"
+        )
+        self.cap = cap
 
 
 class ClaimConflict(ValueError):
@@ -86,7 +96,28 @@ def register(
     )
     session.add(row)
     session.flush()
+    session.add_all(ClaimTagRow(claim_id=row.id, tag=tag, created_at=row.created_at) for tag in row.tags)
+    changed(session, row.id)
     return WatchedClaim.of(row)
+
+
+def changed(session: Session, claim_id: str) -> None:
+    session.add(ClaimChangeRow(claim_id=claim_id))
+    session.flush()
+
+
+def is_registered(session: Session, claim_id: str) -> bool:
+    return session.get(ClaimRow, claim_id) is not None
+
+
+def watched_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ClaimRow).where(ClaimRow.retired_at.is_(None))) or 0
+
+
+def check_cap(session: Session, new_claims: int, cap: int) -> None:
+    """TooManyClaims if `new_claims` more would watch more than `cap` (counted before they are added)."""
+    if new_claims and watched_count(session) + new_claims > cap:
+        raise TooManyClaims(cap)
 
 
 def claim_row(session: Session, claim_id: str) -> ClaimRow:
@@ -101,7 +132,18 @@ def retire(session: Session, claim_id: str) -> WatchedClaim:
     row = claim_row(session, claim_id)
     if row.retired_at is None:
         row.retired_at = datetime.now(UTC)
-        session.flush()
+        changed(session, claim_id)
+    return WatchedClaim.of(row)
+
+
+def unretire(session: Session, claim_id: str, cap: int | None = None) -> WatchedClaim:
+    """Watch a retired claim again, with its answers; a claim already watched is left as it is."""
+    row = claim_row(session, claim_id)
+    if row.retired_at is not None:
+        if cap is not None:
+            check_cap(session, 1, cap)
+        row.retired_at = None
+        changed(session, claim_id)
     return WatchedClaim.of(row)
 
 
@@ -118,33 +160,60 @@ def list_claims(
     after: str | None = None,
 ) -> list[WatchedClaim]:
     """Claims by registration time, oldest first; retired ones only when asked for. A page: at most `limit`, those
-    registered after the claim `after` (the last one of the page before; UnknownClaim if there is none)."""
-    query = select(ClaimRow).order_by(ClaimRow.created_at, ClaimRow.id)
+    registered after the claim `after` (the last one of the page before; UnknownClaim if there is none). Read along
+    an index (registration time, or a tag's rows by registration time), so a page costs its own length."""
+    if tag is None:
+        query = select(ClaimRow).order_by(ClaimRow.created_at, ClaimRow.id)
+        order = (ClaimRow.created_at, ClaimRow.id)
+    else:
+        query = (
+            select(ClaimRow)
+            .join(ClaimTagRow, ClaimTagRow.claim_id == ClaimRow.id)
+            .where(ClaimTagRow.tag == tag)
+            .order_by(ClaimTagRow.created_at, ClaimTagRow.claim_id)
+        )
+        order = (ClaimTagRow.created_at, ClaimTagRow.claim_id)
     if not include_retired:
         query = query.where(ClaimRow.retired_at.is_(None))
     if after is not None:
         last = claim_row(session, after)
-        query = query.where(tuple_(ClaimRow.created_at, ClaimRow.id) > tuple_(last.created_at, last.id))
-    claims = (WatchedClaim.of(row) for row in session.scalars(query.execution_options(yield_per=500)))
-    return list(islice((claim for claim in claims if tag is None or tag in claim.tags), limit))
+        query = query.where(tuple_(*order) > tuple_(last.created_at, last.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return [WatchedClaim.of(row) for row in session.scalars(query)]
 
 
 @dataclass(frozen=True)
 class ClaimEmbeddings:
-    """The active claims' ids and embeddings (one unit-length row each), what matching searches."""
+    """Active claims' ids and embeddings (one unit-length row each), what matching searches, with their texts (what
+    the stance model reads)."""
 
     ids: tuple[str, ...]
     vectors: np.ndarray
+    texts: tuple[str, ...] = ()
 
 
-def active_embeddings(session: Session, embedding_model: str, dimension: int) -> ClaimEmbeddings:
-    """The active claims embedded by `embedding_model`; a claim embedded by another model is left for the caller to
-    embed again (ClaimEmbeddings holds only what this model made)."""
+def active_embeddings(
+    session: Session, embedding_model: str, dimension: int, claim_ids: Sequence[str] | None = None
+) -> ClaimEmbeddings:
+    """The active claims embedded by `embedding_model` (of `claim_ids` only, where given), in one query; a claim
+    embedded by another model is left for the caller to embed again (ClaimEmbeddings holds only what this model
+    made)."""
     query = (
-        select(ClaimRow.id, ClaimRow.embedding)
+        select(ClaimRow.id, ClaimRow.embedding, ClaimRow.text)
         .where(ClaimRow.retired_at.is_(None), ClaimRow.embedding_model == embedding_model)
         .order_by(ClaimRow.id)
     )
-    rows = session.execute(query).all()
+    rows = []
+    for part in [None] if claim_ids is None else chunked(claim_ids, IN_LIST_ROWS):
+        rows += session.execute(query if part is None else query.where(ClaimRow.id.in_(part))).all()
     vectors = np.frombuffer(b"".join(row.embedding for row in rows), dtype=np.float32).reshape(len(rows), dimension)
-    return ClaimEmbeddings(tuple(row.id for row in rows), vectors)
+    return ClaimEmbeddings(tuple(row.id for row in rows), vectors, tuple(row.text for row in rows))
+
+
+IN_LIST_ROWS = 10_000
+"""Ids per `IN (…)` list: PostgreSQL takes at most 65,535 bound values in one statement."""
+
+
+def chunked(values: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -16,20 +16,41 @@ from functools import cached_property
 from typing import Annotated
 
 import pydantic
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.embedding import SentenceEmbedder
+from models.labels import SIDED_STANCES
 from models.pair import Pair
 from models.result import StanceResult
 from models.tracking import published_day
+from serving.monitor.audit import Writer, record
 from serving.monitor.claim_index import ClaimIndexCache
+from serving.monitor.claims import IN_LIST_ROWS, chunked
 from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, document_vectors
 from serving.monitor.tables import ID_LENGTH, AnswerRow, ClaimRow, DocumentRow
 
 StanceScorer = Callable[[Sequence[Pair]], list[StanceResult]]
 """The stance model as the monitor calls it: the service passes its micro-batcher, the batch job a predictor."""
+
+
+class UnknownDocument(LookupError):
+    """A document id the store does not hold."""
+
+    def __init__(self, document_id: str) -> None:
+        super().__init__(f"document id {document_id!r}: no stored document has this id")
+        self.document_id = document_id
+
+
+class TooManyDocuments(ValueError):
+    """Storing a call's new documents would keep more than the service's cap."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(
+            f"the monitor stores at most {cap} documents (CLAIMSTANCE_MAX_STORED_DOCUMENTS); delete some first"
+        )
+        self.cap = cap
 
 
 class DocumentConflict(ValueError):
@@ -82,8 +103,25 @@ def answer_row(result: StanceResult, document_id: str, candidate: Candidate, at:
     contract["evidence"] = [pydantic.TypeAdapter(type(item)).dump_python(item) for item in result.evidence]
     contract["scores"] = dict(result.scores)
     return AnswerRow(
-        **contract, document_id=document_id, claim_id=candidate.claim_id, similarity=candidate.similarity, created_at=at
+        **contract,
+        **side_strengths(result),
+        label_score=result.scores[result.label],
+        document_id=document_id,
+        claim_id=candidate.claim_id,
+        similarity=candidate.similarity,
+        created_at=at,
     )
+
+
+def side_strengths(result: StanceResult) -> dict[str, float | None]:
+    """For each side, the highest score of an evidence sentence that takes it (None where none does): the columns a
+    claim's strongest evidence is found by (tables.AnswerRow)."""
+    strengths: dict[str, float | None] = {f"{side}_strength": None for side in SIDED_STANCES}
+    for sentence in result.evidence:
+        if sentence.label in SIDED_STANCES:
+            key, score = f"{sentence.label}_strength", sentence.scores[sentence.label]
+            strengths[key] = max(score, strengths[key] or score)
+    return strengths
 
 
 class StoredMeanwhile(RuntimeError):
@@ -105,16 +143,26 @@ class IngestPlan:
     """(claim, document) for each match, in the order of `matched`."""
 
 
+BATCH_WRITER = Writer(None, "make monitor")
+"""Who stores what a batch job ingests."""
+
+
 class DocumentIngest:
     """Matches each new document to the watched claims and stores it with the stance model's answers."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], embedder: SentenceEmbedder, match: MatchSettings | None = None
+        self,
+        sessions: sessionmaker[Session],
+        embedder: SentenceEmbedder,
+        match: MatchSettings | None = None,
+        max_documents: int | None = None,
     ) -> None:
         self.sessions = sessions
         self.embedder = embedder
         self.match = match or MatchSettings()
         self.claims = ClaimIndexCache(sessions, embedder, self.match)
+        self.max_documents = max_documents
+        """The most documents the store keeps (None: no cap): a call that would pass it stores none of its own."""
 
     def plan(
         self, documents: Sequence[IncomingDocument], matches: Mapping[str, tuple[Candidate, ...]] | None = None
@@ -124,10 +172,12 @@ class DocumentIngest:
         done already, by `make monitor`'s Spark executors; None: matched here."""
         with self.sessions() as session:
             stored = stored_hashes(session, [document.id for document in documents])
-        if taken := conflicting(documents, stored):
-            raise DocumentConflict(documents[taken[0]].id)
-        unique = list({document.id: document for document in documents}.values())  # same id: same content now
-        new = [document for document in unique if document.id not in stored]
+            if taken := conflicting(documents, stored):
+                raise DocumentConflict(documents[taken[0]].id)
+            unique = list({document.id: document for document in documents}.values())  # same id: same content now
+            new = [document for document in unique if document.id not in stored]
+            if self.max_documents is not None and new and stored_count(session) + len(new) > self.max_documents:
+                raise TooManyDocuments(self.max_documents)
         # embedding and matching outside any transaction: they are the slow part
         if matches is None:
             matched = match_documents(self.claims.current(), self.embedder, self.match, new)
@@ -137,8 +187,9 @@ class DocumentIngest:
             texts = claim_texts(session, {candidate.claim_id for _, found in matched for candidate in found})
         return IngestPlan(tuple(unique), frozenset(stored), matched, claim_pairs(matched, texts))
 
-    def commit(self, plan: IngestPlan, results: Sequence[StanceResult]) -> IngestReport:
-        """Store the plan's new documents with their answers (`results`, one per pair), all or nothing."""
+    def commit(self, plan: IngestPlan, results: Sequence[StanceResult], writer: Writer = BATCH_WRITER) -> IngestReport:
+        """Store the plan's new documents with their answers (`results`, one per pair), all or nothing, and who
+        stored them."""
         if len(results) != len(plan.pairs):
             raise ValueError(f"{len(results)} answers for {len(plan.pairs)} pairs")
         now = datetime.now(UTC)
@@ -153,6 +204,8 @@ class DocumentIngest:
                 session.add_all(document_row(document, now) for document, _ in plan.matched)
                 session.flush()  # the documents before the answers that refer to them
                 session.add_all(rows)
+                if plan.matched:
+                    record(session, writer, [document.id for document, _ in plan.matched])
         except IntegrityError as error:
             raise StoredMeanwhile(str(error.orig)) from error
         return IngestReport(
@@ -216,8 +269,26 @@ def stored_hashes(session: Session, document_ids: list[str]) -> dict[str, str]:
     return dict(session.execute(query).all())
 
 
+def stored_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(DocumentRow)) or 0
+
+
+def delete_document(session: Session, document_id: str) -> int:
+    """Delete a stored document with every answer about it; how many answers went with it."""
+    document = session.get(DocumentRow, document_id)
+    if document is None:
+        raise UnknownDocument(document_id)
+    answers = session.scalar(select(func.count()).select_from(AnswerRow).where(AnswerRow.document_id == document_id))
+    session.delete(document)  # its answers go with it (ON DELETE CASCADE)
+    session.flush()
+    return answers or 0
+
+
 def claim_texts(session: Session, claim_ids: set[str]) -> dict[str, str]:
-    return dict(session.execute(select(ClaimRow.id, ClaimRow.text).where(ClaimRow.id.in_(claim_ids))).all())
+    texts = {}
+    for part in chunked(sorted(claim_ids), IN_LIST_ROWS):
+        texts |= dict(session.execute(select(ClaimRow.id, ClaimRow.text).where(ClaimRow.id.in_(part))).all())
+    return texts
 
 
 def document_row(document: IncomingDocument, at: datetime) -> DocumentRow:

@@ -72,6 +72,20 @@ class NeighbourGraph:
                 self.keys.update(zip((ids[row] for row in new_rows), new_keys.tolist(), strict=True))
             return np.array([self.keys[claim_id] for claim_id in ids], dtype=np.int64)
 
+    def edit(self, gone: Sequence[str], ids: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Remove the claims `gone` and add `ids` (their `vectors` row by row): what one change to the watched claims
+        asks, without a pass over every claim. Returns the new claims' keys, in the order of `ids`."""
+        with self.lock:
+            keys = [self.keys.pop(claim_id) for claim_id in gone if claim_id in self.keys]
+            if keys:
+                self.graph.remove(np.array(keys, dtype=np.uint64))
+            new_keys = np.arange(self.next_key, self.next_key + len(ids), dtype=np.uint64)
+            if len(ids):
+                self.next_key += len(ids)
+                self.graph.add(new_keys, np.ascontiguousarray(vectors, dtype=np.float32), threads=self.threads)
+                self.keys.update(zip(ids, new_keys.tolist(), strict=True))
+            return new_keys.astype(np.int64)
+
     def nearest(self, vectors: np.ndarray, count: int) -> np.ndarray:
         """The keys of the `count` claims closest to each of `vectors` as the graph ranks them, all together, each
         once. The graph ranks by int8 vectors: near the `count`-th place it may swap two claims that the float

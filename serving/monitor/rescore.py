@@ -53,18 +53,22 @@ class PendingPair:
 
 
 def pending_query(model: str, after: int):
-    """Each stored (document, claim) pair without an answer of `model` whose first answer comes after `after`, in
-    the order of first answers, with its best similarity. Paging by that id keeps each batch's scan short."""
-    mine = aliased(AnswerRow)
+    """Each stored (document, claim) pair without an answer of `model`, by its first answer (the lowest id of the pair)
+    after `after`, in the order of first answers. Read along the answers' ids, each checked through the pair
+    indexes, so a batch costs its own length and the whole run is linear in the answers."""
+    mine, earlier = aliased(AnswerRow), aliased(AnswerRow)
     answered = exists().where(
-        and_(mine.model == model, mine.document_id == AnswerRow.document_id, mine.claim_id == AnswerRow.claim_id)
+        mine.model == model, mine.document_id == AnswerRow.document_id, mine.claim_id == AnswerRow.claim_id
     )
-    first = func.min(AnswerRow.id)
+    not_first = exists().where(
+        earlier.document_id == AnswerRow.document_id,
+        earlier.claim_id == AnswerRow.claim_id,
+        earlier.id < AnswerRow.id,
+    )
     return (
-        select(AnswerRow.document_id, AnswerRow.claim_id, func.max(AnswerRow.similarity), first)
-        .where(~answered, AnswerRow.id > after)
-        .group_by(AnswerRow.document_id, AnswerRow.claim_id)
-        .order_by(first)
+        select(AnswerRow.document_id, AnswerRow.claim_id, AnswerRow.similarity, AnswerRow.id)
+        .where(AnswerRow.id > after, ~answered, ~not_first)
+        .order_by(AnswerRow.id)
     )
 
 

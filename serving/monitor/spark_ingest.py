@@ -41,7 +41,7 @@ from serving.batch.readers import OverlongLine, count_lines, without_break
 from serving.batch.rows import Reject
 from serving.batch.spark import SLICES_PER_CORE, code_archive, spark_failure, spark_session
 from serving.monitor.document_lines import MAX_LINE_BYTES, line_document
-from serving.monitor.documents import IncomingDocument, claim_pairs, claim_texts, match_documents
+from serving.monitor.documents import IncomingDocument, claim_pairs, match_documents
 from serving.monitor.ingest_file import ChunkDone, MonitorFileConfig, ingest_chunk
 from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, claim_index
 from serving.monitor.neighbour_graph import NeighbourGraph
@@ -182,8 +182,7 @@ def spark_chunks(config: MonitorFileConfig, store: MonitorStore, start: int) -> 
     from pyspark.errors import PySparkException
 
     active = store.ingest.claims.active()  # the executors build the index: the driver only reads the claims
-    with store.sessions() as session:
-        claims = WatchedClaims(active.ids, active.vectors, claim_texts(session, set(active.ids)))
+    claims = WatchedClaims(active.ids, active.vectors, dict(zip(active.ids, active.texts, strict=True)))
     (model_dir, model_tag), (embedder_dir, embedder_tag) = locate(config.model), locate(config.embedder)
     spec = ExecutorModels(model_tag, embedder_tag, store.ingest.match, config.threads or 1)
     spark = spark_session(config.spark_master, config.spark_conf, config.chunk_documents, "claimstance-monitor")

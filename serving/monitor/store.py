@@ -1,7 +1,8 @@
-"""The claim monitor as the service and the batch job use it: one database, one embedding model, one matcher.
+"""The claim monitor as the service and the batch jobs use it: one database, one embedding model, one matcher.
 
 Every method is synchronous (SQLAlchemy's sessions are), and the service calls them off its event loop. Ingest is
-left in its three steps (`ingest.plan`, the stance model, `ingest.commit`), so each caller scores its own way.
+left in its three steps (`ingest.plan`, the stance model, `ingest.commit`), so each caller scores its own way. Every
+write is recorded in the audit with who made it (audit.py), in the write's own transaction.
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.engine import URL
+
 from models.embedding import SentenceEmbedder
-from serving.monitor import claims, pictures
+from models.tracking import TrackedDocument
+from serving.monitor import audit, claims, documents, pictures
+from serving.monitor.audit import AuditEntry, Writer
 from serving.monitor.claims import WatchedClaim
-from serving.monitor.database import monitor_engine, sessions, upgrade
+from serving.monitor.database import DatabaseSettings, monitor_engine, sessions, upgrade
 from serving.monitor.documents import DocumentIngest
 from serving.monitor.matching import MatchSettings
 from serving.monitor.pictures import ANY_DAY, ClaimPicture, DateRange, RecentDocument
@@ -26,19 +31,41 @@ class NewClaim:
     tags: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class StoreLimits:
+    """The most claims the monitor watches and documents it keeps (None: no cap)."""
+
+    max_watched_claims: int | None = None
+    max_stored_documents: int | None = None
+
+
 class MonitorStore:
-    def __init__(self, database_url: str, embedder: SentenceEmbedder, match: MatchSettings | None = None) -> None:
-        self.engine = monitor_engine(database_url)
+    def __init__(
+        self,
+        database_url: str | URL,
+        embedder: SentenceEmbedder,
+        match: MatchSettings | None = None,
+        limits: StoreLimits = StoreLimits(),
+        database: DatabaseSettings | None = None,
+    ) -> None:
+        self.engine = monitor_engine(database_url, database)
         upgrade(self.engine)
         self.sessions = sessions(self.engine)
         self.embedder = embedder
-        self.ingest = DocumentIngest(self.sessions, embedder, match)
+        self.limits = limits
+        self.ingest = DocumentIngest(self.sessions, embedder, match, limits.max_stored_documents)
 
-    def register(self, new: Sequence[NewClaim]) -> list[WatchedClaim]:
-        """Register claims, embedded first, in one transaction: a conflict anywhere registers none of them."""
+    def register(self, new: Sequence[NewClaim], writer: Writer | None = None) -> list[WatchedClaim]:
+        """Register claims, embedded first, in one transaction: a conflict anywhere registers none of them, and
+        neither does a call that would watch more than the cap."""
         vectors = self.embedder.embed([claim.text for claim in new])
         with self.sessions.begin() as session:
-            return [
+            if self.limits.max_watched_claims is not None:
+                unknown = {
+                    claim.id for claim in new if claim.id is None or session.get(claims.ClaimRow, claim.id) is None
+                }
+                claims.check_cap(session, len(unknown), self.limits.max_watched_claims)
+            watched = [
                 claims.register(
                     session,
                     claim.text,
@@ -49,6 +76,8 @@ class MonitorStore:
                 )
                 for claim, vector in zip(new, vectors, strict=True)
             ]
+            audit.record(session, writer or Writer(None, "register"), [claim.id for claim in watched])
+            return watched
 
     def claims(
         self, include_retired: bool = False, tag: str | None = None, limit: int | None = None, after: str | None = None
@@ -56,9 +85,24 @@ class MonitorStore:
         with self.sessions() as session:
             return claims.list_claims(session, include_retired=include_retired, tag=tag, limit=limit, after=after)
 
-    def retire(self, claim_id: str) -> WatchedClaim:
+    def retire(self, claim_id: str, writer: Writer | None = None) -> WatchedClaim:
         with self.sessions.begin() as session:
-            return claims.retire(session, claim_id)
+            retired = claims.retire(session, claim_id)
+            audit.record(session, writer or Writer(None, "retire"), [claim_id])
+            return retired
+
+    def unretire(self, claim_id: str, writer: Writer | None = None) -> WatchedClaim:
+        with self.sessions.begin() as session:
+            watched = claims.unretire(session, claim_id, self.limits.max_watched_claims)
+            audit.record(session, writer or Writer(None, "unretire"), [claim_id])
+            return watched
+
+    def delete_document(self, document_id: str, writer: Writer | None = None) -> int:
+        """Delete a document with its answers; how many answers went with it."""
+        with self.sessions.begin() as session:
+            answers = documents.delete_document(session, document_id)
+            audit.record(session, writer or Writer(None, "delete"), [document_id])
+            return answers
 
     def picture(
         self, claim_id: str, labels: tuple[str, ...], days: DateRange = ANY_DAY, model: str | None = None
@@ -66,9 +110,24 @@ class MonitorStore:
         with self.sessions() as session:
             return pictures.claim_picture(session, claim_id, labels, days, model)
 
+    def documents(
+        self,
+        claim_id: str,
+        limit: int,
+        after: str | None = None,
+        days: DateRange = ANY_DAY,
+        model: str | None = None,
+    ) -> list[TrackedDocument]:
+        with self.sessions() as session:
+            return pictures.claim_documents(session, claim_id, limit, after, days, model)
+
     def recent(self, limit: int, since: datetime | None = None) -> list[RecentDocument]:
         with self.sessions() as session:
             return pictures.recent_documents(session, limit, since)
+
+    def audit(self, limit: int, before: int | None = None) -> list[AuditEntry]:
+        with self.sessions() as session:
+            return audit.audit_entries(session, limit, before)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     Float,
@@ -27,9 +28,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID_LENGTH = 256
-"""Claim and document ids: a caller's key (the service's max_id_chars is the same)."""
+"""Claim and document ids: a caller's key (the service's max_id_chars may not exceed it: serving/settings.py)."""
+PUBLISHED_LENGTH = 64
+"""A document's `published` as sent (the service's max_published_chars may not exceed it)."""
+TAG_LENGTH = 100
+"""A claim's tag."""
 MODEL_LENGTH = 256
 """A model's tag in the model store, `claimstance:<version>`."""
+KEY_NAME_LENGTH = 100
+"""An API key's name, as the audit records who wrote."""
+SERIAL = BigInteger().with_variant(Integer, "sqlite")
+"""A 64-bit row id that counts up by itself: PostgreSQL's bigserial; SQLite's INTEGER PRIMARY KEY is 64-bit and
+counts up only under that exact type name."""
 
 
 class Base(DeclarativeBase):
@@ -40,6 +50,7 @@ class ClaimRow(Base):
     """A watched claim. Retired claims stay, with their answers, so a claim's history can still be read."""
 
     __tablename__ = "claims"
+    __table_args__ = (Index("ix_claims_created", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
@@ -61,7 +72,7 @@ class DocumentRow(Base):
     title: Mapped[str | None] = mapped_column(Text, default=None)
     source: Mapped[str | None] = mapped_column(Text, default=None)
     url: Mapped[str | None] = mapped_column(Text, default=None)
-    published: Mapped[str | None] = mapped_column(String(64), default=None)
+    published: Mapped[str | None] = mapped_column(String(PUBLISHED_LENGTH), default=None)
     published_day: Mapped[date | None] = mapped_column(Date, default=None, index=True)
     content_sha256: Mapped[str] = mapped_column(String(64))
     """Of title and text: a retried ingest with the same id and content is the same document; other content under
@@ -76,9 +87,12 @@ class AnswerRow(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "claim_id", "model", name="uq_answers_pair_model"),
         Index("ix_answers_claim_model", "claim_id", "model"),
+        Index("ix_answers_pair", "document_id", "claim_id", "id"),
+        Index("ix_answers_claim_model_asserting", "claim_id", "model", "asserting_strength"),
+        Index("ix_answers_claim_model_disputing", "claim_id", "model", "disputing_strength"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(SERIAL, primary_key=True, autoincrement=True)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
     model: Mapped[str] = mapped_column(String(MODEL_LENGTH))
@@ -90,3 +104,44 @@ class AnswerRow(Base):
     evidence: Mapped[list[dict]] = mapped_column(JSON, default=list)
     text_reduced: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    label_score: Mapped[float] = mapped_column(Float, default=0.0)
+    """The probability of the answer's own label: what a source's prevailing stance is weighed by, in the database."""
+    asserting_strength: Mapped[float | None] = mapped_column(Float, default=None)
+    """The highest score of an evidence sentence labelled `asserting` (None: none is): a claim's strongest evidence
+    each way is one indexed `ORDER BY … LIMIT 1`, not a read of every answer."""
+    disputing_strength: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class ClaimTagRow(Base):
+    """A claim's tag, one row each, with the claim's registration time: a page of a tag's claims, oldest first, is
+    one index range (the claim's own `tags` keep their order)."""
+
+    __tablename__ = "claim_tags"
+    __table_args__ = (Index("ix_claim_tags_tag_created", "tag", "created_at", "claim_id"),)
+
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(TAG_LENGTH), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClaimChangeRow(Base):
+    """One row per claim registered, retired or watched again, numbered in order: a worker's index of the claims
+    catches up by reading the changes past the last it saw, never by reloading every claim."""
+
+    __tablename__ = "claim_changes"
+
+    seq: Mapped[int] = mapped_column(SERIAL, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+
+
+class AuditRow(Base):
+    """Every write: who (the API key's name), which route, which ids, when."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(SERIAL, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    key_name: Mapped[str | None] = mapped_column(String(KEY_NAME_LENGTH), default=None)
+    """None: the service runs without keys."""
+    route: Mapped[str] = mapped_column(String(100))
+    ids: Mapped[list[str]] = mapped_column(JSON, default=list)

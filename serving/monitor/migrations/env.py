@@ -10,7 +10,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
-    transaction_per_migration=True,
+    transactional_ddl=True,  # SQLite too: the whole upgrade commits at once or not at all (database.upgrade)
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,7 +1,9 @@
+import tracemalloc
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, insert, select, update
 
 from models.labels import LABELS
 from models.pair import Pair
@@ -9,10 +11,10 @@ from models.predictor import StancePredictor
 from models.tracking import DocumentFields, TrackedDocument, tracked_claim
 from serving.monitor.claims import UnknownClaim, register, retire
 from serving.monitor.database import sessions
-from serving.monitor.documents import DocumentIngest, IncomingDocument
+from serving.monitor.documents import DocumentIngest, IncomingDocument, UnknownDocument
 from serving.monitor.matching import MatchSettings
-from serving.monitor.pictures import DateRange, claim_picture, recent_documents
-from serving.monitor.tables import AnswerRow
+from serving.monitor.pictures import DateRange, claim_documents, claim_picture, recent_documents
+from serving.monitor.tables import AnswerRow, DocumentRow
 from tests.serving.monitor.words import WordEmbedder
 
 CLAIM = "Russian airstrikes in Syria hit Islamic State targets"
@@ -59,19 +61,42 @@ def tracked(predictor, documents):
     return tracked_claim(CLAIM, predictor.model_tag, predictor.labels, answers)
 
 
-def test_the_picture_is_tracks_answer_on_the_same_documents(monitor, predictor, engine):
+def in_input_order(answer) -> list[TrackedDocument]:
+    """/track's documents in the order they were sent, their position aside (the store's is its ingest order)."""
+    return [replace(d, position=0) for d in sorted(answer.documents, key=lambda d: d.position)]
+
+
+def test_the_picture_is_tracks_summary_on_the_same_documents(monitor, predictor, engine):
     with sessions(engine)() as session:
         picture = claim_picture(session, "strikes", LABELS)
-    assert picture.claim.id == "strikes" and picture.other_models == {}
-    assert picture.picture == tracked(predictor, DOCUMENTS)
+        documents = claim_documents(session, "strikes", limit=10)
+    expected = tracked(predictor, DOCUMENTS)
+    assert picture.claim.id == "strikes" and picture.other_models == {} and picture.model == "claimstance:tiny"
+    assert picture.summary == expected.summary
+    assert [replace(d, position=0) for d in documents] == in_input_order(expected)
+    newest = in_input_order(expected)[-1]
+    assert (picture.latest.id, picture.latest.evidence) == (newest.id, newest.evidence[0])
+
+
+def test_a_claims_documents_come_a_page_at_a_time_each_once(monitor, engine):
+    with sessions(engine)() as session:
+        pages, after = [], None
+        while page := claim_documents(session, "strikes", limit=2, after=after):
+            pages.append([d.id for d in page])
+            after = page[-1].id
+        assert pages == [["d0", "d1"], ["d2", "d3"], ["d4"]]
+        with pytest.raises(UnknownDocument, match="'nope'"):
+            claim_documents(session, "strikes", limit=2, after="nope")
 
 
 def test_a_date_range_keeps_the_documents_published_in_it(monitor, predictor, engine):
     with sessions(engine)() as session:
         picture = claim_picture(session, "strikes", LABELS, DateRange(date(2015, 10, 2), date(2015, 10, 3)))
-        assert picture.picture == tracked(predictor, DOCUMENTS[1:3])
+        assert picture.summary == tracked(predictor, DOCUMENTS[1:3]).summary
         since = claim_picture(session, "strikes", LABELS, DateRange(since=date(2015, 10, 3)))
-        assert since.picture == tracked(predictor, DOCUMENTS[2:4])  # d4 has no date: in no range but the open one
+        assert since.summary == tracked(predictor, DOCUMENTS[2:4]).summary  # d4 has no date: in the open range only
+        in_range = claim_documents(session, "strikes", 10, days=DateRange(since=date(2015, 10, 3)))
+        assert [d.id for d in in_range] == ["d2", "d3"]
 
 
 def test_a_date_range_the_wrong_way_round_is_refused():
@@ -85,9 +110,10 @@ def test_answers_of_another_model_are_counted_beside_the_picture_never_mixed_in(
     with sessions(engine)() as session:
         newest = claim_picture(session, "strikes", LABELS)
         older = claim_picture(session, "strikes", LABELS, model="claimstance:tiny")
-    assert newest.picture.model == "claimstance:new" and [d.id for d in newest.picture.documents] == ["d4"]
+        newest_documents = claim_documents(session, "strikes", limit=10)
+    assert newest.model == "claimstance:new" and [d.id for d in newest_documents] == ["d4"]
     assert newest.other_models == {"claimstance:tiny": 4}
-    assert older.picture == tracked(predictor, DOCUMENTS[:4]) and older.other_models == {"claimstance:new": 1}
+    assert older.summary == tracked(predictor, DOCUMENTS[:4]).summary and older.other_models == {"claimstance:new": 1}
 
 
 def test_a_claim_without_answers_has_an_empty_picture(engine):
@@ -95,8 +121,9 @@ def test_a_claim_without_answers_has_an_empty_picture(engine):
         register(session, "Quiet claim", claim_id="quiet")
     with sessions(engine)() as session:
         picture = claim_picture(session, "quiet", LABELS)
-        assert picture.picture.documents == () and picture.picture.summary.documents == 0
-        assert set(picture.picture.summary.labels) == {"asserting", "disputing", "reporting"}
+        assert picture.summary.documents == 0 and picture.latest is None and picture.model == ""
+        assert claim_documents(session, "quiet", limit=10) == []
+        assert set(picture.summary.labels) == {"asserting", "disputing", "reporting"}
         with pytest.raises(UnknownClaim):
             claim_picture(session, "nope", LABELS)
 
@@ -124,3 +151,48 @@ def test_recent_documents_leave_out_retired_claims_and_read_since_in_its_own_off
         retire(session, "strikes")
     with sessions(engine)() as session:
         assert recent_documents(session, limit=10) == []
+
+
+def add_history(engine, documents: int) -> None:
+    """`documents` more stored documents about the claim, each with d0's answer (long texts: what a picture must not
+    read)."""
+    with sessions(engine).begin() as session:
+        answer = session.scalars(select(AnswerRow).where(AnswerRow.document_id == "d0")).one()
+        template = {c.name: getattr(answer, c.name) for c in AnswerRow.__table__.columns if c.name != "id"}
+        start = session.scalar(select(func.count()).select_from(DocumentRow))
+        rows = range(start, start + documents)
+        session.execute(
+            insert(DocumentRow),
+            [
+                {
+                    "id": f"h{i}",
+                    "text": "word " * 2000,
+                    "source": f"source {i % 7}",
+                    "content_sha256": "x",
+                    "ingested_at": datetime.now(UTC),
+                    "published_day": date(2015, 11, 1 + i % 28),
+                }
+                for i in rows
+            ],
+        )
+        session.execute(insert(AnswerRow), [{**template, "document_id": f"h{i}"} for i in rows])  # fmt: skip
+
+
+def picture_peak_bytes(engine) -> int:
+    with sessions(engine)() as session:
+        tracemalloc.start()
+        try:
+            claim_picture(session, "strikes", LABELS)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+
+def test_a_pictures_memory_does_not_grow_with_the_claims_history(monitor, engine):
+    add_history(engine, 50)
+    few = picture_peak_bytes(engine)
+    add_history(engine, 3000)
+    many = picture_peak_bytes(engine)
+    with sessions(engine)() as session:
+        assert claim_picture(session, "strikes", LABELS).summary.documents == 5 + 50 + 3000
+    assert many < few + 200_000, (few, many)  # 3,000 documents of 10 kB each would be 30 MB read

@@ -7,7 +7,7 @@ from serving.monitor.claims import register
 from serving.monitor.database import monitor_engine, sessions, upgrade
 from serving.monitor.documents import DocumentIngest, IncomingDocument
 from serving.monitor.matching import MatchSettings
-from serving.monitor.pictures import claim_picture
+from serving.monitor.pictures import claim_documents, claim_picture
 from serving.monitor.rescore import main, rescore
 from serving.monitor.tables import AnswerRow
 from tests.serving.monitor.words import WordEmbedder
@@ -52,9 +52,9 @@ def test_every_stored_pair_gets_one_answer_of_the_new_model(database, saved_mode
     engine = monitor_engine(database)
     with sessions(engine)() as session:
         picture = claim_picture(session, "strikes", LABELS)
-    assert picture.picture.model == "claimstance:new" and picture.other_models == {"claimstance:old": 3}
-    by_position = sorted(picture.picture.documents, key=lambda document: document.position)
-    assert [document.id for document in by_position] == [d.id for d in DOCUMENTS]
+        documents = claim_documents(session, "strikes", limit=10)
+    assert picture.model == "claimstance:new" and picture.other_models == {"claimstance:old": 3}
+    assert [document.id for document in documents] == [d.id for d in DOCUMENTS]  # in the order first ingested
 
 
 def test_a_killed_rescore_resumes_where_it_stopped(database, saved_model_dir):
