@@ -13,6 +13,7 @@ is named beside each stored claim vector, so a change of embedding model is seen
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -86,6 +87,9 @@ class SentenceEmbedder:
     ) -> None:
         self.encoder = encoder
         self.tokenizer = tokenizer
+        self.tokenizing = threading.Lock()
+        """A fast tokenizer keeps its truncation setting on itself, and `embed` and `token_counts` set it differently:
+        two threads at once (a worker's lanes, an index catching up) could each tokenize under the other's setting."""
         self.name = name
         """Stored beside each claim's vector: vectors of two models are never compared."""
         self.dimension = dimension
@@ -121,19 +125,25 @@ class SentenceEmbedder:
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         """Tokens of each text, without the special ones."""
-        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        with self.tokenizing:
+            encoded = self.tokenizer(list(texts), add_special_tokens=False)
+        return [len(ids) for ids in encoded["input_ids"]]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings, one row per text, in input order."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens)
+        with self.tokenizing:
+            encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens)
         ids = encoded["input_ids"]
         order = np.argsort([len(x) for x in ids], kind="stable")
         for start in range(0, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
-            batch = self.tokenizer.pad({key: [encoded[key][i] for i in index] for key in encoded}, return_tensors="np")
+            with self.tokenizing:
+                batch = self.tokenizer.pad(
+                    {key: [encoded[key][i] for i in index] for key in encoded}, return_tensors="np"
+                )
             inputs = {key: np.asarray(value, dtype=np.int64) for key, value in batch.items()}
             out[index] = mean_pooled(self.encoder(inputs), inputs["attention_mask"])
         return out

@@ -152,8 +152,10 @@ class ClaimSummary:
         list[DayCounts], pydantic.Field(description="Stances of the related documents per day published, by date.")
     ]
     more_sources: Annotated[
-        int, pydantic.Field(ge=0, description="Sources left out of `sources` (a stored claim's picture lists the "
-                            "largest few hundred).")
+        int,
+        pydantic.Field(
+            ge=0, description="Sources left out of `sources` (a stored claim's picture lists the largest few hundred)."
+        ),
     ] = 0
 
 

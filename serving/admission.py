@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Collection
 
 from starlette.responses import JSONResponse
 
-from serving.body_limit import Receive, Scope, Send
+from serving.body_limit import Receive, Scope, Send, refuse
 from serving.errors import retry_later
 
 
@@ -26,22 +26,30 @@ class LargeBodyGate:
     """At most `places` requests of `routes` in the app at once, from before their body is read until answered.
 
     A counter, not an `asyncio.Semaphore`: a request that finds no place is refused, not queued, because a queue
-    of waiting 16 MiB bodies is the memory this bounds."""
+    of waiting 16 MiB bodies is the memory this bounds. A place is held until the request's handler returns: the
+    handlers wait for their own work to end, even when their caller has gone (serving/service.py)."""
 
     def __init__(
-        self, app: Callable[[Scope, Receive, Send], Awaitable[None]], routes: Collection[str], places: int
+        self,
+        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        routes: Collection[str],
+        places: int,
+        drain_bytes: int = 0,
+        drain_s: float = 0.0,
     ) -> None:
         self.app = app
         self.routes = frozenset(routes)
         self.places = places
         self.taken = 0
+        self.drain_bytes, self.drain_s = drain_bytes, drain_s
+        """What of a refused body is read and thrown away before the refusal (body_limit.drain)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = scope["path"].rstrip("/") if scope["type"] == "http" else ""
         if route not in self.routes or scope["method"] != "POST":
             return await self.app(scope, receive, send)
         if self.taken >= self.places:
-            return await busy(route, self.places)(scope, receive, send)
+            return await refuse(busy(route, self.places), scope, receive, send, self.drain_bytes, self.drain_s)
         self.taken += 1
         try:
             await self.app(scope, receive, send)

@@ -158,13 +158,23 @@ class MicroBatcher(Generic[Item, Result]):
         """Of bulk work with `more_items` of its own, at the pace bulk work gets beside single predictions now: the
         lanes they leave free, but at least one bulk batch per `max_bulk_delay` (single predictions' pace stands in
         for bulk's own until bulk has one)."""
-        seconds_per_item = self.bulk_stats.seconds_per_item or self.stats.seconds_per_item
         items = self._queued_bulk_items + more_items
-        if not seconds_per_item or not items:
-            return 0.0
+        pace = self.bulk_items_per_second()
+        return items / pace if pace and items else 0.0
+
+    def bulk_items_per_second(self) -> float | None:
+        """Bulk items scored a second now (None: no work timed yet, so no estimate)."""
+        seconds_per_item = self.bulk_stats.seconds_per_item or self.stats.seconds_per_item
+        if not seconds_per_item:
+            return None
         free_lanes = min(max(0.0, len(self.scorers) - self.single_load.lanes_busy), self.bulk_lanes())
-        items_per_second = max(free_lanes / seconds_per_item, self.bulk_batch_size / self.max_bulk_delay)
-        return items / items_per_second
+        return max(free_lanes / seconds_per_item, self.bulk_batch_size / self.max_bulk_delay)
+
+    def bulk_capacity(self) -> int | None:
+        """The most bulk items one call could have scored within the bulk budget, were nothing else queued: past it,
+        a call is too large ever to be taken, however long its caller waits (None: no estimate yet)."""
+        pace = self.bulk_items_per_second()
+        return None if pace is None else max(1, int(self.max_bulk_queue * pace))
 
     def bulk_lanes(self) -> int:
         """Lanes bulk work may hold at once: every lane, or all but one while single predictions are coming."""

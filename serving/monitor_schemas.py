@@ -12,17 +12,20 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, WithJsonSchema
 
 from models.contract import contract_model
+from models.tracking import TrackedDocument
+from serving.monitor.audit import AuditEntry
 from serving.monitor.claims import WatchedClaim
-from serving.monitor.documents import IncomingDocument, IngestReport
+from serving.monitor.documents import DeletedDocument, IncomingDocument, IngestReport
 from serving.monitor.pictures import ClaimPicture, RecentDocument
 from serving.monitor.store import NewClaim
-from serving.schemas import EXAMPLE_PAIR, ClaimText
+from serving.monitor.tables import TAG_LENGTH
+from serving.schemas import EXAMPLE_PAIR, ClaimText, plain_string
 from serving.settings import SETTINGS
 from serving.tracking_schemas import EXAMPLE_DOCUMENTS, TrackDocument
 
-StoredId = Annotated[StrictStr, Field(min_length=1, max_length=SETTINGS.max_id_chars)]
+StoredId = plain_string(SETTINGS.max_id_chars)
 """A claim's or a document's id in the store: a string (an id that is a number is sent as one)."""
-Tag = Annotated[StrictStr, Field(min_length=1, max_length=100)]
+Tag = plain_string(TAG_LENGTH)
 
 EXAMPLE_CLAIM = {"id": "syria-strikes", "text": EXAMPLE_PAIR["claim"], "tags": ["syria"]}
 
@@ -117,11 +120,12 @@ def count_up_to(maximum: int) -> Any:
 
 RecentLimit = count_up_to(SETTINGS.max_recent_documents)
 ClaimListLimit = count_up_to(SETTINGS.max_listed_claims)
+DocumentPageLimit = count_up_to(SETTINGS.max_page_documents)
+AuditLimit = count_up_to(SETTINGS.max_audit_entries)
+ANSWERS = (WatchedClaim, IngestReport, ClaimPicture, TrackedDocument, RecentDocument, AuditEntry, DeletedDocument)
 
 
 def monitor_schemas(labels: Sequence[str]) -> dict[str, type[BaseModel]]:
     """The answers' models under a model with these labels."""
     labels = tuple(labels)
-    return {
-        cls.__name__: contract_model(cls, labels) for cls in (WatchedClaim, IngestReport, ClaimPicture, RecentDocument)
-    }
+    return {cls.__name__: contract_model(cls, labels) for cls in ANSWERS}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, replace
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
@@ -34,6 +34,25 @@ def visible(value: str) -> str:
     if not has_visible_character(value):
         raise ValueError("must have a visible character: not only whitespace, control or zero-width characters")
     return value
+
+
+def no_nul(value: str) -> str:
+    """A NUL character has no place in a text, and PostgreSQL cannot store one: refused, by field, at once."""
+    if "\x00" in value:
+        raise ValueError("must not hold a NUL character (U+0000)")
+    return value
+
+
+NO_NUL = {"not": {"pattern": "\u0000"}}
+"""The JSON schema of `no_nul`, beside a field's own pattern."""
+
+
+WITHOUT_NUL = "^[^\u0000]*$"
+
+
+def plain_string(max_length: int) -> Any:
+    """A string of 1 to `max_length` characters, without NUL (`no_nul`, as a pattern): an id, a source, a tag, a URL."""
+    return Annotated[StrictStr, Field(min_length=1, max_length=max_length, pattern=WITHOUT_NUL)]
 
 
 CLAIM_EXAMPLE = "Russia's airstrikes in Syria are targeting the Islamic State group"
@@ -65,14 +84,16 @@ ClaimText = Annotated[
         max_length=SETTINGS.max_claim_chars,
         description=f"Also at most {MAX_CLAIM_TOKENS} tokens of the model's tokenizer (a limit JSON Schema cannot "
         "state): a longer claim is refused with 400, never cut.",
-        json_schema_extra={"pattern": VISIBLE},
+        json_schema_extra={"pattern": VISIBLE, **NO_NUL},
     ),
     AfterValidator(visible),
+    AfterValidator(no_nul),
 ]
 Text = Annotated[
     str,
-    Field(min_length=1, max_length=SETTINGS.max_text_chars, json_schema_extra={"pattern": VISIBLE}),
+    Field(min_length=1, max_length=SETTINGS.max_text_chars, json_schema_extra={"pattern": VISIBLE, **NO_NUL}),
     AfterValidator(visible),
+    AfterValidator(no_nul),
 ]
 TitleText = Annotated[
     str,
@@ -80,9 +101,10 @@ TitleText = Annotated[
         min_length=1,
         max_length=SETTINGS.max_title_chars,
         description="The text's headline, if it has one: read as one more sentence, before the text.",
-        json_schema_extra={"pattern": VISIBLE},
+        json_schema_extra={"pattern": VISIBLE, **NO_NUL},
     ),
     AfterValidator(visible),
+    AfterValidator(no_nul),
 ]
 
 

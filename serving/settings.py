@@ -3,30 +3,39 @@
 `bentoml serve` owns the command line, so the service is configured the way BentoML services are,
 through the environment; every field below is `CLAIMSTANCE_<FIELD NAME IN CAPITALS>`. pydantic-settings owns the
 names, types, defaults, bounds and error messages: a bad value stops start-up with the variable named, a boolean
-takes only true/false/1/0/yes/no/on/off, and no count can be zero where zero would crash a worker.
+takes only true/false/1/0/yes/no/on/off, and no count can be zero where zero would crash a worker. A CLAIMSTANCE_*
+variable that names no setting stops start-up too, with the nearest setting named: a misspelt limit is not ignored.
 """
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import difflib
+import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
 from models.pair import InputLimits
 from models.runtime import available_cores
-from serving.monitor.database import DEFAULT_DATABASE_URL
+from serving.access import ApiKey, KeyRing, keys_from_file
+from serving.monitor.database import ENV_PREFIX, DatabaseSettings
 from serving.monitor.matching import MatchSettings
-
-ENV_PREFIX = "CLAIMSTANCE_"
+from serving.monitor.store import StoreLimits
+from serving.monitor.tables import ID_LENGTH, PUBLISHED_LENGTH
 
 
 class SettingsError(ValueError):
     """A CLAIMSTANCE_* variable with a value the service cannot run with; the message names each one."""
 
 
-class ServiceSettings(BaseSettings, InputLimits):
-    """The input limits (models/pair.py: InputLimits, CLAIMSTANCE_MAX_CLAIM_CHARS and the rest) and everything
-    else the service is run with."""
+class ServiceSettings(DatabaseSettings, InputLimits):
+    """The input limits (models/pair.py: InputLimits, CLAIMSTANCE_MAX_CLAIM_CHARS and the rest), where the monitor's
+    data lives (serving/monitor/database.py: DatabaseSettings, CLAIMSTANCE_DATA_DIR and the rest) and everything else
+    the service is run with."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", frozen=True, extra="ignore", case_sensitive=False
@@ -62,10 +71,11 @@ class ServiceSettings(BaseSettings, InputLimits):
     """A request still unanswered after this long is cancelled, its queued work dropped, and answered 503."""
     max_pairs: int = Field(default=256, ge=1)
     """Most pairs in one /predict_batch call."""
-    max_id_chars: int = Field(default=256, ge=1)
-    """Ids are echoed back in answers: a caller's key, not a document."""
-    max_published_chars: int = Field(default=64, ge=1)
-    """An ISO 8601 date or date-time fits in 35 characters; the rest is room for odd but honest formats."""
+    max_id_chars: int = Field(default=ID_LENGTH, ge=1, le=ID_LENGTH)
+    """Ids are echoed back in answers: a caller's key, not a document. At most the monitor's id column (256)."""
+    max_published_chars: int = Field(default=PUBLISHED_LENGTH, ge=1, le=PUBLISHED_LENGTH)
+    """An ISO 8601 date or date-time fits in 35 characters; the rest is room for odd but honest formats. At most the
+    monitor's column (64)."""
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     """The body limit of /predict_batch; /predict takes one pair (`pair_body_bytes`), /track has its own."""
     max_track_documents: int = Field(default=500, ge=1)
@@ -86,9 +96,6 @@ class ServiceSettings(BaseSettings, InputLimits):
     """The claim monitor's routes (/claims/*, /documents/*); off, the service needs neither embedder nor database."""
     embedder: str = Field(default=f"{EMBEDDER_NAME}:latest", min_length=1)
     """Model-store tag of the monitor's embedding model (`make embedder` builds it)."""
-    database_url: str = Field(default=DEFAULT_DATABASE_URL, min_length=1)
-    """The monitor's database, as a SQLAlchemy URL: a SQLite file by default; `postgresql+psycopg://user:password@host/db`
-    for a server (serving/monitor/database.py)."""
     match: MatchSettings = MatchSettings()
     """CLAIMSTANCE_MATCH__THRESHOLD, CLAIMSTANCE_MATCH__TOP_K and CLAIMSTANCE_MATCH__APPROXIMATE_FROM
     (serving/monitor/matching.py)."""
@@ -100,16 +107,70 @@ class ServiceSettings(BaseSettings, InputLimits):
     max_recent_documents: int = Field(default=200, ge=1)
     max_listed_claims: int = Field(default=1000, ge=1)
     """Most claims one /claims/list answer holds; `after` pages on from there."""
+    max_watched_claims: int = Field(default=100_000, ge=1)
+    """Most claims watched at once: registering or watching again past it is refused (409), naming the cap."""
+    max_stored_documents: int = Field(default=1_000_000, ge=1)
+    """Most documents stored: an ingest that would keep more is refused (409), naming the cap."""
+    max_page_documents: int = Field(default=200, ge=1)
+    """Most documents one /claims/documents answer holds; `after` pages on from there."""
+    max_audit_entries: int = Field(default=200, ge=1)
+    """Most writes one /audit/list answer holds; `before` pages on from there."""
+    small_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    """The body limit of the monitor's small routes (a claim id, a date range, a page's size)."""
+    min_body_bytes_per_s: int = Field(default=16 * 1024, ge=0)
+    """A body that arrives slower than this, once `body_grace_s` have passed, is cut off with 408 (0: no minimum), so
+    a few slow senders cannot hold the large-body places."""
+    body_grace_s: float = Field(default=5.0, gt=0)
+    """How long a body may take before its rate is checked."""
+    refused_body_drain_s: float = Field(default=5.0, ge=0)
+    """A refused body (too large, or no place for it) is read and thrown away for up to this long before the answer,
+    so a caller still sending reads the refusal instead of a reset connection."""
+    database_threads: int = Field(default=4, ge=1)
+    """Threads of a worker that wait on the monitor's database: their own pool, so a slow database cannot take the
+    threads other routes build their answers on."""
+    host: str = "127.0.0.1"
+    """The address `make serve` listens on: this machine only, unless set (0.0.0.0: every interface)."""
+    allowed_hosts: list[str] = ["localhost", "127.0.0.1"]
+    """Host names a request's Host header may name (["*"]: any): a page on another site cannot reach a service on a
+    desk's laptop by rebinding its name to 127.0.0.1."""
+    api_keys: list[ApiKey] = []
+    """API keys, as JSON: `[{"name": "desk", "scope": "write", "key_sha256": "…"}]` (serving/access.py)."""
+    api_keys_file: Path | None = None
+    """A JSON file of API keys, the same list: where keys belong rather than the environment."""
     access_log: bool = False
     """One log line per request costs ~5% of throughput on two cores; on for debugging."""
 
+    @model_validator(mode="after")
+    def readable_keys_file(self) -> ServiceSettings:
+        if self.api_keys_file is not None:
+            keys_from_file(self.api_keys_file)  # a ValueError naming the file, at start-up
+        return self
+
     @classmethod
-    def from_env(cls) -> ServiceSettings:
-        """Settings from the process environment; every bad value is named by its variable."""
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> ServiceSettings:
+        """Settings from the process environment; every bad value, and every CLAIMSTANCE_* variable that is no
+        setting, is named by its variable."""
+        if unknown := unknown_variables(environ):
+            raise SettingsError("; ".join(unknown))
         try:
             return cls()
         except ValidationError as error:
             raise SettingsError("; ".join(named(problem) for problem in error.errors())) from None
+
+    @property
+    def key_ring(self) -> KeyRing:
+        return KeyRing([*self.api_keys, *(keys_from_file(self.api_keys_file) if self.api_keys_file else [])])
+
+    @property
+    def store_limits(self) -> StoreLimits:
+        return StoreLimits(self.max_watched_claims, self.max_stored_documents)
+
+    @property
+    def listens_beyond_this_machine(self) -> bool:
+        try:
+            return not ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host != "localhost"
 
     @property
     def pair_body_bytes(self) -> int:
@@ -125,6 +186,26 @@ class ServiceSettings(BaseSettings, InputLimits):
     @property
     def threads_per_lane(self) -> int:
         return max(1, self.threads_per_worker // self.lanes)
+
+
+def known_variables() -> set[str]:
+    """Every CLAIMSTANCE_* variable the settings read: one per field, and one per field of a nested one (MATCH__…)."""
+    names = set()
+    for name, info in ServiceSettings.model_fields.items():
+        names.add(f"{ENV_PREFIX}{name.upper()}")
+        nested = getattr(info.annotation, "model_fields", None)
+        names |= {f"{ENV_PREFIX}{name.upper()}__{inner.upper()}" for inner in nested or {}}
+    return names
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    known = known_variables()
+    unknown = sorted(name for name in environ if name.upper().startswith(ENV_PREFIX) and name.upper() not in known)
+    return [
+        f"{name}: no such setting" + (f" (did you mean {near[0]}?)" if (near := difflib.get_close_matches(
+            name.upper(), known, n=1, cutoff=0.6)) else "")
+        for name in unknown
+    ]  # fmt: skip
 
 
 def named(problem: dict) -> str:

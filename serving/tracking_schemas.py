@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from models.contract import from_record, response_model
 from models.result import StanceResult
@@ -24,11 +24,12 @@ from serving.schemas import (
     TitleText,
     example_result,
     json_values,
+    plain_string,
 )
 from serving.settings import SETTINGS
 
 DocumentId = Annotated[
-    Annotated[StrictStr, Field(min_length=1, max_length=SETTINGS.max_id_chars)] | StrictInt,
+    plain_string(SETTINGS.max_id_chars) | StrictInt,
     Field(description="The caller's id of the document, echoed back."),
 ]
 
@@ -67,10 +68,10 @@ class TrackDocument(BaseModel):
     """Echoed as sent; two documents may share one (each answer also has its `position`)."""
     text: Text
     title: TitleText | None = None
-    source: Annotated[str, Field(min_length=1, max_length=SETTINGS.max_source_chars)] | None = Field(
+    source: plain_string(SETTINGS.max_source_chars) | None = Field(
         None, description="Who published it: the summary gives each source's prevailing stance."
     )
-    url: Annotated[str, Field(min_length=1, max_length=SETTINGS.max_url_chars)] | None = None
+    url: plain_string(SETTINGS.max_url_chars) | None = None
     published: Published | None = Field(
         None,
         description="RFC 3339 date or date-time (2015-10-01, 2015-10-01T12:00:00Z): the summary's timeline counts "

@@ -70,6 +70,13 @@ class DatabaseSettings(BaseSettings):
         return monitor_engine(self.url, self)
 
 
+def database_settings(url_flag: str = "") -> DatabaseSettings:
+    """The settings the environment gives (CLAIMSTANCE_*), with a job's `--database_url` flag, where given, instead of
+    CLAIMSTANCE_DATABASE_URL: `make monitor` and `make rescore` then find the service's database by default."""
+    settings = DatabaseSettings()
+    return settings.model_copy(update={"database_url": url_flag}) if url_flag else settings
+
+
 def resolved_url(url: str | URL, data_dir: Path) -> URL:
     try:
         parsed = make_url(url)

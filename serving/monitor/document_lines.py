@@ -77,6 +77,8 @@ def field_reason(record: dict) -> str | None:
     for name, limit in limits.items():
         if len(record.get(name) or "") > limit:
             return f"{name}: {len(record[name]):,} characters, over the limit of {limit:,}"
+        if "\x00" in (record.get(name) or ""):
+            return f"{name}: holds a NUL character (U+0000), which no field may"
     try:
         published_day(record.get("published"))
     except ValueError as error:

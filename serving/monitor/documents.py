@@ -170,6 +170,17 @@ class DocumentIngest:
         """Which documents are new and which claims each reaches; DocumentConflict for an id stored (or sent
         twice) with other content, before anything is scored. `matches` (document id to its claims): matching
         done already, by `make monitor`'s Spark executors; None: matched here."""
+        unique, stored = self.new_documents(documents)
+        new = [document for document in unique if document.id not in stored]
+        if matches is None:  # embedding and matching outside any transaction: they are the slow part
+            matched = match_documents(self.claims.current(), self.embedder, self.match, new)
+        else:
+            matched = tuple((document, matches[document.id]) for document in new)
+        return self.planned(unique, stored, matched)
+
+    def new_documents(self, documents: Sequence[IncomingDocument]) -> tuple[list[IncomingDocument], dict[str, str]]:
+        """The call's documents, each id once, and those of them already stored (id to content hash); refused whole
+        for a conflict (DocumentConflict) or for passing the cap (TooManyDocuments)."""
         with self.sessions() as session:
             stored = stored_hashes(session, [document.id for document in documents])
             if taken := conflicting(documents, stored):
@@ -178,11 +189,14 @@ class DocumentIngest:
             new = [document for document in unique if document.id not in stored]
             if self.max_documents is not None and new and stored_count(session) + len(new) > self.max_documents:
                 raise TooManyDocuments(self.max_documents)
-        # embedding and matching outside any transaction: they are the slow part
-        if matches is None:
-            matched = match_documents(self.claims.current(), self.embedder, self.match, new)
-        else:
-            matched = tuple((document, matches[document.id]) for document in new)
+        return unique, stored
+
+    def matched(self, index: ClaimIndex, document: IncomingDocument) -> tuple[Candidate, ...]:
+        """The claims of `index` one document reaches: one unit of the work the service runs in its lanes."""
+        return tuple(index.candidates(document_vectors(self.embedder, document.text, document.title,
+                                                       self.match.reading), self.match))  # fmt: skip
+
+    def planned(self, unique: Sequence[IncomingDocument], stored: Mapping[str, str], matched: Matched) -> IngestPlan:
         with self.sessions() as session:
             texts = claim_texts(session, {candidate.claim_id for _, found in matched for candidate in found})
         return IngestPlan(tuple(unique), frozenset(stored), matched, claim_pairs(matched, texts))
@@ -273,15 +287,22 @@ def stored_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(DocumentRow)) or 0
 
 
-def delete_document(session: Session, document_id: str) -> int:
-    """Delete a stored document with every answer about it; how many answers went with it."""
+@dataclass(frozen=True)
+class DeletedDocument:
+    id: str
+    answers: int
+    """The answers deleted with it."""
+
+
+def delete_document(session: Session, document_id: str) -> DeletedDocument:
+    """Delete a stored document with every answer about it."""
     document = session.get(DocumentRow, document_id)
     if document is None:
         raise UnknownDocument(document_id)
     answers = session.scalar(select(func.count()).select_from(AnswerRow).where(AnswerRow.document_id == document_id))
     session.delete(document)  # its answers go with it (ON DELETE CASCADE)
     session.flush()
-    return answers or 0
+    return DeletedDocument(document_id, answers or 0)
 
 
 def claim_texts(session: Session, claim_ids: set[str]) -> dict[str, str]:

@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
 from tqdm.auto import tqdm
 
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
@@ -35,7 +34,7 @@ from serving.batch.joblock import output_lock
 from serving.batch.readers import OverlongLine, bounded_lines, count_lines
 from serving.batch.rows import Reject
 from serving.command import run_command
-from serving.monitor.database import DEFAULT_DATABASE_URL
+from serving.monitor.database import DatabaseSettings, database_settings
 from serving.monitor.document_lines import MAX_LINE_BYTES, line_document
 from serving.monitor.documents import (
     DocumentConflict,
@@ -57,7 +56,9 @@ class MonitorFileConfig:
     rejects: str = field(
         default="", metadata={"help": "Where rejected lines go (default: INPUT.monitor_rejects.jsonl)."}
     )
-    database_url: str = field(default=DEFAULT_DATABASE_URL, metadata={"help": "The monitor's database."})
+    database_url: str = field(
+        default="", metadata={"help": "The monitor's database (default: CLAIMSTANCE_DATABASE_URL, as the service)."}
+    )
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Stance model: store tag or folder."})
     embedder: str = field(default=f"{EMBEDDER_NAME}:latest", metadata={"help": "Embedding model: store tag or folder."})
     chunk_documents: int = field(default=64, metadata={"help": "Lines ingested, and committed, at a time."})
@@ -72,6 +73,12 @@ class MonitorFileConfig:
     def __post_init__(self) -> None:
         self.engine = Engine(self.engine)
         check_spark_conf(self.spark_conf)
+
+    @property
+    def database(self) -> DatabaseSettings:
+        """The service's database settings (CLAIMSTANCE_DATA_DIR, CLAIMSTANCE_DATABASE_URL and its timeouts), the
+        URL the flag gives instead where it gives one."""
+        return database_settings(self.database_url)
 
     @property
     def rejects_path(self) -> Path:
@@ -174,7 +181,8 @@ def load_progress(config: MonitorFileConfig, job: dict) -> FileProgress:
 
 def open_store(config: MonitorFileConfig) -> MonitorStore:
     embedder = SentenceEmbedder.served(*locate(config.embedder), config.threads or None)
-    return MonitorStore(config.database_url, embedder, SETTINGS.match)
+    database = config.database
+    return MonitorStore(database.url, embedder, SETTINGS.match, SETTINGS.store_limits, database)
 
 
 def open_predictor(config: MonitorFileConfig) -> StancePredictor:
@@ -185,12 +193,16 @@ def run(config: MonitorFileConfig) -> FileProgress:
     path = Path(config.input)
     if not path.is_file():
         raise BatchInputError(f"{path}: no such file")
+    if config.rejects_path.resolve() == path.resolve():
+        raise BatchInputError(
+            f"--rejects {config.rejects}: is the input itself; rejected lines would be written over it"
+        )
     if config.chunk_documents < 1:
         raise BatchInputError(f"--chunk_documents {config.chunk_documents}: must be at least 1")
     job = {
         **InputIdentity.of(path).job_fields(),
         "chunk_documents": config.chunk_documents,
-        "database": make_url(config.database_url).render_as_string(hide_password=True),
+        "database": config.database.url.render_as_string(hide_password=True),
         "model": config.model,
         "embedder": config.embedder,
     }

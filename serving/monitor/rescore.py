@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bentoml.exceptions import NotFound
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import aliased
 from tqdm.auto import tqdm
 
@@ -26,7 +27,7 @@ from models.predictor import StancePredictor
 from models.registry import locate
 from models.runtime import chosen_runtime
 from serving.command import run_command
-from serving.monitor.database import DEFAULT_DATABASE_URL, monitor_engine, sessions, upgrade
+from serving.monitor.database import database_settings, monitor_engine, sessions, upgrade
 from serving.monitor.documents import StanceScorer, answer_row, claim_texts
 from serving.monitor.matching import Candidate
 from serving.monitor.tables import AnswerRow, DocumentRow
@@ -35,7 +36,9 @@ from serving.monitor.tables import AnswerRow, DocumentRow
 @dataclass
 class RescoreConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag or folder to rescore with."})
-    database_url: str = field(default=DEFAULT_DATABASE_URL, metadata={"help": "The monitor's database."})
+    database_url: str = field(
+        default="", metadata={"help": "The monitor's database (default: CLAIMSTANCE_DATABASE_URL, as the service)."}
+    )
     batch_pairs: int = field(default=64, metadata={"help": "Pairs scored and committed at a time."})
     runtime: str = field(default="auto", metadata={"help": "auto (the model's choice), onnx or torch."})
     threads: int = 0
@@ -90,9 +93,9 @@ def count_pending(session, model: str) -> int:
     return session.scalar(select(func.count()).select_from(pending_query(model, 0).order_by(None).subquery()))
 
 
-def rescore(database_url: str, score: StanceScorer, model: str, batch_pairs: int = 64) -> int:
+def rescore(database_url: str | URL, score: StanceScorer, model: str, batch_pairs: int = 64) -> int:
     """Answer every pending pair with `score` (whose answers must name `model`); how many were answered."""
-    engine = monitor_engine(database_url)
+    engine = monitor_engine(database_url, database_settings())
     upgrade(engine)
     maker = sessions(engine)
     with maker() as session:
@@ -129,7 +132,8 @@ def run(config: RescoreConfig) -> Rescored:
     model_dir, tag = locate(config.model)
     runtime = chosen_runtime(model_dir, config.runtime)
     predictor = StancePredictor.from_dir(model_dir, runtime, config.threads or None, model_tag=tag)
-    return Rescored(tag, rescore(config.database_url, predictor.predict, tag, config.batch_pairs))
+    database = database_settings(config.database_url)
+    return Rescored(tag, rescore(database.url, predictor.predict, tag, config.batch_pairs))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,20 +7,21 @@ write is recorded in the audit with who made it (audit.py), in the write's own t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import URL
 
 from models.embedding import SentenceEmbedder
+from models.result import StanceResult
 from models.tracking import TrackedDocument
 from serving.monitor import audit, claims, documents, pictures
 from serving.monitor.audit import AuditEntry, Writer
 from serving.monitor.claims import WatchedClaim
 from serving.monitor.database import DatabaseSettings, monitor_engine, sessions, upgrade
-from serving.monitor.documents import DocumentIngest
-from serving.monitor.matching import MatchSettings
+from serving.monitor.documents import DocumentIngest, IncomingDocument
+from serving.monitor.matching import ClaimIndex, MatchSettings
 from serving.monitor.pictures import ANY_DAY, ClaimPicture, DateRange, RecentDocument
 
 
@@ -97,12 +98,29 @@ class MonitorStore:
             audit.record(session, writer or Writer(None, "unretire"), [claim_id])
             return watched
 
-    def delete_document(self, document_id: str, writer: Writer | None = None) -> int:
-        """Delete a document with its answers; how many answers went with it."""
+    def delete_document(self, document_id: str, writer: Writer | None = None) -> documents.DeletedDocument:
+        """Delete a document with its answers."""
         with self.sessions.begin() as session:
             answers = documents.delete_document(session, document_id)
             audit.record(session, writer or Writer(None, "delete"), [document_id])
             return answers
+
+    def new_documents(self, incoming: Sequence[IncomingDocument]) -> tuple[list[IncomingDocument], dict[str, str]]:
+        """An ingest's first step (documents.DocumentIngest.new_documents): the service runs the rest in its lanes."""
+        return self.ingest.new_documents(incoming)
+
+    def claim_index(self) -> ClaimIndex:
+        return self.ingest.claims.current()
+
+    def planned(
+        self, unique: Sequence[IncomingDocument], stored: Mapping[str, str], matched: documents.Matched
+    ) -> documents.IngestPlan:
+        return self.ingest.planned(unique, stored, matched)
+
+    def commit(
+        self, plan: documents.IngestPlan, results: Sequence[StanceResult], writer: Writer | None = None
+    ) -> documents.IngestReport:
+        return self.ingest.commit(plan, results, writer or documents.BATCH_WRITER)
 
     def picture(
         self, claim_id: str, labels: tuple[str, ...], days: DateRange = ANY_DAY, model: str | None = None

@@ -74,11 +74,14 @@ def test_claim_errors_name_the_field(monitor):
     assert post(monitor, "/claims/list", {}).json() and "new" not in [
         c["id"] for c in post(monitor, "/claims/list", {}).json()
     ]  # nothing of the refused call was registered
-    unknown = post(monitor, "/claims/retire", {"id": "nope"})
-    assert unknown.status_code == 400 and unknown.json()["detail"][0]["loc"] == ["id"]
-    assert "claim_id 'nope'" in unknown.json()["error"]
+    for route in ("/claims/retire", "/claims/unretire", "/claims/picture", "/claims/documents"):
+        unknown = post(monitor, route, {"id": "nope"})
+        assert unknown.status_code == 404 and unknown.json()["detail"][0]["loc"] == ["id"], route
+        assert "claim_id 'nope'" in unknown.json()["error"]
     unknown_after = post(monitor, "/claims/list", {"after": "nope"})
-    assert unknown_after.status_code == 400 and unknown_after.json()["detail"][0]["loc"] == ["after"]
+    assert unknown_after.status_code == 404 and unknown_after.json()["detail"][0]["loc"] == ["after"]
+    unknown_document = post(monitor, "/documents/delete", {"id": "nope"})
+    assert unknown_document.status_code == 404 and "document id 'nope'" in unknown_document.json()["error"]
     most = ServiceSettings.model_fields["max_listed_claims"].default  # the server runs on the defaults
     too_many = post(monitor, "/claims/list", {"limit": most + 1})
     assert too_many.status_code == 400 and too_many.json()["detail"][0]["loc"] == ["limit"]
@@ -97,11 +100,16 @@ def test_ingested_documents_give_the_claim_the_picture_track_gives(monitor):
 
     picture = post(monitor, "/claims/picture", {"id": "picture-claim"}).json()
     track = post(monitor, "/track", {"claim": CLAIM, "documents": DOCUMENTS}).json()
-    assert picture["picture"] == track
+    assert picture["summary"] == track["summary"] and picture["model"] == track["model"]
     assert picture["claim"]["id"] == "picture-claim" and picture["other_models"] == {}
+    documents = post(monitor, "/claims/documents", {"id": "picture-claim", "limit": 2}).json()
+    rest = post(monitor, "/claims/documents", {"id": "picture-claim", "after": documents[-1]["id"]}).json()
+    in_input_order = sorted(track["documents"], key=lambda d: d["position"])
+    assert [{**d, "position": 0} for d in documents + rest] == [{**d, "position": 0} for d in in_input_order]
 
     ranged = post(monitor, "/claims/picture", {"id": "picture-claim", "since": "2015-10-02", "until": "2015-10-03"})
-    assert ranged.json()["picture"] == post(monitor, "/track", {"claim": CLAIM, "documents": DOCUMENTS[1:3]}).json()
+    expected = post(monitor, "/track", {"claim": CLAIM, "documents": DOCUMENTS[1:3]}).json()
+    assert ranged.json()["summary"] == expected["summary"]
     recent = post(monitor, "/documents/recent", {"limit": 2}).json()
     assert len(recent) == 2 and all(d["id"] in {x["id"] for x in DOCUMENTS} for d in recent)
 
