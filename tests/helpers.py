@@ -31,6 +31,7 @@ TAUGHT_CLAIMS = (
     CLAIM,
 )
 TAUGHT_TEXTS = {
+    "{claim}": "asserting",
     "Witnesses say {claim}, police confirmed.": "asserting",
     "Officials denied that {claim}.": "disputing",
     "Reports claim that {claim}, but nobody has confirmed it.": "reporting",

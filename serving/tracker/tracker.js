@@ -21,6 +21,34 @@
   const results = byId('results');
 
   let lastAnswer = null;
+
+  // ---- The API key, where the service asks for one ----------------------------------------------------
+
+  /** Kept for this tab only (sessionStorage): gone when it closes, never sent anywhere but this service. */
+  const KEY_NAME = 'claimstance-api-key';
+  const keyForm = byId('key-form');
+  const keyBox = byId('api-key');
+
+  function authorization() {
+    const key = sessionStorage.getItem(KEY_NAME);
+    return key ? { Authorization: `Bearer ${key}` } : {};
+  }
+
+  /** Show the key field: the service answered 401 (no key, or not its own). */
+  function askForKey() {
+    keyForm.hidden = false;
+    keyBox.focus();
+  }
+
+  function useKey(event) {
+    event.preventDefault();
+    const key = keyBox.value.trim();
+    if (!key) return;
+    sessionStorage.setItem(KEY_NAME, key);
+    keyBox.value = '';
+    keyForm.hidden = true;
+    setStatus('Key kept for this tab. Send the request again.');
+  }
   /** The running call's controller: a new call, or leaving the page, aborts it, and the service drops its work. */
   let running = null;
 
@@ -195,6 +223,11 @@
       }
       return `The service refused the request: ${where}: ${first.msg ?? error ?? 'invalid'}`;
     }
+    if (status === 401) {
+      askForKey();
+      return `This service needs an API key: ${error ?? 'enter yours below'}`;
+    }
+    if (status === 403) return `The key may not do this: ${error ?? 'its scope is too low'}`;
     if (status === 413) return `The request is too large: ${error ?? 'the body is over the limit'}`;
     if (status === 503) return `The service is busy: ${error ?? 'overloaded'}. Try again in a moment.`;
     return `The service answered ${status}: ${error ?? 'no explanation given'}`;
@@ -228,7 +261,7 @@
     try {
       response = await fetch(TRACK_URL, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authorization() },
         body: JSON.stringify(body),
         signal: call.signal,
       });
@@ -505,36 +538,30 @@
   /** POST a JSON body to one of the service's routes; the answer's JSON, or an Error with the service's words. */
   async function postJson(route, body) {
     const response = await fetch(routeUrl(route), {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST', headers: { 'content-type': 'application/json', ...authorization() }, body: JSON.stringify(body),
     });
     const payload = await response.json().catch(() => ({}));
+    if (response.status === 401) askForKey();
     if (!response.ok) throw new Error(payload.error || `${route}: HTTP ${response.status}`);
     return payload;
   }
 
-  /** The first evidence sentence of the newest related document (the last one stored), with that document. */
-  function latestEvidence(picture) {
-    const withEvidence = picture.documents.filter((doc) => doc.label !== 'unrelated' && doc.evidence.length);
-    if (!withEvidence.length) return null;
-    const newest = withEvidence.reduce((a, b) => (b.position > a.position ? b : a));
-    return { doc: newest, evidence: newest.evidence[0] };
-  }
-
-  function watchedItem(claim, answer) {
-    const { picture } = answer;
+  /** A watched claim with its picture: the summary the service computes, and its newest evidence (the page
+   *  never reads a claim's documents, however many it has). */
+  function watchedItem(claim, picture) {
     const summary = picture.summary;
-    const latest = latestEvidence(picture);
-    const others = Object.entries(answer.other_models).map(([model, count]) => `${model} (${count})`);
+    const latest = picture.latest;
+    const others = Object.entries(picture.other_models).map(([model, count]) => `${model} (${count})`);
     return element('li', { className: 'watched', 'data-claim': claim.id },
       element('p', { className: 'watched-claim' }, own(claim.text)),
       element('p', { className: 'hint' },
         `${plural(summary.related, 'related document')} of ${summary.documents} matched · model `, own(picture.model),
         others.length ? ` · also answered by ${others.join(', ')}` : ''),
       summary.related ? shareBar(summary).bar : element('p', { className: 'hint' }, 'No document about it yet.'),
-      latest ? element('p', { className: 'watched-evidence', 'data-document': latest.doc.id },
+      latest ? element('p', { className: 'watched-evidence', 'data-document': latest.id },
         element('span', { className: `badge stance-${latest.evidence.label}` }, latest.evidence.label), ' ',
         element('q', {}, own(latest.evidence.text)),
-        latest.doc.source ? element('span', { className: 'hint' }, ' · ', own(latest.doc.source)) : null) : null);
+        latest.source ? element('span', { className: 'hint' }, ' · ', own(latest.source)) : null) : null);
   }
 
   async function loadWatched() {
@@ -588,6 +615,7 @@
   }
 
   form.addEventListener('submit', submit);
+  keyForm.addEventListener('submit', useKey);
   window.addEventListener('pagehide', () => running && running.abort());
   fileInput.addEventListener('change', loadFile);
   byId('example').addEventListener('click', loadExample);

@@ -39,7 +39,7 @@ from models.labels import LABELS  # noqa: E402
 from models.result import StanceResult  # noqa: E402
 from models.tracking import DocumentFields, TrackedDocument, tracked_claim  # noqa: E402
 from serving.headers import PAGE_POLICY, SecurityHeaders  # noqa: E402
-from tests.helpers import free_port  # noqa: E402
+from tests.helpers import TAUGHT_CLAIMS, free_port, taught_text  # noqa: E402
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -192,17 +192,17 @@ def check_summary_matches(browser: Browser, answer: dict) -> None:
 
 
 def screenshot_path(tmp_path: Path) -> Path:
-    """docs/tracker.png is refreshed on purpose only (CLAIMSTANCE_SCREENSHOT=docs/tracker.png), never by a plain run."""
-    path = Path(os.environ.get("CLAIMSTANCE_SCREENSHOT") or tmp_path / "tracker.png")
+    """docs/tracker.png is refreshed on purpose only (TRACKER_SCREENSHOT=docs/tracker.png), never by a plain run."""
+    path = Path(os.environ.get("TRACKER_SCREENSHOT") or tmp_path / "tracker.png")
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
 @pytest.fixture(scope="module")
 def service_url(request: pytest.FixtureRequest) -> str:
-    """The tiny model's service (conftest.py), or a running one named by CLAIMSTANCE_TRACKER_URL: `make serve`
+    """The tiny model's service (conftest.py), or a running one named by TRACKER_URL: `make serve`
     then gives docs/tracker.png the real model's answers."""
-    return os.environ.get("CLAIMSTANCE_TRACKER_URL") or request.getfixturevalue("server").url
+    return os.environ.get("TRACKER_URL") or request.getfixturevalue("server").url
 
 
 def test_the_example_tracked_by_the_service_agrees_with_post_track(service_url: str, browser: Browser, tmp_path: Path):
@@ -475,35 +475,27 @@ def test_a_csv_file_with_quotes_commas_and_line_breaks_is_read_per_rfc_4180(
 
 
 def test_the_watched_claims_show_their_pictures_bars_and_newest_evidence(server, browser: Browser):
-    claim = "The harbour bridge was closed for repairs on Monday"
-    response = httpx.post(f"{server.url}/claims/register", json={"claims": [{"id": "bridge", "text": claim}]})
+    claim = TAUGHT_CLAIMS[1]
+    response = httpx.post(f"{server.url}/claims/register", json={"claims": [{"id": "vote", "text": claim}]})
     assert response.status_code == 200, response.text
-    documents = [  # a document that is the claim itself matches it whatever the embedder (cosine 1)
-        {"id": "p1", "source": "Port News", "text": claim},
-        {"id": "p2", "source": "Wire", "text": claim, "title": "Bridge"},
+    documents = [  # the claim itself matches it whatever the embedder (cosine 1), and the model was taught to assert
+        {"id": "p1", "source": "Port News", "text": taught_text("{claim}", claim)},
+        {"id": "p2", "source": "Wire", "text": taught_text("{claim}", claim), "title": "Vote"},
     ]
     assert httpx.post(f"{server.url}/documents/ingest", json={"documents": documents}, timeout=60).status_code == 200
-    picture = httpx.post(f"{server.url}/claims/picture", json={"id": "bridge"}, timeout=60).json()
+    picture = httpx.post(f"{server.url}/claims/picture", json={"id": "vote"}, timeout=60).json()
+    assert picture["summary"]["labels"]["asserting"]["count"] == 2 and picture["latest"]["id"] == "p2"
 
     browser.open(f"{server.url}/tracker/")
     browser.find("#watched-load").click()
     browser.wait(lambda _: browser.text("#watched-status") not in ("", "Loading the watched claims…"))  # loaded
     assert re.fullmatch(r"\d+ watched claims?\.", browser.text("#watched-status")), browser.text("#watched-status")
-    item = browser.find('#watched-list li.watched[data-claim="bridge"]')
+    item = browser.find('#watched-list li.watched[data-claim="vote"]')
     assert item.find_element(By.CSS_SELECTOR, ".watched-claim").get_attribute("textContent") == claim
-    summary = picture["picture"]["summary"]
     segments = item.find_elements(By.CSS_SELECTOR, ".share-bar .segment")
-    counts = {label: share["count"] for label, share in summary["labels"].items() if share["count"]}
-    assert [segment.get_attribute("data-label") for segment in segments] == list(counts)
-    related = [d for d in picture["picture"]["documents"] if d["label"] != "unrelated" and d["evidence"]]
-    evidence = item.find_elements(By.CSS_SELECTOR, ".watched-evidence")
-    if related:
-        newest = max(related, key=lambda d: d["position"])
-        assert evidence[0].get_attribute("data-document") == newest["id"]
-        assert evidence[0].find_element(By.TAG_NAME, "q").get_attribute("textContent") == newest["evidence"][0]["text"]
-        assert (
-            evidence[0].find_element(By.CSS_SELECTOR, ".badge").get_attribute("textContent")
-            == (newest["evidence"][0]["label"])
-        )
-    else:
-        assert evidence == [] and not segments
+    assert [segment.get_attribute("data-label") for segment in segments] == ["asserting"]
+    [evidence] = item.find_elements(By.CSS_SELECTOR, ".watched-evidence")
+    latest = picture["latest"]
+    assert evidence.get_attribute("data-document") == "p2"
+    assert evidence.find_element(By.TAG_NAME, "q").get_attribute("textContent") == latest["evidence"]["text"]
+    assert evidence.find_element(By.CSS_SELECTOR, ".badge").get_attribute("textContent") == "asserting"

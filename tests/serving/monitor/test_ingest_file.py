@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 import serving.monitor.ingest_file as ingest_file
-from models.labels import LABELS
 from serving.batch.config import BatchInputError, Engine
 from serving.batch.joblock import output_lock
 from serving.monitor.database import monitor_engine, sessions
