@@ -61,10 +61,15 @@ ERROR_RESPONSES: dict[str, tuple[str, type[BaseModel], dict[str, Any]]] = {
         ErrorBody,
         {},
     ),
+    "408": ("The body arrived slower than the service's minimum rate, and was cut off.", ErrorBody, {}),
     "413": ("The body is over the size limit.", ErrorBody, {}),
     "415": ("The body is not `application/json`.", ErrorBody, {}),
     "429": ("Over the service's concurrency limit (BentoML's traffic control): try again shortly.", BentoMLError, {}),
-    "500": ("An unexpected failure: the server's log has it.", BentoMLError, {}),
+    "500": (
+        "An unexpected failure: the answer names the request's id, under which the server's log has it.",
+        ErrorBody,
+        {},
+    ),
     "503": ("Overloaded: the expected wait in the queue is over its limit.", ErrorBody, RETRY_AFTER),
     "504": ("Not answered within the service's timeout (BentoML's traffic control).", BentoMLError, {}),
 }

@@ -21,7 +21,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # workers are forked; 
 
 import bentoml  # noqa: E402
 from prometheus_client import Counter, Gauge, Histogram  # noqa: E402
-from pydantic import StrictBool  # noqa: E402
+from pydantic import StrictBool, StrictInt  # noqa: E402
 from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: E402
 from starlette.staticfiles import StaticFiles  # noqa: E402
 
@@ -453,11 +453,11 @@ class Claimstance:
             except Overloaded as error:
                 raise overloaded(error) from None
             plan = await self.in_store(ctx, MonitorStore.planned, unique, stored, tuple(zip(new, found, strict=True)))
-            capacity = self.batcher.bulk_capacity()
-            if capacity is not None and len(plan.pairs) > capacity:
-                message = (f"the documents reach {len(plan.pairs)} (document, claim) pairs; one call can be scored "
-                           f"for at most about {capacity} now: send fewer documents a call")  # fmt: skip
-                raise Refused(413, message, ["documents"], "too_many_pairs", limit=capacity)
+            most = min(SETTINGS.max_ingest_pairs, self.batcher.bulk_capacity() or SETTINGS.max_ingest_pairs)
+            if len(plan.pairs) > most:
+                message = (f"the documents reach {len(plan.pairs)} (document, claim) pairs; one call can have at most "
+                           f"{most} scored: send fewer documents a call")  # fmt: skip
+                raise Refused(413, message, ["documents"], "too_many_pairs", limit=most)
             results = await self.scored(list(plan.pairs), bulk=True) if plan.pairs else []
             try:
                 report = await self.in_store(ctx, MonitorStore.commit, plan, results, writer)
@@ -487,7 +487,9 @@ class Claimstance:
 
     @bentoml.api(route="/audit/list")
     @answers_refusals
-    async def audit(self, ctx: bentoml.Context, limit: AuditLimit = 50, before: int | None = None) -> list[AuditAnswer]:
+    async def audit(
+        self, ctx: bentoml.Context, limit: AuditLimit = 50, before: StrictInt | None = None
+    ) -> list[AuditAnswer]:
         """The writes made to the monitor (register, ingest, retire, watch again, delete), the newest first, with
         the name of the key that made each (admin): at most `limit`, those numbered below `before`."""
         entries = await self.in_store(ctx, MonitorStore.audit, int(limit), before)

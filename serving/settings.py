@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
@@ -102,6 +102,9 @@ class ServiceSettings(DatabaseSettings, InputLimits):
     max_ingest_documents: int = Field(default=100, ge=1)
     """Most documents in one /documents/ingest call: each is embedded sentence by sentence and matched before any
     is stored, and a retry of a timed-out call repeats all of it."""
+    max_ingest_pairs: int = Field(default=2000, ge=1)
+    """Most (document, claim) pairs one /documents/ingest call may have scored: a call whose documents reach more is
+    refused whole (413, naming both), as is one the bulk queue could not score within its budget."""
     max_claims_per_call: int = Field(default=1000, ge=1)
     """Most claims registered in one /claims/register call."""
     max_recent_documents: int = Field(default=200, ge=1)
@@ -140,11 +143,12 @@ class ServiceSettings(DatabaseSettings, InputLimits):
     access_log: bool = False
     """One log line per request costs ~5% of throughput on two cores; on for debugging."""
 
-    @model_validator(mode="after")
-    def readable_keys_file(self) -> ServiceSettings:
-        if self.api_keys_file is not None:
-            keys_from_file(self.api_keys_file)  # a ValueError naming the file, at start-up
-        return self
+    @field_validator("api_keys_file")
+    @classmethod
+    def readable_keys_file(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            keys_from_file(path)  # a ValueError naming the file, at start-up
+        return path
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ServiceSettings:
@@ -212,6 +216,8 @@ def named(problem: dict) -> str:
     """One validation problem, as the variable the user sets: `CLAIMSTANCE_LANES=0: Input should be >= 1`,
     `CLAIMSTANCE_MATCH__TOP_K=0: …` for a nested one."""
     field = "__".join(str(part) for part in problem["loc"])
+    if field.startswith("api_keys__") or field == "api_keys":  # its value holds secrets: the place, not the value
+        return f"{ENV_PREFIX}API_KEYS, at {'.'.join(str(part) for part in problem['loc'][1:])}: {problem['msg']}"
     return f"{ENV_PREFIX}{field.upper()}={problem['input']!r}: {problem['msg']}"
 
 

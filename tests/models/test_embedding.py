@@ -61,3 +61,29 @@ def test_the_served_embedder_runs_its_export_where_it_has_one(tiny_base_model_di
     assert isinstance(exported.encoder, OnnxBackend) and exported.name == "claimstance-embedder:v1"
     weights_only = SentenceEmbedder.served(tiny_base_model_dir, "base:v1", num_threads=1)
     assert isinstance(weights_only.encoder, TorchHiddenStates) and weights_only.name == "base:v1"
+
+
+def test_threads_embedding_and_counting_tokens_at_once_each_get_their_own_vectors(embedder_dir):
+    """A fast tokenizer keeps its truncation on itself; `embed` truncates and `token_counts` does not: unguarded,
+    some of 1,200 concurrent calls were tokenized under the other's setting (1,502 tokens where 128 were meant)."""
+    import threading
+
+    embedder = SentenceEmbedder.served(embedder_dir, "claimstance-embedder:t", num_threads=1)
+    titles = [f"A long title about the harbour bridge, part {k}, " + "with many more words " * 60 for k in range(4)]
+    expected = {title: embedder.embed([title])[0] for title in titles}
+    wrong = []
+
+    def calls(seed: int) -> None:
+        for k in range(400):
+            title = titles[(seed + k) % len(titles)]
+            if k % 2:
+                embedder.token_counts([title, title])
+            elif not np.allclose(embedder.embed([title])[0], expected[title], atol=1e-6):
+                wrong.append(title)
+
+    threads = [threading.Thread(target=calls, args=(seed,)) for seed in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []

@@ -207,7 +207,8 @@ def test_a_steady_stream_of_single_predictions_never_starves_a_bulk_call():
     scorer = PacedScorer(0.002)
 
     async def main():
-        batcher = MicroBatcher([scorer], max_batch_size=4, bulk_batch_size=2, max_bulk_delay_ms=30)
+        # No admission limit: the test is about starvation, and a loaded machine must not make it refuse singles.
+        batcher = MicroBatcher([scorer], max_batch_size=4, bulk_batch_size=2, max_bulk_delay_ms=30, max_queue_ms=1e9)
         singles = []
 
         async def stream() -> None:  # open loop: a new single prediction every 1 ms, more than the model keeps up with

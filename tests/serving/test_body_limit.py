@@ -6,7 +6,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from serving.body_limit import BodySizeLimit
+from serving.body_limit import BodyPace, BodySizeLimit
 
 
 async def echo(request: Request) -> JSONResponse:
@@ -89,3 +89,75 @@ def test_a_chunked_body_is_handed_on_chunk_by_chunk_and_not_kept():
     asyncio.run(BodySizeLimit(app, max_bytes=100)(scope, receive, None))
     assert seen == [(30, True), (20, False)]
     assert kept == [1, 0]
+
+
+def scripted(messages: list[dict], delays: list[float]):
+    """A receive channel giving `messages`, each after its delay; then waiting for ever (a caller gone quiet)."""
+    pending = list(zip(delays, messages, strict=True))
+
+    async def receive() -> dict:
+        if not pending:
+            await asyncio.sleep(3600)
+        delay, message = pending.pop(0)
+        await asyncio.sleep(delay)
+        return message
+
+    return receive, pending
+
+
+async def answered(app, receive) -> int:
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/echo", "headers": []}
+    await app(scope, receive, send)
+    return sent[0]["status"]
+
+
+def test_a_body_that_arrives_too_slowly_is_cut_off_with_408():
+    async def never_reached(scope, receive, send):
+        raise AssertionError("a slow body reached the app")
+
+    limit = BodySizeLimit(never_reached, max_bytes=10_000, pace=BodyPace(min_bytes_per_s=1000, grace_s=0.2))
+    trickle = [{"type": "http.request", "body": b"x" * 10, "more_body": True}] * 50
+    receive, _ = scripted(trickle, [0.05] * 50)  # 200 bytes/s
+    assert asyncio.run(answered(limit, receive)) == 408
+    receive, _ = scripted(trickle[:1], [0.0])  # one chunk, then silence: cut off when the grace is over
+    assert asyncio.run(asyncio.wait_for(answered(limit, receive), 5)) == 408
+
+
+def test_a_fast_enough_body_passes_and_no_pace_means_any_pace():
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append((await receive())["body"])
+        await JSONResponse({})(scope, receive, send)
+
+    body = [{"type": "http.request", "body": b"x" * 100, "more_body": True}] * 4 + [
+        {"type": "http.request", "body": b""}
+    ]
+    paced = BodySizeLimit(app, max_bytes=10_000, pace=BodyPace(min_bytes_per_s=100, grace_s=0.1))
+    assert asyncio.run(answered(paced, scripted(body, [0.01] * 5)[0])) == 200
+    free = BodySizeLimit(app, max_bytes=10_000)
+    assert asyncio.run(answered(free, scripted(body[:1] + body[-1:], [0.3, 0.3])[0])) == 200
+
+
+def test_a_refused_body_is_read_to_its_end_before_the_refusal():
+    """A caller still sending when refused reads the answer instead of a reset connection (nginx's lingering close)."""
+
+    async def never_reached(scope, receive, send):
+        raise AssertionError
+
+    chunks = [{"type": "http.request", "body": b"x" * 60, "more_body": True}] * 24 + [{"type": "http.request"}]
+    receive, pending = scripted(chunks, [0.0] * 25)
+    assert asyncio.run(answered(BodySizeLimit(never_reached, max_bytes=1000, drain_s=5), receive)) == 413
+    assert pending == []  # over the limit at the 17th chunk; the 8 left (within the limit again) read and thrown away
+    receive, pending = scripted(chunks, [0.0] * 25)
+    assert asyncio.run(answered(BodySizeLimit(never_reached, max_bytes=1000), receive)) == 413
+    assert len(pending) == 8  # without draining the rest is left unread
+    endless = [{"type": "http.request", "body": b"x" * 600, "more_body": True}] * 30
+    receive, pending = scripted(endless, [0.0] * 30)
+    assert asyncio.run(answered(BodySizeLimit(never_reached, max_bytes=1000, drain_s=5), receive)) == 413
+    assert len(pending) == 30 - 2 - 2  # a body far over the limit: at most the limit's worth more is read

@@ -33,11 +33,11 @@ def test_the_document_keeps_each_field_whole_and_documents_every_status():
     assert operation["requestBody"]["required"] is True
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert [branch["type"] for branch in body["properties"]["id"]["anyOf"]] == ["string", "integer", "null"]
-    assert set(operation["responses"]) == {"200", "400", "413", "415", "429", "500", "503", "504"}
+    assert set(operation["responses"]) == {"200", "400", "408", "413", "415", "429", "500", "503", "504"}
     assert "503" in document["paths"]["/readyz"]["get"]["responses"]
     assert not {"InvalidArgument", "NotFound", "InternalServerError"} & set(document["components"]["schemas"])
     own = contract_document(Notes, {"/note": {"409": "Taken.", "400": "Unknown id."}})["paths"]["/note"]["post"]
-    assert set(own["responses"]) == {"200", "400", "409", "413", "415", "429", "500", "503", "504"}
+    assert set(own["responses"]) == {"200", "400", "408", "409", "413", "415", "429", "500", "503", "504"}
     assert (own["responses"]["409"]["description"], own["responses"]["400"]["description"]) == ("Taken.", "Unknown id.")
     assert own["responses"]["409"]["content"] == operation["responses"]["400"]["content"]  # the one error body
     assert Notes.openapi_spec.asdict()["openapi"] == "3.0.2"  # BentoML's own document is left as it is

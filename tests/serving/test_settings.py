@@ -85,3 +85,62 @@ def test_the_monitors_settings_and_its_nested_matching_names(environment):
     environment(CLAIMSTANCE_MATCH__TOP_K="0")
     with pytest.raises(SettingsError, match="CLAIMSTANCE_MATCH__TOP_K='0': Input should be greater than or equal to 1"):
         ServiceSettings.from_env()
+
+
+def test_a_variable_that_is_no_setting_stops_start_up_naming_the_nearest(environment):
+    environment(CLAIMSTANCE_MAX_PAIR="8", CLAIMSTANCE_MATCH__TRESHOLD="0.5")
+    with pytest.raises(SettingsError) as refused:
+        ServiceSettings.from_env()
+    message = str(refused.value)
+    assert "CLAIMSTANCE_MAX_PAIR: no such setting (did you mean CLAIMSTANCE_MAX_PAIRS?)" in message
+    assert "CLAIMSTANCE_MATCH__TRESHOLD: no such setting (did you mean CLAIMSTANCE_MATCH__THRESHOLD?)" in message
+
+
+def test_a_relative_sqlite_path_lives_in_the_data_folder_outside_the_working_directory(environment, tmp_path):
+    environment(CLAIMSTANCE_DATA_DIR=str(tmp_path / "desk"))
+    settings = ServiceSettings.from_env()
+    assert settings.url.database == str(tmp_path / "desk" / "monitor.sqlite3")  # the default file, under it
+    environment(CLAIMSTANCE_DATABASE_URL="sqlite:///archive/monitor.sqlite3")
+    assert ServiceSettings.from_env().url.database == str(tmp_path / "desk" / "archive" / "monitor.sqlite3")
+    environment(CLAIMSTANCE_DATABASE_URL=f"sqlite:///{tmp_path}/elsewhere.sqlite3")
+    assert ServiceSettings.from_env().url.database == f"{tmp_path}/elsewhere.sqlite3"
+
+
+def test_the_default_data_folder_is_absolute_whatever_folder_the_service_runs_in(environment, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    database = ServiceSettings.from_env().url.database
+    assert database.startswith("/") and not database.startswith(str(tmp_path)) and "claimstance" in database
+
+
+def test_ids_and_dates_may_not_outgrow_the_monitors_columns(environment):
+    environment(CLAIMSTANCE_MAX_ID_CHARS="300")
+    with pytest.raises(
+        SettingsError, match="CLAIMSTANCE_MAX_ID_CHARS='300': Input should be less than or equal to 256"
+    ):
+        ServiceSettings.from_env()
+
+
+def test_api_keys_come_from_the_environment_or_a_file_and_a_bad_file_stops_start_up(environment, tmp_path):
+    secret = "s" * 20
+    environment(CLAIMSTANCE_API_KEYS=f'[{{"name": "desk", "scope": "read", "key": "{secret}"}}]')
+    assert ServiceSettings.from_env().key_ring.find(secret).name == "desk"
+    (tmp_path / "keys.json").write_text('[{"name": "editor", "scope": "admin", "key": "' + "e" * 20 + '"}]')
+    environment(CLAIMSTANCE_API_KEYS_FILE=str(tmp_path / "keys.json"))
+    assert [key.name for key in ServiceSettings.from_env().key_ring.keys] == ["desk", "editor"]
+    environment(CLAIMSTANCE_API_KEYS_FILE=str(tmp_path / "none.json"))
+    with pytest.raises(SettingsError, match="CLAIMSTANCE_API_KEYS_FILE=.*cannot read it"):
+        ServiceSettings.from_env()
+
+
+def test_the_service_listens_on_this_machine_unless_told(environment):
+    assert not ServiceSettings.from_env().listens_beyond_this_machine
+    environment(CLAIMSTANCE_HOST="0.0.0.0")
+    assert ServiceSettings.from_env().listens_beyond_this_machine
+
+
+def test_a_bad_key_is_named_by_its_place_never_by_its_secret(environment):
+    environment(CLAIMSTANCE_API_KEYS='[{"name": "desk", "scope": "root", "key": "a-secret-of-twenty-chars"}]')
+    with pytest.raises(SettingsError) as refused:
+        ServiceSettings.from_env()
+    assert "CLAIMSTANCE_API_KEYS, at 0.scope" in str(refused.value) and "a-secret" not in str(refused.value)

@@ -1,7 +1,8 @@
 import numpy as np
 
+import serving.monitor.claim_index as claim_index_module
 from serving.monitor.claim_index import ClaimIndexCache, embed_missing
-from serving.monitor.claims import active_embeddings, register, retire
+from serving.monitor.claims import active_embeddings, register, retire, unretire
 from serving.monitor.database import sessions
 from serving.monitor.matching import MatchSettings
 from tests.serving.monitor.words import WordEmbedder
@@ -60,3 +61,50 @@ def test_past_the_cutoff_the_index_keeps_one_graph_edited_to_the_claim_table(eng
     with sessions(engine).begin() as session:
         register(session, "fourth claim", claim_id="d")
     assert cache.current().graph is graph and len(graph) == 2 and "b" not in graph and "d" in graph
+
+
+def test_a_change_reads_only_the_claims_it_names_never_every_claim(engine, monkeypatch):
+    """A worker catches up from the numbered changes: registering one claim among many reads that one claim's row,
+    and the index keeps the others' rows as they were (appended to, not copied)."""
+    embedder = WordEmbedder()
+    with sessions(engine).begin() as session:
+        for k in range(50):
+            register(session, f"claim number {k}", claim_id=f"c{k}", embedding=embedder.embed([f"claim number {k}"])[0],
+                     embedding_model=embedder.name)  # fmt: skip
+    cache = ClaimIndexCache(sessions(engine), embedder)
+    cache.current()
+    read = []
+    real = claim_index_module.active_embeddings
+    monkeypatch.setattr(claim_index_module, "active_embeddings", lambda *a: read.append(a[3]) or real(*a))
+    with sessions(engine).begin() as session:
+        register(session, "the fifty-first claim", claim_id="new")
+        retire(session, "c7")
+    after = cache.current()
+    assert read == [["c7", "new"]]  # the two claims the changes name, not the fifty
+    assert len(after) == 50 and "new" in after.ids and "c7" not in after.ids
+    again = cache.current()
+    assert again is after  # no newer change: one query, nothing read
+    found = after.candidates(embedder.embed(["claim number 7"]), MatchSettings(threshold=0.99))
+    assert "c7" not in [c.claim_id for c in found]
+    with sessions(engine).begin() as session:
+        unretire(session, "c7")
+    assert "c7" in [c.claim_id for c in cache.current().candidates(embedder.embed(["claim number 7"]),
+                                                                    MatchSettings(threshold=0.99))]  # fmt: skip
+
+
+def test_an_index_made_from_changes_matches_one_built_from_scratch(engine):
+    embedder = WordEmbedder()
+    cache = ClaimIndexCache(sessions(engine), embedder)
+    for k in range(30):
+        with sessions(engine).begin() as session:
+            register(session, f"storm {k} hits the coast", claim_id=f"c{k}")
+            if k % 3 == 2:
+                retire(session, f"c{k - 1}")
+        cache.current()
+    fresh = ClaimIndexCache(sessions(engine), WordEmbedder()).current()
+    document = embedder.embed(["storm 12 hits the coast", "the coast"])
+    settings = MatchSettings(threshold=0.2, top_k=50)
+    assert set(cache.current().ids) == set(fresh.ids)
+    assert sorted(cache.current().candidates(document, settings), key=lambda c: c.claim_id) == sorted(
+        fresh.candidates(document, settings), key=lambda c: c.claim_id
+    )

@@ -1,5 +1,8 @@
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
+from sqlalchemy import insert
 
 from serving.monitor.claims import (
     ClaimConflict,
@@ -11,6 +14,8 @@ from serving.monitor.claims import (
     retire,
 )
 from serving.monitor.database import sessions
+from serving.monitor.documents import claim_texts
+from serving.monitor.tables import ClaimRow
 
 CLAIM = "Russia's airstrikes in Syria are targeting the Islamic State group"
 
@@ -93,3 +98,20 @@ def test_active_embeddings_are_the_unretired_claims_of_one_embedding_model(sessi
     assert active.ids == ("a", "c")
     np.testing.assert_array_equal(active.vectors, vectors[[0, 2]])
     assert active_embeddings(session, "none", dimension=3).vectors.shape == (0, 3)
+
+
+def test_past_65535_claims_the_claims_and_their_texts_are_read(engine):
+    """PostgreSQL binds at most 65,535 values in one statement: the Spark ingest's driver once bound one per claim."""
+    count = 70_000
+    now = datetime.now(UTC)
+    vector = np.ones(4, dtype=np.float32).tobytes()
+    with sessions(engine).begin() as session:
+        session.execute(insert(ClaimRow), [
+            {"id": f"c{k:05d}", "text": f"claim {k}", "tags": [], "created_at": now, "embedding": vector,
+             "embedding_model": "m"} for k in range(count)])  # fmt: skip
+    with sessions(engine)() as session:
+        everything = active_embeddings(session, "m", 4)
+        some = active_embeddings(session, "m", 4, [f"c{k:05d}" for k in range(0, count, 1)])
+        texts = claim_texts(session, set(everything.ids))
+    assert len(everything.ids) == len(some.ids) == len(texts) == count
+    assert everything.texts[123] == "claim 123" and texts["c69999"] == "claim 69999"

@@ -1,6 +1,7 @@
 import json
 import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -214,3 +215,26 @@ def test_spark_stores_and_rejects_what_the_local_engine_does_and_resumes_once(jo
     for (*_, scores, evidence), (*_, local_scores, local_evidence) in zip(answers, local[2], strict=True):
         assert scores == pytest.approx(local_scores, abs=1e-5)  # a batch of other pairs: float rounding only
         assert [e["text"] for e in evidence] == [e["text"] for e in local_evidence]
+
+
+def test_a_rejects_file_that_is_the_input_is_refused_before_anything_is_written(job, capsys):
+    before = Path(job.input).read_bytes()
+    assert main(["--input", job.input, "--rejects", job.input, "--database_url", job.database_url]) == 2
+    assert "is the input itself" in capsys.readouterr().err
+    assert Path(job.input).read_bytes() == before
+
+
+def test_a_nul_character_is_a_reject_naming_its_field(job):
+    Path(job.input).write_text(json.dumps({"id": "nul", "text": "a\u0000b"}) + "\n" + json.dumps(GOOD[0]) + "\n")
+    run(job)
+    assert rejects(job) == [(1, "text: holds a NUL character (U+0000), which no field may")]
+    assert stored_ids(job) == ["d0"]
+
+
+def test_the_job_finds_the_services_database_by_default(job, monkeypatch, tmp_path):
+    monkeypatch.setenv("CLAIMSTANCE_DATA_DIR", str(tmp_path / "desk"))
+    monkeypatch.setenv("CLAIMSTANCE_DATABASE_URL", "sqlite:///shared.sqlite3")
+    job.database_url = ""
+    assert job.database.url.database == str(tmp_path / "desk" / "shared.sqlite3")
+    run(job)
+    assert (tmp_path / "desk" / "shared.sqlite3").is_file()
