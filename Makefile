@@ -10,6 +10,7 @@ SEEDS ?= 42 43 44
 MODEL ?= claimstance:latest
 EMBEDDER ?= claimstance-embedder:latest
 PORT ?= 3000
+HOST ?= 127.0.0.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup java browser postgres qemu data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching bench-monitor matching rescore monitor chaos eval eval-validation ablation test test-fast test-avx2 lint format clean
@@ -73,8 +74,10 @@ model: setup
 embedder: setup
 	@$(PY) -m models.registry $(EMBEDDER) || $(PY) -m training.embedder --output_dir artifacts/embedder
 
+# This machine only unless HOST says otherwise (HOST=0.0.0.0: every interface; set API keys first: docs/operations.md).
 serve: model embedder
-	CLAIMSTANCE_MODEL=$(MODEL) $(VENV)/bin/bentoml serve serving.service:Claimstance --port $(PORT)
+	CLAIMSTANCE_MODEL=$(MODEL) CLAIMSTANCE_HOST=$(HOST) $(VENV)/bin/bentoml serve serving.service:Claimstance \
+		--host $(HOST) --port $(PORT)
 
 # Batch scoring of a file: make score IN=pairs.jsonl OUT=scored.parquet [ARGS="--engine spark ..."]
 score: model
@@ -121,9 +124,11 @@ bench-monitor: model embedder
 matching: embedder data
 	$(PY) -m eval.matching_quality --embedder $(EMBEDDER) --runtime onnx --data_dir $(DATA_DIR) $(ARGS)
 
-chaos: model
+chaos: model embedder
 	$(PY) -m eval.chaos_serve --model $(MODEL) --output_dir reports/chaos
 	$(PY) -m eval.chaos_batch --model $(MODEL) --output reports/chaos/chaos_batch.json
+	$(PY) -m eval.chaos_monitor_serve --model $(MODEL) --embedder $(EMBEDDER) --output_dir reports/chaos
+	$(PY) -m eval.chaos_monitor --output_dir reports/monitor_scale
 
 eval: data $(MODEL_DIR)/model.safetensors
 	$(PY) -m eval.evaluate --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import copy
-import glob
 import os
 import shutil
-import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -469,47 +466,19 @@ def real_corpus(real_data_dir):
 # --- PostgreSQL, for the claim monitor's store -------------------------------------------------------------------
 
 
-def postgres_binaries() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free port; its URL without a database name. As root, the server runs as
-    the `postgres` user (PostgreSQL refuses root)."""
-    binaries = postgres_binaries()
-    if binaries is None:
-        pytest.skip("PostgreSQL is not installed here (make setup installs Debian's postgresql)")
-    folder = Path(tempfile.mkdtemp(prefix="claimstance-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    from tests.helpers import free_port
+    """A throwaway PostgreSQL cluster on a free port (eval/postgres.py); its URL without a database name."""
+    from eval.postgres import postgres_binaries, throwaway_postgres
 
-    data, port = folder / "data", free_port()
-    run = [*as_user, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "claimstance", "--no-sync"]
-    subprocess.run(run, check=True, capture_output=True)
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    start = [*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w"]
-    subprocess.run([*start, "start"], check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://claimstance@127.0.0.1:{port}"
-    finally:
-        subprocess.run([*start[:-1], "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+    if postgres_binaries() is None:
+        pytest.skip("PostgreSQL is not installed here (make setup installs Debian's postgresql)")
+    with throwaway_postgres() as url:
+        yield url
 
 
 def fresh_postgres_database(server: str) -> str:
     """A new, empty database on the server: each test its own."""
-    from sqlalchemy import text
+    from eval.postgres import fresh_database
 
-    from serving.monitor.database import monitor_engine
-
-    name = f"monitor_{uuid.uuid4().hex[:12]}"
-    admin = monitor_engine(f"{server}/postgres").execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return f"{server}/{name}"
+    return fresh_database(server)

@@ -3,11 +3,11 @@ so that a change to one of them reaches every test that uses it."""
 
 from __future__ import annotations
 
-import socket
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from eval.postgres import free_port as free_port  # one home: the benchmarks start servers too
 from models.pair import Pair
 
 if TYPE_CHECKING:
@@ -53,13 +53,6 @@ def taught_pairs() -> list[tuple[str, str, str]]:
 def pairs_of(values: list[tuple[str, ...]]) -> list[Pair]:
     """(claim, text) or (claim, text, title) tuples as the predictor's input records."""
     return [Pair(*value) for value in values]
-
-
-def free_port() -> int:
-    """A port nothing listens on now (the OS's pick), for a server a test starts."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(server: ServerProcess, path: str, json: Any = None, timeout: float = 30, **kwargs: Any) -> httpx.Response:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from eval.slow_sender import slow_senders
 from tests.helpers import TAUGHT_CLAIMS, post, taught_text
 from tests.serving.conftest import SERVER_LIMITS, start_server
 
@@ -149,27 +148,6 @@ def test_an_ingest_reaching_more_pairs_than_one_call_may_score_is_413(guarded):
     assert response.json()["detail"][0]["limit"] == 4 and "6 (document, claim) pairs" in response.json()["error"]
 
 
-def slow_sender(server_url: str, route: str, stop: threading.Event, answers: list) -> None:
-    """Declares a large body and sends it a byte a second: what holds a large-body place without the pace rule."""
-    host, port = server_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(f"POST {route} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     f"Authorization: Bearer {READ}\r\nContent-Length: 100000\r\n\r\n".encode())  # fmt: skip
-        sock.settimeout(1.0)
-        while not stop.is_set():
-            try:
-                sock.sendall(b" ")
-                head = sock.recv(64)
-                if head:
-                    answers.append(head.split(b" ")[1].decode())
-                    return
-            except TimeoutError:
-                continue
-            except OSError:
-                answers.append("reset")
-                return
-
-
 @pytest.fixture(scope="module")
 def paced(served_model, tmp_path_factory) -> Iterator:
     env = {**SERVER_LIMITS, "CLAIMSTANCE_BODY_GRACE_S": "1", "CLAIMSTANCE_MIN_BODY_BYTES_PER_S": "1000",
@@ -179,10 +157,7 @@ def paced(served_model, tmp_path_factory) -> Iterator:
 
 
 def test_slow_senders_are_cut_off_and_others_are_served(paced):
-    stop, answers = threading.Event(), []
-    senders = [threading.Thread(target=slow_sender, args=(paced.url, "/track", stop, answers)) for _ in range(2)]
-    for sender in senders:
-        sender.start()
+    stop, answers, senders = slow_senders(paced.url, "/track", {}, 2)
     try:
         time.sleep(0.3)
         body = {"claim": CLAIM, "documents": [{"id": 1, "text": "Some text."}]}
@@ -204,10 +179,7 @@ def test_slow_senders_are_cut_off_and_others_are_served(paced):
 def test_a_refused_body_is_read_so_its_sender_reads_the_refusal(paced):
     """Two places, both held by senders still sending; the third caller's 2 MB body is refused (503) and read to its
     end first: it reads the answer instead of a reset connection."""
-    stop, answers = threading.Event(), []
-    senders = [threading.Thread(target=slow_sender, args=(paced.url, "/track", stop, answers)) for _ in range(2)]
-    for sender in senders:
-        sender.start()
+    stop, _, senders = slow_senders(paced.url, "/track", {}, 2)
     try:
         time.sleep(0.3)
         host, port = paced.url.removeprefix("http://").split(":")
