@@ -102,8 +102,8 @@ class SourceSummary:
     documents: Annotated[
         list[DocumentId],
         pydantic.Field(
-            description="The source's documents, related or not, in input order: every one on /track; in a stored "
-            "claim's picture, the first few (`document_count` says how many it has)."
+            description="The source's documents, related or not, in input order: every one on /track; none in a "
+            "stored claim's picture (`document_count` says how many; /claims/documents pages through them)."
         ),
     ]
     related: Annotated[int, pydantic.Field(ge=0)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Annotated
 
@@ -98,7 +98,9 @@ ANSWER_FIELDS = tuple(field.name for field in fields(StanceResult))
 """An answer's columns carry the contract's field names (tables.AnswerRow): filled and read back by name."""
 
 
-def answer_row(result: StanceResult, document_id: str, candidate: Candidate, at: datetime) -> AnswerRow:
+def answer_row(
+    result: StanceResult, document_id: str, candidate: Candidate, at: datetime, source: str | None, day: date | None
+) -> AnswerRow:
     contract = {name: getattr(result, name) for name in ANSWER_FIELDS}
     contract["evidence"] = [pydantic.TypeAdapter(type(item)).dump_python(item) for item in result.evidence]
     contract["scores"] = dict(result.scores)
@@ -106,6 +108,8 @@ def answer_row(result: StanceResult, document_id: str, candidate: Candidate, at:
         **contract,
         **side_strengths(result),
         label_score=result.scores[result.label],
+        source=source,
+        published_day=day,
         document_id=document_id,
         claim_id=candidate.claim_id,
         similarity=candidate.similarity,
@@ -209,7 +213,7 @@ class DocumentIngest:
         now = datetime.now(UTC)
         answers = iter(results)
         rows = [
-            answer_row(next(answers), document.id, candidate, now)
+            answer_row(next(answers), document.id, candidate, now, document.source, published_day(document.published))
             for document, found in plan.matched
             for candidate in found
         ]

@@ -40,8 +40,6 @@ from serving.monitor.tables import AnswerRow, ClaimRow, DocumentRow
 
 MAX_SOURCES = 200
 """Sources a picture lists, the most documents first (`more_sources` counts the rest)."""
-SOURCE_DOCUMENT_IDS = 20
-"""Document ids a picture lists for each source, in the order they were ingested (`document_count` is all of them)."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +58,12 @@ class DateRange:
         return self.since is None and self.until is None
 
     def applied(self, query: Select) -> Select:
+        """`query` of answers, kept to those whose document was published in the range (its day, copied onto the
+        answer)."""
         if self.since:
-            query = query.where(DocumentRow.published_day >= self.since)
+            query = query.where(AnswerRow.published_day >= self.since)
         if self.until:
-            query = query.where(DocumentRow.published_day <= self.until)
+            query = query.where(AnswerRow.published_day <= self.until)
         return query
 
 
@@ -103,17 +103,21 @@ def stored_result(answer: AnswerRow) -> StanceResult:
 
 
 class Answers:
-    """One claim's answers by one model in a date range, as queries."""
+    """One claim's answers by one model in a date range, as queries: along the index (claim, model, id), with no
+    join (the document's source and day are the answer's own columns) unless a document's other fields are asked."""
 
     def __init__(self, claim_id: str, model: str, days: DateRange) -> None:
         self.claim_id, self.model, self.days = claim_id, model, days
 
     def select(self, *columns) -> Select:
-        query = select(*columns).select_from(AnswerRow).join(DocumentRow, AnswerRow.document_id == DocumentRow.id)
+        query = select(*columns).select_from(AnswerRow)
         return self.days.applied(query.where(AnswerRow.claim_id == self.claim_id, AnswerRow.model == self.model))
 
     def related(self, *columns) -> Select:
         return self.select(*columns).where(AnswerRow.label != UNRELATED)
+
+    def with_documents(self, query: Select) -> Select:
+        return query.join(DocumentRow, AnswerRow.document_id == DocumentRow.id)
 
 
 def picture_model(session: Session, claim_id: str, model: str | None) -> str:
@@ -138,7 +142,6 @@ def claim_picture(
     answers = Answers(claim_id, model, days)
     in_range = days.applied(
         select(AnswerRow.model, func.count())
-        .join(DocumentRow, AnswerRow.document_id == DocumentRow.id)
         .where(AnswerRow.claim_id == claim_id, AnswerRow.model != model)
         .group_by(AnswerRow.model)
     )
@@ -152,16 +155,20 @@ def claim_picture(
 def summary_in_database(session: Session, answers: Answers, labels: tuple[str, ...]) -> ClaimSummary:
     """The ClaimSummary that SummaryBuilder makes of the same answers, by aggregate queries."""
     stances, sided = label_set(labels, LabelSet.STANCES), label_set(labels, LabelSet.SIDED)
-    by_label = dict(session.execute(answers.select(AnswerRow.label, func.count()).group_by(AnswerRow.label)).all())
+    tallies = answers.select(AnswerRow.source, AnswerRow.label, func.count(), func.sum(AnswerRow.label_score))
+    rows = session.execute(tallies.group_by(AnswerRow.source, AnswerRow.label)).all()
+    by_label: dict[str, int] = defaultdict(int)
+    for _, label, count, _ in rows:
+        by_label[label] += count
     documents = sum(by_label.values())
     related = documents - by_label.get(UNRELATED, 0)
     shares = {s: LabelShare(by_label.get(s, 0), by_label.get(s, 0) / related if related else 0.0) for s in stances}
-    sources, more_sources = source_summaries(session, answers, stances)
+    sources, more_sources = source_summaries(rows, stances)
     timeline: dict[date, dict[str, int]] = defaultdict(dict)
-    per_day = answers.related(DocumentRow.published_day, AnswerRow.label, func.count()).where(
-        DocumentRow.published_day.is_not(None)
+    per_day = answers.related(AnswerRow.published_day, AnswerRow.label, func.count()).where(
+        AnswerRow.published_day.is_not(None)
     )
-    for day, label, count in session.execute(per_day.group_by(DocumentRow.published_day, AnswerRow.label)).all():
+    for day, label, count in session.execute(per_day.group_by(AnswerRow.published_day, AnswerRow.label)).all():
         timeline[day][label] = count
     return ClaimSummary(
         documents=documents,
@@ -177,46 +184,38 @@ def summary_in_database(session: Session, answers: Answers, labels: tuple[str, .
     )
 
 
-def source_summaries(session: Session, answers: Answers, stances: tuple[str, ...]) -> tuple[list[SourceSummary], int]:
-    """The sources with the most documents (up to MAX_SOURCES), each with its first document ids, and how many more
-    there are."""
-    tallies = answers.select(DocumentRow.source, AnswerRow.label, func.count(), func.sum(AnswerRow.label_score))
+def source_summaries(tallies: list, stances: tuple[str, ...]) -> tuple[list[SourceSummary], int]:
+    """The sources with the most documents (up to MAX_SOURCES), from the answers' (source, label, count, summed
+    probability) tallies, and how many more there are. Their document ids are not listed (`document_count` says how
+    many; /claims/documents pages through them): a source of a claim's picture may hold tens of thousands."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     mass: dict[str, dict[str, float]] = defaultdict(dict)
-    query = tallies.where(DocumentRow.source.is_not(None)).group_by(DocumentRow.source, AnswerRow.label)
-    for source, label, count, total in session.execute(query).all():
-        counts[source][label], mass[source][label] = count, total or 0.0
+    for source, label, count, total in tallies:
+        if source is not None:
+            counts[source][label], mass[source][label] = count, total or 0.0
     ranked = sorted(counts, key=lambda source: (-sum(counts[source].values()), source))
-    shown = ranked[:MAX_SOURCES]
-    order = func.row_number().over(partition_by=DocumentRow.source, order_by=AnswerRow.id).label("n")
-    numbered = answers.select(DocumentRow.source, AnswerRow.document_id, order).where(DocumentRow.source.in_(shown))
-    firsts = numbered.subquery()
-    ids: dict[str, list[str]] = defaultdict(list)
-    rows = select(firsts.c.source, firsts.c.document_id).where(firsts.c.n <= SOURCE_DOCUMENT_IDS).order_by(firsts.c.n)
-    for source, document_id in session.execute(rows).all():
-        ids[source].append(document_id)
     summaries = []
-    for source in shown:
+    for source in ranked[:MAX_SOURCES]:
         related = {label: n for label, n in counts[source].items() if label != UNRELATED}
         summaries.append(
             SourceSummary(
                 source=source,
-                documents=ids[source],
+                documents=[],
                 related=sum(related.values()),
                 counts={stance: related.get(stance, 0) for stance in stances},
                 prevailing=prevailing(stances, related, mass[source]),
                 document_count=sum(counts[source].values()),
             )
         )
-    return summaries, len(ranked) - len(shown)
+    return summaries, max(0, len(ranked) - MAX_SOURCES)
 
 
 def strongest_evidence(session: Session, answers: Answers, side: str) -> StrongestEvidence | None:
     """The evidence sentence of a related document that takes `side` most surely (a tie: the earlier answer's, and
     within it the earlier sentence's), by the answer's strength column."""
     strength = getattr(AnswerRow, f"{side}_strength")
-    query = answers.related(AnswerRow, DocumentRow.source, DocumentRow.url).where(strength.is_not(None))
-    found = session.execute(query.order_by(strength.desc(), AnswerRow.id).limit(1)).first()
+    query = answers.with_documents(answers.related(AnswerRow, DocumentRow.source, DocumentRow.url))
+    found = session.execute(query.where(strength.is_not(None)).order_by(strength.desc(), AnswerRow.id).limit(1)).first()
     if found is None:
         return None
     answer, source, url = found
@@ -226,8 +225,8 @@ def strongest_evidence(session: Session, answers: Answers, side: str) -> Stronge
 
 
 def latest_evidence(session: Session, answers: Answers) -> LatestEvidence | None:
-    query = answers.related(AnswerRow, DocumentRow.source, DocumentRow.url).order_by(AnswerRow.id.desc()).limit(1)
-    found = session.execute(query).first()
+    query = answers.with_documents(answers.related(AnswerRow, DocumentRow.source, DocumentRow.url))
+    found = session.execute(query.order_by(AnswerRow.id.desc()).limit(1)).first()
     if found is None or not found[0].evidence:
         return None
     answer, source, url = found
@@ -248,7 +247,7 @@ def claim_documents(
     claim_row(session, claim_id)  # UnknownClaim first
     answers = Answers(claim_id, picture_model(session, claim_id, model), days)
     fields = (DocumentRow.id, DocumentRow.title, DocumentRow.source, DocumentRow.url, DocumentRow.published)
-    query = answers.select(AnswerRow, *fields).order_by(AnswerRow.id).limit(limit)
+    query = answers.with_documents(answers.select(AnswerRow, *fields)).order_by(AnswerRow.id).limit(limit)
     if after is not None:
         mark = select(AnswerRow.id).where(
             AnswerRow.claim_id == claim_id, AnswerRow.model == answers.model, AnswerRow.document_id == after

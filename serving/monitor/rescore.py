@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from bentoml.exceptions import NotFound
 from sqlalchemy import exists, func, select
@@ -53,6 +53,9 @@ class PendingPair:
     """The id of the pair's first stored answer: pairs are answered again in the order they were first answered,
     so a picture under the new model lists its documents in the order they were ingested, as under the old."""
     pair: Pair
+    source: str | None = None
+    day: date | None = None
+    """The document's source and day, copied onto each answer (tables.AnswerRow)."""
 
 
 def pending_query(model: str, after: int):
@@ -85,7 +88,9 @@ def pending_pairs(session, model: str, after: int, limit: int) -> list[PendingPa
     for document_id, claim_id, similarity, first in rows:
         document = documents[document_id]
         pair = Pair(claims[claim_id], document.text, document.title)
-        pending.append(PendingPair(document_id, claim_id, similarity, first, pair))
+        pending.append(
+            PendingPair(document_id, claim_id, similarity, first, pair, document.source, document.published_day)
+        )
     return pending
 
 
@@ -113,7 +118,7 @@ def rescore(database_url: str | URL, score: StanceScorer, model: str, batch_pair
             now = datetime.now(UTC)
             with maker.begin() as session:
                 session.add_all(
-                    answer_row(result, p.document_id, Candidate(p.claim_id, p.similarity), now)
+                    answer_row(result, p.document_id, Candidate(p.claim_id, p.similarity), now, p.source, p.day)
                     for p, result in zip(batch, results, strict=True)
                 )
             done, after = done + len(batch), batch[-1].first_answer

@@ -86,7 +86,7 @@ class AnswerRow(Base):
     __tablename__ = "answers"
     __table_args__ = (
         UniqueConstraint("document_id", "claim_id", "model", name="uq_answers_pair_model"),
-        Index("ix_answers_claim_model", "claim_id", "model"),
+        Index("ix_answers_claim_model", "claim_id", "model", "id"),
         Index("ix_answers_pair", "document_id", "claim_id", "id"),
         Index("ix_answers_claim_model_asserting", "claim_id", "model", "asserting_strength"),
         Index("ix_answers_claim_model_disputing", "claim_id", "model", "disputing_strength"),
@@ -104,6 +104,10 @@ class AnswerRow(Base):
     evidence: Mapped[list[dict]] = mapped_column(JSON, default=list)
     text_reduced: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str | None] = mapped_column(Text, default=None)
+    """The document's source and day, copied here (a document never changes once stored): a claim's picture groups
+    its answers by them without a join to every document."""
+    published_day: Mapped[date | None] = mapped_column(Date, default=None)
     label_score: Mapped[float] = mapped_column(Float, default=0.0)
     """The probability of the answer's own label: what a source's prevailing stance is weighed by, in the database."""
     asserting_strength: Mapped[float | None] = mapped_column(Float, default=None)

@@ -74,7 +74,10 @@ def test_the_upgrade_from_0001_fills_tags_changes_and_strengths(database_url):
             {"tags": '["a", "b"]'},
         )
         connection.execute(
-            text("INSERT INTO documents (id, text, content_sha256, ingested_at) VALUES ('d', 't', 'h', '2026-01-01')")
+            text(
+                "INSERT INTO documents (id, text, source, published_day, content_sha256, ingested_at) "
+                "VALUES ('d', 't', 'Wire', '2015-10-01', 'h', '2026-01-01')"
+            )
         )
         evidence = (
             '[{"text": "x", "start": 0, "end": 1, "field": "text", "label": "disputing", '
@@ -91,7 +94,9 @@ def test_the_upgrade_from_0001_fills_tags_changes_and_strengths(database_url):
         assert connection.execute(text("SELECT tag FROM claim_tags ORDER BY tag")).scalars().all() == ["a", "b"]
         assert connection.execute(text("SELECT claim_id FROM claim_changes")).scalars().all() == ["c"]
         row = connection.execute(text("SELECT label_score, asserting_strength, disputing_strength FROM answers")).one()
+        copied = connection.execute(text("SELECT source, published_day FROM answers")).one()
     assert tuple(row) == (pytest.approx(0.7), None, pytest.approx(0.8))
+    assert (copied[0], str(copied[1])) == ("Wire", "2015-10-01")
     engine.dispose()
 
 

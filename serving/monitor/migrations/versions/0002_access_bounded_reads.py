@@ -6,8 +6,9 @@ Revises: 0001
 - `claim_tags`: a claim's tags one row each, indexed by tag and registration time (filled from `claims.tags`);
 - `claim_changes`: each claim registered, retired or watched again, numbered (one row per existing claim);
 - `audit`: every write, with the key that made it;
-- `answers.id` 64-bit; `answers.label_score`, `asserting_strength` and `disputing_strength` (filled from each
-  answer's scores and evidence), and the indexes a picture and /documents/recent read through.
+- `answers.id` 64-bit; `answers.source` and `published_day` (its document's), `label_score`,
+  `asserting_strength` and `disputing_strength` (filled from each answer's scores and evidence), and the indexes a
+  picture and /documents/recent read through.
 """
 
 import sqlalchemy as sa
@@ -49,11 +50,15 @@ def upgrade() -> None:
     op.create_index("ix_claims_created", "claims", ["created_at", "id"])
     with op.batch_alter_table("answers") as batch:
         batch.alter_column("id", type_=SERIAL, existing_nullable=False)
+        batch.add_column(sa.Column("source", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("published_day", sa.Date(), nullable=True))
         batch.add_column(sa.Column("label_score", sa.Float(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("asserting_strength", sa.Float(), nullable=True))
         batch.add_column(sa.Column("disputing_strength", sa.Float(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":  # the serial's own sequence counts in 32 bits until told
         op.execute("ALTER SEQUENCE answers_id_seq AS bigint")
+    op.drop_index("ix_answers_claim_model", "answers")
+    op.create_index("ix_answers_claim_model", "answers", ["claim_id", "model", "id"])
     op.create_index("ix_answers_pair", "answers", ["document_id", "claim_id", "id"])
     op.create_index("ix_answers_claim_model_asserting", "answers", ["claim_id", "model", "asserting_strength"])
     op.create_index("ix_answers_claim_model_disputing", "answers", ["claim_id", "model", "disputing_strength"])
@@ -80,6 +85,15 @@ def fill(connection) -> None:
         sa.column("label_score"),
         sa.column("asserting_strength"),
         sa.column("disputing_strength"),
+    )
+    documents = sa.table("documents", sa.column("id"), sa.column("source"), sa.column("published_day"))
+    copied = sa.table("answers", sa.column("document_id"), sa.column("source"), sa.column("published_day"))
+    of_document = sa.select(documents.c.source, documents.c.published_day).where(documents.c.id == copied.c.document_id)
+    connection.execute(
+        sa.update(copied).values(
+            source=of_document.with_only_columns(documents.c.source).scalar_subquery(),
+            published_day=of_document.with_only_columns(documents.c.published_day).scalar_subquery(),
+        )
     )
     last = -1
     while True:
@@ -108,10 +122,14 @@ def downgrade() -> None:
     op.drop_index("ix_answers_claim_model_disputing", "answers")
     op.drop_index("ix_answers_claim_model_asserting", "answers")
     op.drop_index("ix_answers_pair", "answers")
+    op.drop_index("ix_answers_claim_model", "answers")
+    op.create_index("ix_answers_claim_model", "answers", ["claim_id", "model"])
     with op.batch_alter_table("answers") as batch:
         batch.drop_column("disputing_strength")
         batch.drop_column("asserting_strength")
         batch.drop_column("label_score")
+        batch.drop_column("published_day")
+        batch.drop_column("source")
         batch.alter_column("id", type_=sa.Integer(), existing_nullable=False)
     op.drop_index("ix_claims_created", "claims")
     op.drop_table("audit")
