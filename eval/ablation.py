@@ -117,6 +117,20 @@ STEPS = (
         "negated_attributed",
         ("--negated_claims", "true", "--attributed_evidence", "true"),
     ),
+    Step(
+        "+ claims negated and claim–evidence attributed, claim–evidence in the news head (mix, weight 0.5)",
+        "negated_attributed_mix",
+        (
+            "--negated_claims",
+            "true",
+            "--attributed_evidence",
+            "true",
+            *CLAIM_EVIDENCE,
+            "mix",
+            "--claim_evidence_weight",
+            "0.5",
+        ),
+    ),
 )
 BASE_STEP = "news_only"
 """The step whose models the decision rule and the ensemble are built on."""

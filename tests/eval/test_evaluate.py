@@ -27,7 +27,7 @@ from training.splits import claim_evidence_splits, model_splits, saved_config
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CLAIM_EVIDENCE_TEST_SETS = tuple(f"{source}_test" for source in sorted(CLAIM_EVIDENCE_SOURCES))
-TEST_SETS = ("emergent_test", "emergent_test_mismatched", "fnc1_test", *CLAIM_EVIDENCE_TEST_SETS)
+TEST_SETS = ("emergent_test", "emergent_test_mismatched", "fnc1_test", *CLAIM_EVIDENCE_TEST_SETS, "fever_symmetric_dev")
 WITH_UNRELATED = ("emergent_test_mismatched", "fnc1_test")
 PUBLISHED_SYSTEM = PUBLISHED_EMERGENT.system + " [published]"
 TWO_STAGE = re.compile(r"TF-IDF cosine relatedness \(>= [0-9.-]+\) \+ TF-IDF \+ LR stance \(C=[0-9.]+\)")
@@ -101,6 +101,21 @@ def test_run_writes_the_report_files(test_run):
 
 
 @pytest.mark.e2e
+@pytest.mark.e2e
+def test_the_report_has_the_polarity_probe_and_the_worked_examples(test_run):
+    report = test_run["report"]
+    probe = report["polarity"]["claimstance"]
+    assert probe["pairs"] > 0 and probe["claims"] >= probe["left_out"] >= 0
+    assert 0.0 <= probe["accuracy"] <= 1.0 and 0.0 <= probe["negated_accuracy"] <= 1.0
+    assert set(probe["by_source"]) <= {"emergent", "fnc1", "arc"}
+    examples = report["worked_examples"]["claimstance"]
+    assert [e["expected"] for e in examples] == ["disputing", "not disputing", "disputing"]
+    assert all(e["holds"] == ((e["answer"] == "disputing") == e["is_label"]) for e in examples)
+    markdown = (test_run["out"] / "results.md").read_text()
+    assert "### Polarity" in markdown and "### Worked examples" in markdown
+    assert "fever_symmetric_dev" in report["results"]["claimstance"]
+
+
 def test_report_json_has_every_system_and_the_models_labels(test_run, saved_model_dir):
     report = test_run["report"]
     assert report == json.loads(json.dumps(test_run["returned"]))  # run returns what it wrote
@@ -354,8 +369,13 @@ def test_validation_sets_follow_the_models_own_split(saved_model_dir, synthetic_
     news = {name: d for name, d in sets.items() if not name.startswith(CLAIM_EVIDENCE_SOURCES)}
     held = {g for name, d in news.items() if not name.endswith("_mismatched") for g in d["group"]}
     assert held == set(validation["group"]) and not held & set(train["group"])
-    # Each claim–evidence corpus's validation claims, held out of its training part by the same seed.
-    assert {name for name in sets if name not in news} == {f"{s}_validation" for s in CLAIM_EVIDENCE_SOURCES}
+    # Each claim–evidence corpus's validation claims, held out of its training part by the same seed, and FEVER
+    # Symmetric's dev pairs (evaluated on, never trained on).
+    assert {name for name in sets if name not in news} == {f"{s}_validation" for s in CLAIM_EVIDENCE_SOURCES} | {
+        "fever_symmetric_dev"
+    }
     _, [claim_evidence_validation] = claim_evidence_splits(trained, CLAIM_EVIDENCE_SOURCES)
-    held_claims = {g for name, d in sets.items() if name not in news for g in d["group"]}
+    held_claims = {
+        g for name, d in sets.items() if name not in news and name != "fever_symmetric_dev" for g in d["group"]
+    }
     assert held_claims == set(claim_evidence_validation["group"])
