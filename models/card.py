@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from huggingface_hub.errors import HFValidationError
@@ -15,9 +14,7 @@ from huggingface_hub.utils import validate_repo_id
 from models.defaults import BASE_MODEL_HUB_ID, base_model_hub_id
 from models.labels import UNRELATED
 from models.model_config import CONFIG_NAMESPACE
-
-if TYPE_CHECKING:
-    from models.checkpoint import TrainingRecord
+from models.training_record import TrainingRecord
 
 CARD_TEMPLATE = Path(__file__).with_name("templates") / "model_card.md"
 TASK = "text-classification"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from huggingface_hub import ModelCard
 from transformers import (
     AutoConfig,
     AutoModelForSequenceClassification,
@@ -17,34 +14,10 @@ from transformers import (
 )
 
 from models.card import model_card
-from models.model_config import (
-    CONFIG_NAMESPACE,
-    TRAINING_INFO_FILE,
-    InferenceConfig,
-    ModelInfo,
-    ModelLoadError,
-)
+from models.model_config import CONFIG_NAMESPACE, InferenceConfig, ModelInfo, ModelLoadError
+from models.training_record import TrainingRecord
 
 CARD_FILE = "README.md"
-
-
-@dataclass
-class TrainingRecord:
-    """What a user of the saved folder needs to know: where it came from and how good it was. Saved as
-    training_info.json (which rebuilds the model's splits) and rendered into the model card."""
-
-    base_model: str
-    recipe: str
-    temperature: float
-    max_length: int
-    training_data: dict[str, int] = field(default_factory=dict)
-    validation_metrics: dict[str, float] = field(default_factory=dict)
-    training_config: dict[str, object] = field(default_factory=dict)
-    """Every training flag, so the model can be rebuilt."""
-
-    def card(self, labels: Sequence[str]) -> ModelCard:
-        """The model card (models/card.py), with its labels from the model itself."""
-        return model_card(self, labels)
 
 
 def new_classifier(base_model: str, labels: Sequence[str]) -> PreTrainedModel:
@@ -66,8 +39,8 @@ def save_model(
     setattr(model.config, CONFIG_NAMESPACE, inference.to_config())
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
-    record.card(model_info(model).labels).save(out_dir / CARD_FILE)
-    (out_dir / TRAINING_INFO_FILE).write_text(json.dumps(asdict(record), indent=2))
+    model_card(record, model_info(model).labels).save(out_dir / CARD_FILE)
+    record.save(out_dir)
     return out_dir
 
 

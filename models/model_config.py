@@ -18,7 +18,6 @@ from models.defaults import MAX_LENGTH
 from models.labels import LABELS, UNRELATED
 
 CONFIG_FILE = "config.json"
-TRAINING_INFO_FILE = "training_info.json"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 CONFIG_NAMESPACE = "claimstance"
 """config.json key holding claimstance's settings (`InferenceConfig`)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import bentoml
 
 from models.defaults import MODEL_NAME
-from models.model_config import TRAINING_INFO_FILE
+from models.training_record import TRAINING_INFO_FILE
 
 
 def register(model_dir: Path, name: str = MODEL_NAME) -> str:

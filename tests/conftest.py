@@ -172,7 +172,8 @@ SAVED_MAX_LENGTH = 128
 
 def save_tiny(model, tokenizer, out_dir: Path) -> Path:
     """`model` saved the way training saves, with temperature 1.5 and max_length 128."""
-    from models.checkpoint import TrainingRecord, save_model
+    from models.checkpoint import save_model
+    from models.training_record import TrainingRecord
 
     record = TrainingRecord(
         base_model="tiny-bert",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +10,9 @@ from transformers import AutoTokenizer
 
 from models.encoding import ClaimLimit
 from models.labels import UNRELATED
-from models.model_config import TRAINING_INFO_FILE, read_model_info
+from models.model_config import read_model_info
 from models.sources import NEWS_SOURCES
+from models.training_record import saved_training_config
 from training.claim_evidence import read_claim_evidence, within_claim_limit
 from training.config import RECIPES, ClaimEvidenceDesign, TrainConfig
 from training.counterfactual import with_counterfactuals
@@ -133,8 +133,7 @@ def saved_config(model_dir: Path, data_dir: str, relevance: bool | None = None) 
     follows the model's labels (a model saved before relevance existed has three), unless `relevance` says
     otherwise: baselines that need unrelated pairs ask for them.
     """
-    info_file = Path(model_dir) / TRAINING_INFO_FILE
-    saved = (json.loads(info_file.read_text()).get("training_config") if info_file.exists() else None) or {}
+    saved = saved_training_config(model_dir)
     if relevance is None:
         relevance = read_model_info(model_dir).has_relevance
     recipe = RECIPES.get(str(saved.get("recipe", "default")), {})

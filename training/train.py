@@ -21,7 +21,7 @@ from datasets import Dataset
 from torch.utils.data import DataLoader
 from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
-from models.checkpoint import TrainingRecord, new_classifier, save_model
+from models.checkpoint import new_classifier, save_model
 from models.labels import UNRELATED
 from models.metrics import calibration_curve, label_calibration, score, source_macro_f1
 from models.model_config import CONFIG_NAMESPACE, InferenceConfig
@@ -30,6 +30,7 @@ from models.registry import register
 from models.result import ScoredPairs
 from models.runtime import available_cores
 from models.sources import CLAIM_EVIDENCE_SOURCES
+from models.training_record import TrainingRecord
 from training.calibration import fit_temperature
 from training.config import ClaimEvidenceDesign, TrainConfig, parse_config
 from training.export import build_runtime

@@ -355,7 +355,7 @@ def test_validation_sets_follow_the_models_own_split(saved_model_dir, synthetic_
     import shutil
     from dataclasses import asdict
 
-    from models.model_config import TRAINING_INFO_FILE
+    from models.training_record import TRAINING_INFO_FILE
     from training.data import split_by_group
 
     model_dir = shutil.copytree(saved_model_dir, tmp_path / "model")

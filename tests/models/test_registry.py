@@ -3,9 +3,9 @@ import json
 import bentoml
 import pytest
 
-from models.checkpoint import TRAINING_INFO_FILE
 from models.defaults import MODEL_NAME
 from models.registry import find, register, resolve
+from models.training_record import TRAINING_INFO_FILE
 
 
 def test_register_copies_the_folder_into_the_store(bento_store, saved_model_dir):

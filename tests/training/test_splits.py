@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.checkpoint import TRAINING_INFO_FILE
+from models.training_record import TRAINING_INFO_FILE
 from tests.training.test_train import tiny_config
 from training.config import RECIPES, TrainConfig
 from training.splits import AUX_SOURCES, balanced_draw, build_splits, model_splits, subsample

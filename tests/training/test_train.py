@@ -9,12 +9,12 @@ import torch
 from safetensors.torch import load_file
 
 import training.train as train_module
-from models.checkpoint import TRAINING_INFO_FILE
 from models.defaults import MODEL_NAME
 from models.labels import LABELS, STANCES
 from models.model_config import CONFIG_NAMESPACE
 from models.predictor import StancePredictor
 from models.registry import find
+from models.training_record import TRAINING_INFO_FILE
 from tests.helpers import pairs_of
 from training.config import TrainConfig
 from training.splits import AUX_SOURCES, build_splits
