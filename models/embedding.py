@@ -23,7 +23,7 @@ from transformers import PreTrainedTokenizerBase
 
 from models.defaults import PACKAGED_BASE_MODEL, base_model_hub_id
 from models.model_config import CONFIG_FILE, ModelLoadError, load_tokenizer
-from models.runtime import Runtime, available_cores
+from models.runtime import Runtime, available_cores, preferred_runtime
 
 EMBEDDING_MAX_TOKENS = 128
 """Tokens per embedded text: what all-MiniLM-L6-v2 was trained on; a sentence rarely needs more."""
@@ -118,10 +118,10 @@ class SentenceEmbedder:
 
     @classmethod
     def served(cls, model_dir: Path | str, name: str, num_threads: int | None = None) -> SentenceEmbedder:
-        """The embedder as the service and the monitor's jobs run it: its ONNX export where it has one (a process
-        that never loads torch), else its weights; named by its model-store tag, which claims' vectors carry."""
-        onnx = (Path(model_dir) / EMBEDDING_ONNX_FILE).is_file()
-        return cls.from_dir(model_dir, Runtime.ONNX if onnx else Runtime.TORCH, num_threads, name=name)
+        """The embedder as the service and the monitor's jobs run it: in the runtime its build step chose (the one
+        rule of models/runtime.py: its ONNX export, so the process never loads torch), named by its model-store tag,
+        which claims' vectors carry."""
+        return cls.from_dir(model_dir, preferred_runtime(model_dir, EMBEDDING_ONNX_FILE), num_threads, name=name)
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         """Tokens of each text, without the special ones."""

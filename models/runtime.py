@@ -65,12 +65,16 @@ def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return bool(set(BF16_EXTENSIONS) & cpu_info(cpuinfo)[1])
 
 
-def preferred_runtime(model_dir: Path | str) -> Runtime:
-    """ONNX where the build step exported it and found it accurate enough on validation, else PyTorch."""
+def preferred_runtime(model_dir: Path | str, onnx_file: str = ONNX_FILE) -> Runtime:
+    """The one rule a served model's runtime follows, the stance model's and the embedder's alike: what its build
+    step chose (runtime.json: ONNX where the export was found accurate enough), as long as the export is there;
+    without a choice written, ONNX where there is an export; else PyTorch."""
     model_dir = Path(model_dir)
-    choice_file = model_dir / RUNTIME_FILE
-    if not choice_file.is_file() or not (model_dir / ONNX_FILE).is_file():
+    if not (model_dir / onnx_file).is_file():
         return Runtime.TORCH
+    choice_file = model_dir / RUNTIME_FILE
+    if not choice_file.is_file():
+        return Runtime.ONNX
     return Runtime(json.loads(choice_file.read_text()).get("default", Runtime.TORCH))
 
 

@@ -8,6 +8,7 @@ stance model: training a new stance model leaves it, and every claim vector made
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from transformers import AutoModel, AutoTokenizer, HfArgumentParser, PreTrainedM
 from models.defaults import EMBEDDER_NAME, default_base_model
 from models.embedding import EMBEDDING_ONNX_FILE, SentenceEmbedder
 from models.registry import register
-from models.runtime import Runtime
+from models.runtime import RUNTIME_FILE, Runtime
 from training.export import export_onnx
 
 log = logging.getLogger("claimstance.embedder")
@@ -76,6 +77,8 @@ def build_embedder(config: EmbedderConfig) -> Path:
     export_onnx(LastHiddenState(model), tokenizer, onnx_file, quantize=config.quantize, output="last_hidden_state")
     cosine = check_export(out, config.min_cosine)
     log.info("embedder in %s: ONNX against PyTorch, least cosine %.4f over %d texts", out, cosine, len(CHECK_TEXTS))
+    choice = {"default": str(Runtime.ONNX), "least_cosine": cosine, "min_cosine": config.min_cosine}
+    (out / RUNTIME_FILE).write_text(json.dumps(choice, indent=2))  # the build step's choice, as the stance model's
     return out
 
 

@@ -89,3 +89,11 @@ def test_cpu_name_and_flags_come_from_cpuinfo(tmp_path):
     assert cpu_has_bf16(tmp_path / "cpuinfo")
     (tmp_path / "old").write_text("model name : Old CPU\nflags : fpu sse2 avx2\n")
     assert not cpu_has_bf16(tmp_path / "old")
+
+
+def test_the_same_rule_serves_the_embedder_and_an_export_without_a_written_choice_is_served(model_dir):
+    (model_dir / "embedder.onnx").write_bytes(b"")
+    assert preferred_runtime(model_dir, "embedder.onnx") is Runtime.ONNX  # built before the choice was written
+    (model_dir / RUNTIME_FILE).write_text(json.dumps({"default": "torch"}))
+    assert preferred_runtime(model_dir, "embedder.onnx") is Runtime.TORCH
+    assert preferred_runtime(model_dir) is Runtime.TORCH  # the stance model's export is not there

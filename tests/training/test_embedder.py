@@ -75,3 +75,13 @@ def test_an_export_that_moves_the_vectors_is_refused(built, tmp_path, break_expo
 def test_the_build_refuses_an_export_under_its_floor(tiny_base_model_dir, tmp_path):
     with pytest.raises(EmbedderExportError, match="under the floor 1.01"):
         build_tiny_embedder(tiny_base_model_dir, tmp_path, min_cosine=1.01)
+
+
+def test_the_build_writes_its_choice_of_runtime_as_the_stance_models_build_does(built):
+    import json
+
+    from models.runtime import RUNTIME_FILE, preferred_runtime
+
+    choice = json.loads((built / RUNTIME_FILE).read_text())
+    assert choice["default"] == "onnx" and choice["least_cosine"] >= TINY_EMBEDDER_MIN_COSINE
+    assert preferred_runtime(built, EMBEDDING_ONNX_FILE) is Runtime.ONNX
