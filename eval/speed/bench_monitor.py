@@ -1,7 +1,7 @@
 """The claim monitor's ingest against batch scoring: `python -m eval.speed.bench_monitor` (`make bench-monitor`).
 
 `claims` FNC-1 headlines are watched; `documents` FNC-1 article bodies (cycled, each under an id of its own) are
-ingested with `make monitor`'s command (serving/monitor/ingest_file.py: embedding, matching, the stance model on the
+ingested with `make monitor`'s command (serving/monitor/ingest_file/: embedding, matching, the stance model on the
 pairs matching lets through, the store). Beside it, `make score`'s command (serving/batch) scores the same number of
 (headline, body) pairs, one pair a document. Both are timed from launch to exit, in processes of their own. The
 monitor's target is at least 80% of batch scoring's documents per second. Writes

@@ -10,9 +10,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # parallelism comes fr
 from bentoml.exceptions import NotFound  # noqa: E402
 
 from models.model_config import ModelLoadError  # noqa: E402
-from serving.batch.config import BatchConfig, BatchInputError, Engine  # noqa: E402
+from serving.batch.config import BatchConfig
 from serving.batch.report import JobReport  # noqa: E402
 from serving.command import run_command  # noqa: E402
+from serving.jobs.options import Engine, JobInputError
 
 
 def run(config: BatchConfig) -> JobReport:
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         BatchConfig,
         run,
         lambda _, report: report.describe(),
-        (BatchInputError, ModelLoadError, NotFound, ValueError, OSError),
+        (JobInputError, ModelLoadError, NotFound, ValueError, OSError),
         argv,
     )
 

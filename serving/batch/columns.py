@@ -26,7 +26,7 @@ from models.contract import (
     without_none,
 )
 from models.result import StanceResult
-from serving.batch.config import BatchInputError
+from serving.jobs.options import JobInputError
 
 SCORE_DECIMALS = 6
 """Digits kept of each probability in the output (labels come from the unrounded scores)."""
@@ -136,13 +136,13 @@ class PredictionColumns:
     def check(self, names: Iterable[str]) -> None:
         """An input column named like a prediction column would be overwritten: stop rather than lose it."""
         if clashes := self.clashes(names):
-            raise BatchInputError(
+            raise JobInputError(
                 f"input columns {', '.join(clashes)} have the names of prediction columns; rename them first"
             )
 
 
-def missing_column(source: object, column: str, flag: str, found: Iterable[str], where: str = "") -> BatchInputError:
+def missing_column(source: object, column: str, flag: str, found: Iterable[str], where: str = "") -> JobInputError:
     """The error for an input without the claim or text column: what was found, and the flag that names it."""
-    return BatchInputError(
+    return JobInputError(
         f"{source}: no column {column!r}{where} (found: {', '.join(found)}); name it with --{flag}_column"
     )

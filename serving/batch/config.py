@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from models.defaults import MODEL_NAME
 from models.pair import DEFAULT_LIMITS, InputLimits
+from serving.jobs.options import Engine, JobInputError, check_spark_conf, spark_conf_field, spark_master_field
 
 
 class FileFormat(StrEnum):
@@ -19,29 +19,8 @@ class FileFormat(StrEnum):
     PARQUET = "parquet"
 
 
-class Engine(StrEnum):
-    LOCAL = "local"
-    SPARK = "spark"
-
-
 EXTENSIONS = {".jsonl": FileFormat.JSONL, ".json": FileFormat.JSONL, ".ndjson": FileFormat.JSONL}
 EXTENSIONS |= {".csv": FileFormat.CSV, ".parquet": FileFormat.PARQUET, ".pq": FileFormat.PARQUET}
-
-
-def spark_master_field() -> Any:
-    """--spark_master, as every command with a Spark engine takes it (the batch job, make monitor)."""
-    return field(default="local[*]", metadata={"help": "Spark master URL for --engine spark."})
-
-
-def spark_conf_field() -> Any:
-    """--spark_conf, as every command with a Spark engine takes it; checked by check_spark_conf."""
-    return field(
-        default_factory=list, metadata={"help": "More Spark settings, as KEY=VALUE (e.g. spark.executor.memory=4g)."}
-    )
-
-
-class BatchInputError(ValueError):
-    """The job cannot start or go on: a missing or unreadable file, a bad header, bad arguments."""
 
 
 def file_format(path: Path, flag: str | None, role: str) -> FileFormat:
@@ -50,10 +29,10 @@ def file_format(path: Path, flag: str | None, role: str) -> FileFormat:
         try:
             return FileFormat(flag.lower())
         except ValueError:
-            raise BatchInputError(f"--{role}_format {flag!r}: use one of {', '.join(FileFormat)}") from None
+            raise JobInputError(f"--{role}_format {flag!r}: use one of {', '.join(FileFormat)}") from None
     found = EXTENSIONS.get(path.suffix.lower())
     if found is None:
-        raise BatchInputError(
+        raise JobInputError(
             f"{path}: cannot tell the {role} format from the extension {path.suffix!r}; "
             f"use {', '.join(EXTENSIONS)} or pass --{role}_format ({', '.join(FileFormat)})"
         )
@@ -126,20 +105,20 @@ class BatchConfig:
     def __post_init__(self) -> None:
         self.engine = Engine(self.engine)
         if self.chunk_rows < 1:
-            raise BatchInputError(f"--chunk_rows must be at least 1, got {self.chunk_rows}")
+            raise JobInputError(f"--chunk_rows must be at least 1, got {self.chunk_rows}")
         self.limits  # noqa: B018 (checks the limits' flags)
         for name in ("workers", "threads", "batch_size"):
             if getattr(self, name) < 0:
-                raise BatchInputError(f"--{name} must be 0 (automatic) or more, got {getattr(self, name)}")
+                raise JobInputError(f"--{name} must be 0 (automatic) or more, got {getattr(self, name)}")
         check_spark_conf(self.spark_conf)
         columns = {"claim": self.claim_column, "text": self.text_column}
         if self.title_column:
             columns["title"] = self.title_column
         if self.track and not self.keep_claim_text:
-            raise BatchInputError("--track groups the output's rows by claim: it needs --keep_claim_text true")
+            raise JobInputError("--track groups the output's rows by claim: it needs --keep_claim_text true")
         if len(set(columns.values())) < len(columns):
             named = ", ".join(f"--{role}_column {name!r}" for role, name in columns.items())
-            raise BatchInputError(f"the claim, text and title columns must differ: {named}")
+            raise JobInputError(f"the claim, text and title columns must differ: {named}")
 
     @property
     def limits(self) -> InputLimits:
@@ -148,7 +127,7 @@ class BatchConfig:
             return InputLimits(**{name: getattr(self, name) for name in InputLimits.model_fields})
         except ValidationError as error:
             problem = error.errors()[0]
-            raise BatchInputError(f"--{problem['loc'][0]} {problem['input']!r}: {problem['msg']}") from None
+            raise JobInputError(f"--{problem['loc'][0]} {problem['input']!r}: {problem['msg']}") from None
 
     @property
     def input_path(self) -> Path:
@@ -181,17 +160,10 @@ class BatchConfig:
         """An output, rejects or claim summaries file already there is replaced only with --overwrite."""
         for path in self.output_paths:
             if path.exists() and not self.overwrite:
-                raise BatchInputError(f"{path} exists; pass --overwrite to replace it")
+                raise JobInputError(f"{path} exists; pass --overwrite to replace it")
 
     def input_file_format(self) -> FileFormat:
         return file_format(self.input_path, self.input_format, "input")
 
     def output_file_format(self) -> FileFormat:
         return file_format(self.output_path, self.output_format, "output")
-
-
-def check_spark_conf(conf: list[str]) -> None:
-    """--spark_conf settings are KEY=VALUE: one that is not is refused by name, before Spark starts."""
-    for setting in conf:
-        if "=" not in setting:
-            raise BatchInputError(f"--spark_conf {setting!r}: write it as KEY=VALUE")

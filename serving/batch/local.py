@@ -28,15 +28,15 @@ from tqdm.auto import tqdm
 from models.registry import locate
 from models.runtime import available_cores
 from serving.batch.config import BatchConfig
-from serving.batch.durable import remove_stale_temporaries
-from serving.batch.input_identity import InputIdentity
-from serving.batch.joblock import output_lock
 from serving.batch.readers import InputReader, RawChunk, open_reader
 from serving.batch.report import JobReport
 from serving.batch.scoring import ChunkScorer, ScoredChunk, ScorerSpec
 from serving.batch.tracking import TrackColumns, claim_summary_line, read_parts, summarize, write_claim_summaries
 from serving.batch.workdir import Progress, WorkDir
 from serving.batch.writers import join_parts, join_text_parts
+from serving.jobs.durable import remove_stale_temporaries
+from serving.jobs.input_identity import InputIdentity
+from serving.jobs.joblock import output_lock
 
 log = logging.getLogger("claimstance.batch")
 

@@ -3,7 +3,7 @@
 Chunk k always holds data rows k*chunk_rows+1 ... (k+1)*chunk_rows, whatever happened before, so a
 resumed run can start at any chunk and cut the file exactly as the first run did. A file that
 cannot be read at all, or whose header lacks the claim or text column, stops the job at once
-(BatchInputError); a single bad row becomes a Reject and the job goes on.
+(JobInputError); a single bad row becomes a Reject and the job goes on.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from serving.batch.columns import PredictionColumns, missing_column
-from serving.batch.config import BatchInputError, FileFormat
-from serving.batch.rows import Reject, as_text, wrong_type
+from serving.batch.config import FileFormat
+from serving.batch.rows import as_text, wrong_type
+from serving.jobs.lines import count_lines
+from serving.jobs.options import JobInputError
+from serving.jobs.rejects import Reject
 
 HEADER_SAMPLE_LINES = 1000
 """JSONL has no header: the first lines stand for it when checking that the claim and text fields exist."""
@@ -81,41 +84,6 @@ def with_one_chunk(chunks: Iterator, start: int, empty: object = ()) -> Iterator
     yield from chunks
 
 
-def count_lines(path: Path) -> int:
-    lines, last = 0, b"\n"
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (last != b"\n")
-
-
-@dataclass(frozen=True)
-class OverlongLine:
-    """A line over a reader's limit: how long it was. It was read past in pieces, never held whole."""
-
-    length: int
-    """Bytes, its line break left out."""
-
-
-def bounded_lines(handle: BinaryIO, max_bytes: int) -> Iterator[bytes | OverlongLine]:
-    """The lines of a binary file, as iterating over it gives them, except that a line over `max_bytes` (its line
-    break, \\n or \\r\\n, left out) comes out as its length: the limit is checked before the memory is spent."""
-    while line := handle.readline(max_bytes + 2):
-        if line.endswith(b"\n") or len(line) <= max_bytes:  # the whole line
-            yield line if without_break(line) <= max_bytes else OverlongLine(without_break(line))
-            continue
-        length, tail = len(line), line[-2:]
-        while not tail.endswith(b"\n") and (piece := handle.readline(1 << 20)):
-            length, tail = length + len(piece), (tail + piece)[-2:]
-        yield OverlongLine(length - (len(tail) - without_break(tail)))
-
-
-def without_break(line: bytes) -> int:
-    """A line's length without its line break (\\n or \\r\\n)."""
-    return len(line) - (2 if line.endswith(b"\r\n") else 1 if line.endswith(b"\n") else 0)
-
-
 def records_to_table(records: list[dict], header: list[str]) -> pa.Table:
     """The `header` columns first, in its order, then any other field in order of first appearance; a field
     missing from a record is null there. Every chunk so has the header's columns in the header's order.
@@ -137,8 +105,8 @@ def records_to_table(records: list[dict], header: list[str]) -> pa.Table:
     return pa.table(columns)
 
 
-def open_failure(path: Path, error: Exception) -> BatchInputError:
-    return BatchInputError(f"{path}: cannot read the file: {error}")
+def open_failure(path: Path, error: Exception) -> JobInputError:
+    return JobInputError(f"{path}: cannot read the file: {error}")
 
 
 def writable_text(value: str) -> str:
@@ -186,7 +154,7 @@ class JsonlReader:
             return
         objects = [record for record, _ in map(self.decode, sample) if record is not None]
         if not objects:
-            raise BatchInputError(f"{self.path}: no JSON object in the first {len(sample)} lines; is it JSONL?")
+            raise JobInputError(f"{self.path}: no JSON object in the first {len(sample)} lines; is it JSONL?")
         found = list(dict.fromkeys(name for record in objects for name in record))
         self.column_names = found
         for column, flag in ((self.claim_column, "claim"), (self.text_column, "text")):
@@ -279,14 +247,14 @@ class CsvReader:
         try:
             header = next(csv.reader(handle), None)
         except csv.Error as error:
-            raise BatchInputError(f"{self.path}: cannot read the CSV header: {error}") from error
+            raise JobInputError(f"{self.path}: cannot read the CSV header: {error}") from error
         if header and any(NOT_UTF8.search(name) for name in header):
-            raise BatchInputError(f"{self.path}: the CSV header is not UTF-8 text")
+            raise JobInputError(f"{self.path}: the CSV header is not UTF-8 text")
         if not header:
-            raise BatchInputError(f"{self.path}: empty file, no CSV header")
+            raise JobInputError(f"{self.path}: empty file, no CSV header")
         duplicates = sorted({name for name in header if header.count(name) > 1})
         if duplicates:
-            raise BatchInputError(f"{self.path}: duplicate column names in the header: {', '.join(duplicates)}")
+            raise JobInputError(f"{self.path}: duplicate column names in the header: {', '.join(duplicates)}")
         return header
 
     def total_rows(self) -> int:
@@ -336,7 +304,7 @@ class ParquetReader:
         try:
             self.file = pq.ParquetFile(path)
         except (OSError, pa.ArrowException) as error:
-            raise BatchInputError(f"{path}: cannot read it as Parquet: {error}") from error
+            raise JobInputError(f"{path}: cannot read it as Parquet: {error}") from error
         schema = self.file.schema_arrow
         for column, flag in ((claim_column, "claim"), (text_column, "text")):
             if column not in schema.names:
@@ -345,7 +313,7 @@ class ParquetReader:
             if pa.types.is_dictionary(kind):
                 kind = kind.value_type
             if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)):
-                raise BatchInputError(f"{path}: column {column!r} holds {kind}, not strings")
+                raise JobInputError(f"{path}: column {column!r} holds {kind}, not strings")
         self.text_columns = (claim_column, text_column)
         self.column_names = schema.names
 
@@ -411,7 +379,7 @@ def open_reader(
     """A reader of the file; `predictions` are the columns the job will add (only JSONL, whose fields may first
     appear in any line, checks them per row; the others have a header, which the engine checks once)."""
     if not path.is_file():
-        raise BatchInputError(f"{path}: no such file")
+        raise JobInputError(f"{path}: no such file")
     if fmt is FileFormat.JSONL:
         return JsonlReader(path, claim_column, text_column, chunk_rows, predictions, title_column)
     readers = {FileFormat.CSV: CsvReader, FileFormat.PARQUET: ParquetReader}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -17,20 +16,7 @@ from models.encoding import ClaimLimit
 from models.pair import InputLimits, Pair
 from models.tracking import published_day
 from models.visible import has_visible_character
-
-
-@dataclass(frozen=True)
-class Reject:
-    row: int
-    """1-based number of the data row in the input (a header line is not counted)."""
-    reason: str
-    input: object
-    """The row as read (its values), or the raw line where it could not be parsed."""
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {"row": self.row, "reason": self.reason, "input": self.input}, default=str, ensure_ascii=False
-        )
+from serving.jobs.rejects import Reject
 
 
 def as_text(value: object) -> str | None:

@@ -18,7 +18,8 @@ from models.predictor import StancePredictor
 from models.runtime import Runtime, chosen_runtime
 from serving.batch.columns import PredictionColumns
 from serving.batch.config import BatchConfig
-from serving.batch.rows import Reject, check_rows, pairs_of
+from serving.batch.rows import check_rows, pairs_of
+from serving.jobs.rejects import Reject
 
 
 @dataclass(frozen=True)

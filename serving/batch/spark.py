@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import sys
 import tempfile
 import time
-import warnings
-import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import accumulate
@@ -31,15 +27,17 @@ import pyarrow.compute as pc
 
 from models.registry import locate
 from serving.batch.columns import PredictionColumns, missing_column
-from serving.batch.config import BatchConfig, BatchInputError, FileFormat
-from serving.batch.durable import remove_stale_temporaries
-from serving.batch.joblock import output_lock
+from serving.batch.config import BatchConfig, FileFormat
 from serving.batch.report import JobReport
-from serving.batch.rows import Reject
 from serving.batch.scoring import ChunkScorer, ScorerSpec
 from serving.batch.tracking import TrackColumns, claim_summary_line, summarize, write_claim_summaries
 from serving.batch.workdir import Progress
 from serving.batch.writers import formula_guarded
+from serving.jobs.durable import remove_stale_temporaries
+from serving.jobs.joblock import output_lock
+from serving.jobs.options import JobInputError
+from serving.jobs.rejects import Reject
+from serving.jobs.spark import SLICES_PER_CORE, code_archive, spark_failure, spark_session
 
 log = logging.getLogger("claimstance.batch")
 
@@ -53,11 +51,7 @@ BOOKKEEPING = (ROW, REJECT_REASON, REJECT_INPUT)
 """Columns that travel with each scored row inside Spark and are dropped from the outputs."""
 CORRUPT = "_corrupt_record"
 """Spark's column for a line its JSON or CSV reader could not parse."""
-SLICES_PER_CORE = 4
-"""Rows are dealt out to this many slices per core before scoring, whatever the input's layout (a Parquet
-file of one row group, a CSV read whole): model time, not bytes, is what must be spread over the cores."""
 SPARK_FORMATS = {FileFormat.JSONL: "json", FileFormat.CSV: "csv", FileFormat.PARQUET: "parquet"}
-PACKAGES = ("models", "serving")
 
 _scorers: dict[ScorerSpec, ChunkScorer] = {}
 
@@ -99,38 +93,6 @@ def score_batches(batches: Iterator[pa.RecordBatch], spec: ScorerSpec, schema: p
         yield from pa.concat_tables([good.cast(schema), bad.cast(schema)]).to_batches()
 
 
-def code_archive(folder: Path) -> Path:
-    """This project's `models` and `serving` packages as one zip, for the executors' Python path."""
-    root = Path(__file__).resolve().parents[2]
-    archive = folder / "claimstance_code.zip"
-    with zipfile.ZipFile(archive, "w") as bundle:
-        for package in PACKAGES:
-            for source in (root / package).rglob("*.py"):
-                bundle.write(source, source.relative_to(root))
-    return archive
-
-
-def spark_session(master: str, conf: list[str], batch_rows: int, app: str = "claimstance-batch"):
-    """A Spark session for this project's jobs: workers on this Python, Arrow batches of `batch_rows`, the user's
-    KEY=VALUE settings (`conf`, checked by config.check_spark_conf) last."""
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this environment's packages
-    # PySpark warns about pandas 3 on any Arrow use; this job hands it Arrow batches only, never pandas.
-    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
-    builder = (
-        SparkSession.builder.master(master)
-        .appName(app)
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
-        .config("spark.python.worker.reuse", "true")
-    )
-    for setting in conf:
-        key, value = setting.split("=", 1)
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
-
-
 CSV_OPTIONS = {
     "header": True,
     "multiLine": True,
@@ -153,7 +115,7 @@ def read_input(spark, config: BatchConfig):
     fmt = config.input_file_format()
     path = str(config.input_path)
     if not config.input_path.exists():
-        raise BatchInputError(f"{path}: no such file or folder")
+        raise JobInputError(f"{path}: no such file or folder")
     reader = spark.read.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT)
     if fmt is FileFormat.CSV:
         header = spark.read.options(**CSV_OPTIONS).csv(path).schema
@@ -174,7 +136,7 @@ def check_input_columns(frame, config: BatchConfig, predictions: PredictionColum
             raise missing_column(config.input, column, flag, [name for name in names if name != CORRUPT])
         kind = frame.schema[column].dataType
         if not isinstance(kind, StringType):
-            raise BatchInputError(f"{config.input}: column {column!r} holds {kind.simpleString()}, not strings")
+            raise JobInputError(f"{config.input}: column {column!r} holds {kind.simpleString()}, not strings")
 
 
 def with_row_keys(frame):
@@ -232,19 +194,6 @@ def output_schema(frame, config: BatchConfig, predictions: PredictionColumns) ->
         kept = [f for f in kept if f.name not in (config.claim_column, config.text_column)]
     kinds = (pa.int64(), pa.string(), pa.string())
     return pa.schema([*kept, *predictions.schema, *zip(BOOKKEEPING, kinds, strict=True)])
-
-
-def spark_failure(error: Exception) -> BatchInputError:
-    """A Spark failure as one line (the whole trace stays in Spark's log): what a Python worker raised (the last
-    line of its traceback), or what Spark itself says, past py4j's "An error occurred while calling o12.save"."""
-    from pyspark.errors import PythonException
-
-    lines = [line.strip().lstrip(": ") for line in str(error).splitlines() if line.strip()]
-    if lines and lines[0].startswith("An error occurred while calling"):
-        lines = lines[1:]
-    if not lines:
-        return BatchInputError(f"Spark failed: {type(error).__name__}")
-    return BatchInputError(f"Spark failed: {lines[-1] if isinstance(error, PythonException) else lines[0]}")
 
 
 def run_spark(config: BatchConfig) -> JobReport:

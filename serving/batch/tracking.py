@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from models.tracking import DocumentFields, SummaryBuilder, TrackedDocument
 from serving.batch.columns import PredictionColumns, missing_column
 from serving.batch.config import BatchConfig
-from serving.batch.durable import atomic_file
+from serving.jobs.durable import atomic_file
 
 
 @dataclass(frozen=True)

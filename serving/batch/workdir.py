@@ -18,10 +18,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from serving.batch.config import BatchInputError
-from serving.batch.durable import atomic_file, fsync_directory, write_atomically
-from serving.batch.input_identity import InputIdentity
-from serving.batch.rows import Reject
+from serving.jobs.durable import atomic_file, fsync_directory, write_atomically
+from serving.jobs.input_identity import InputIdentity
+from serving.jobs.options import JobInputError
+from serving.jobs.rejects import Reject
 
 PROGRESS_FILE = "progress.json"
 JOB_FILE = "job.json"
@@ -135,15 +135,15 @@ class WorkDir:
         fsync_directory(self.path.parent)
         return Progress()
 
-    def refusal(self, earlier: dict[str, object], changed: list[str]) -> BatchInputError:
+    def refusal(self, earlier: dict[str, object], changed: list[str]) -> JobInputError:
         """Why the earlier run is not resumed: its input changed since (each change named), or it was another job."""
         recorded, now = InputIdentity.from_job(earlier), InputIdentity.from_job(self.job)
         if recorded and now and (changes := now.changes_since(recorded)):
-            return BatchInputError(
+            return JobInputError(
                 f"input {now.path}: {'; '.join(changes)} since the job started: restore it to resume the job, or "
                 f"remove {self.path} (or pass --overwrite) to start over"
             )
-        return BatchInputError(
+        return JobInputError(
             f"{self.path} holds an unfinished run with other arguments or another input or model "
             f"({', '.join(changed)} differ): rerun it as it was to resume, or pass --overwrite to start over"
         )

@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 
 from serving.batch.columns import PredictionColumns
 from serving.batch.config import FileFormat
-from serving.batch.durable import atomic_file
 from serving.batch.rows import as_text
+from serving.jobs.durable import atomic_file
 
 FORMULA_START = r"^([=+\-@\t\r])"
 """A text cell a spreadsheet would run as a formula: one whose first character is =, +, -, @, a tab or a carriage

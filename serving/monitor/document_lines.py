@@ -10,8 +10,8 @@ import json
 
 from models.tracking import published_day
 from models.visible import has_visible_character
-from serving.batch.readers import OverlongLine
-from serving.batch.rows import Reject
+from serving.jobs.lines import OverlongLine
+from serving.jobs.rejects import Reject
 from serving.monitor.documents import IncomingDocument
 from serving.settings import SETTINGS
 

@@ -16,7 +16,8 @@ def test_each_limit_is_range_checked_where_it_is_declared(name):
 
 
 def test_the_service_settings_and_the_batch_config_take_the_same_limits(monkeypatch):
-    from serving.batch.config import BatchConfig, BatchInputError
+    from serving.batch.config import BatchConfig
+    from serving.jobs.options import JobInputError
     from serving.settings import ServiceSettings, SettingsError
 
     for name in InputLimits.model_fields:
@@ -27,5 +28,5 @@ def test_the_service_settings_and_the_batch_config_take_the_same_limits(monkeypa
     monkeypatch.setenv("CLAIMSTANCE_MAX_TEXT_CHARS", "0")
     with pytest.raises(SettingsError, match="CLAIMSTANCE_MAX_TEXT_CHARS='0'"):
         ServiceSettings.from_env()
-    with pytest.raises(BatchInputError, match="--max_text_chars 0"):
+    with pytest.raises(JobInputError, match="--max_text_chars 0"):
         BatchConfig(input="a.jsonl", output="b.jsonl", max_text_chars=0)

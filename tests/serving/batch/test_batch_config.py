@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from serving.batch.config import BatchConfig, BatchInputError, FileFormat, file_format
+from serving.batch.config import BatchConfig, FileFormat, file_format
+from serving.jobs.options import JobInputError
 
 
 @pytest.mark.parametrize(
@@ -18,9 +19,9 @@ def test_flag_wins_over_the_extension():
 
 
 def test_unknown_extension_names_the_flag_to_use():
-    with pytest.raises(BatchInputError, match="--input_format"):
+    with pytest.raises(JobInputError, match="--input_format"):
         file_format(Path("pairs.tsv"), None, "input")
-    with pytest.raises(BatchInputError, match="use one of jsonl, csv, parquet"):
+    with pytest.raises(JobInputError, match="use one of jsonl, csv, parquet"):
         file_format(Path("pairs.csv"), "xlsx", "output")
 
 
@@ -39,7 +40,7 @@ def test_rejects_file_sits_beside_the_output():
     ],
 )
 def test_bad_arguments_name_the_flag(flags, message):
-    with pytest.raises(BatchInputError, match=message):
+    with pytest.raises(JobInputError, match=message):
         BatchConfig(input="in.csv", output="out.csv", **flags)
 
 

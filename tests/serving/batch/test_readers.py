@@ -7,8 +7,10 @@ from batch_files import good_rows, write_rows
 
 from models.labels import LABELS
 from serving.batch.columns import PredictionColumns
-from serving.batch.config import BatchInputError, FileFormat
-from serving.batch.readers import OverlongLine, bounded_lines, open_reader
+from serving.batch.config import FileFormat
+from serving.batch.readers import open_reader
+from serving.jobs.lines import OverlongLine, bounded_lines
+from serving.jobs.options import JobInputError
 
 PREDICTIONS = PredictionColumns(LABELS)
 
@@ -157,14 +159,14 @@ def test_a_bad_header_or_unreadable_file_stops_at_once(tmp_path, name, content, 
     path = tmp_path / name
     path.write_text(content)
     fmt = {".csv": FileFormat.CSV, ".jsonl": FileFormat.JSONL, ".parquet": FileFormat.PARQUET}[path.suffix]
-    with pytest.raises(BatchInputError, match=message):
+    with pytest.raises(JobInputError, match=message):
         open_reader(path, fmt, "claim", "text", 4, PREDICTIONS)
 
 
 def test_a_parquet_claim_column_that_is_not_text_stops_the_job(tmp_path):
     path = tmp_path / "in.parquet"
     pq.write_table(pa.table({"claim": [1, 2], "text": ["a", "b"]}), path)
-    with pytest.raises(BatchInputError, match="column 'claim' holds int64, not strings"):
+    with pytest.raises(JobInputError, match="column 'claim' holds int64, not strings"):
         open_reader(path, FileFormat.PARQUET, "claim", "text", 4, PREDICTIONS)
 
 
@@ -188,7 +190,7 @@ def test_parquet_resumes_from_the_row_group_that_holds_its_first_row(tmp_path, m
 
 
 def test_a_missing_file_is_named(tmp_path):
-    with pytest.raises(BatchInputError, match="nowhere.csv: no such file"):
+    with pytest.raises(JobInputError, match="nowhere.csv: no such file"):
         open_reader(tmp_path / "nowhere.csv", FileFormat.CSV, "claim", "text", 4, PREDICTIONS)
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from models.encoding import MIN_TEXT_TOKENS, ClaimLimit
 from models.pair import InputLimits
-from serving.batch.rows import Reject, check_rows, pairs_of
+from serving.batch.rows import check_rows, pairs_of
+from serving.jobs.rejects import Reject
 
 LIMITS = InputLimits(max_claim_chars=60, max_text_chars=100, max_title_chars=20)
 COLUMNS = ("claim", "text", "title")

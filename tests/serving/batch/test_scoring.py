@@ -7,8 +7,8 @@ from models.model_config import ModelLoadError
 from models.pair import InputLimits
 from models.runtime import Runtime
 from serving.batch.columns import PredictionColumns
-from serving.batch.config import BatchInputError
 from serving.batch.scoring import ChunkScorer, ScorerSpec
+from serving.jobs.options import JobInputError
 from tests.helpers import pairs_of
 
 PREDICTION_COLUMNS = PredictionColumns(LABELS).names
@@ -95,7 +95,7 @@ def test_an_empty_chunk_still_has_every_output_column(scorer):
 
 
 def test_input_columns_named_like_predictions_are_refused(scorer):
-    with pytest.raises(BatchInputError, match="model"):
+    with pytest.raises(JobInputError, match="model"):
         scorer.score(pa.table({"claim": ["a"], "text": ["b"], "model": ["mine"]}), np.array([1]))
 
 

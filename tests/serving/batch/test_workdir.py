@@ -7,11 +7,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from serving.batch.config import BatchInputError
-from serving.batch.durable import atomic_file
-from serving.batch.input_identity import InputIdentity
-from serving.batch.rows import Reject
 from serving.batch.workdir import Progress, WorkDir
+from serving.jobs.durable import atomic_file
+from serving.jobs.input_identity import InputIdentity
+from serving.jobs.options import JobInputError
+from serving.jobs.rejects import Reject
 
 JOB = {"input": "in.csv", "chunk_rows": 10, "model": "claimstance:v1"}
 
@@ -42,7 +42,7 @@ def test_another_jobs_work_is_not_resumed_unless_overwrite_says_so(tmp_path):
     work = WorkDir(tmp_path / "out.csv", JOB)
     work.commit(0, pa.table({"id": [1]}), [], 1, work.start())
     other = WorkDir(tmp_path / "out.csv", JOB | {"model": "claimstance:v2"})
-    with pytest.raises(BatchInputError, match=r"\(model differ\).*--overwrite"):
+    with pytest.raises(JobInputError, match=r"\(model differ\).*--overwrite"):
         other.start()
     assert other.start(discard_other=True).chunks_done == 0
     assert list(other.parts_dir.iterdir()) == []
@@ -138,7 +138,7 @@ def test_an_input_grown_since_the_job_started_is_refused_with_the_change_named(t
     with source.open("a") as handle:
         handle.write("c,d\n")
     work = WorkDir(tmp_path / "out.csv", input_job(source))
-    with pytest.raises(BatchInputError) as refused:
+    with pytest.raises(JobInputError) as refused:
         work.start()
     message = str(refused.value)
     assert message.startswith(f"input {source.resolve()}: its size changed from 15 to 19 bytes; ")
@@ -155,7 +155,7 @@ def test_an_input_rewritten_in_place_with_its_size_and_time_kept_is_refused(tmp_
     WorkDir(tmp_path / "out.csv", input_job(source)).start()
     source.write_text("claim,text\nx,y\n")
     os.utime(source, ns=(kept.st_atime_ns, kept.st_mtime_ns))
-    with pytest.raises(BatchInputError, match=r": its content changed \(SHA-256 of its first and last MiB \w{12}… now"):
+    with pytest.raises(JobInputError, match=r": its content changed \(SHA-256 of its first and last MiB \w{12}… now"):
         WorkDir(tmp_path / "out.csv", input_job(source)).start()
 
 

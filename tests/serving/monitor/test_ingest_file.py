@@ -6,12 +6,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import serving.monitor.ingest_file as ingest_file
-from serving.batch.config import BatchInputError, Engine
-from serving.batch.joblock import output_lock
+import serving.monitor.ingest_file.job as job_module
+from serving.jobs.joblock import output_lock
+from serving.jobs.options import Engine, JobInputError
 from serving.monitor.database import monitor_engine, sessions
 from serving.monitor.document_lines import MAX_LINE_BYTES
-from serving.monitor.ingest_file import MonitorFileConfig, main, run
+from serving.monitor.ingest_file.__main__ import main
+from serving.monitor.ingest_file.config import MonitorFileConfig, open_store
+from serving.monitor.ingest_file.job import run
 from serving.monitor.pictures import claim_documents
 from serving.monitor.store import NewClaim
 from serving.monitor.tables import AnswerRow, DocumentRow
@@ -88,7 +90,7 @@ def test_every_line_is_stored_once_or_rejected_with_its_reason(job):
 def killed_saving_the_second_chunk(config: MonitorFileConfig, monkeypatch) -> None:
     """Run the job until it saves its second chunk's progress: that chunk's documents are committed and its rejects
     written, its progress not saved (a kill's worst moment). Later runs save as usual."""
-    real_save = ingest_file.write_atomically
+    real_save = job_module.write_atomically
     saves = []
 
     def dies_saving_the_second_chunk(path, text):
@@ -98,7 +100,7 @@ def killed_saving_the_second_chunk(config: MonitorFileConfig, monkeypatch) -> No
         real_save(path, text)
 
     with monkeypatch.context() as patch:
-        patch.setattr(ingest_file, "write_atomically", dies_saving_the_second_chunk)
+        patch.setattr(job_module, "write_atomically", dies_saving_the_second_chunk)
         with pytest.raises(KeyboardInterrupt):
             run(config)
 
@@ -117,17 +119,17 @@ def test_a_changed_input_is_refused_on_resume(job):
     run(job)
     with open(job.input, "a") as handle:
         handle.write(json.dumps({"id": "late", "text": "added after"}) + "\n")
-    with pytest.raises(BatchInputError, match="an earlier run of another input or settings left"):
+    with pytest.raises(JobInputError, match="an earlier run of another input or settings left"):
         run(job)
 
 
 def test_a_second_job_on_the_same_file_is_refused(job):
-    with output_lock(job.rejects_path), pytest.raises(BatchInputError):
+    with output_lock(job.rejects_path), pytest.raises(JobInputError):
         run(job)
 
 
 def test_documents_reach_the_claims_they_match(job, embedder_dir):
-    store = ingest_file.open_store(job)
+    store = open_store(job)
     store.register([NewClaim(GOOD[0]["text"], "meteorite")])
     store.close()
     run(job)
@@ -155,7 +157,7 @@ def test_the_command_names_a_missing_file(tmp_path, capsys):
 def test_a_rerun_against_another_database_is_refused_not_resumed(job, tmp_path):
     run(job)
     job.database_url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
-    with pytest.raises(BatchInputError, match="an earlier run of another input or settings left"):
+    with pytest.raises(JobInputError, match="an earlier run of another input or settings left"):
         run(job)
 
 
@@ -174,7 +176,7 @@ def stored_answers(config: MonitorFileConfig) -> list[tuple]:
 
 
 def watch(config: MonitorFileConfig, *claims: NewClaim) -> None:
-    store = ingest_file.open_store(config)
+    store = open_store(config)
     store.register(list(claims))
     store.close()
 

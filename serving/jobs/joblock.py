@@ -21,8 +21,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from serving.batch.config import BatchInputError
-from serving.batch.durable import remove_stale_temporaries, write_atomically
+from serving.jobs.durable import remove_stale_temporaries, write_atomically
+from serving.jobs.options import JobInputError
 
 ATTEMPTS = 3
 """Takes of the lock before giving up, each after the file locked was found removed by a job that just ended."""
@@ -99,7 +99,7 @@ def os_lock(output: Path) -> FileLock:
 
 
 def take(lock: FileLock, output: Path) -> None:
-    """The lock taken, or a BatchInputError naming the job that holds it."""
+    """The lock taken, or a JobInputError naming the job that holds it."""
     for _ in range(ATTEMPTS):
         try:
             lock.acquire()
@@ -115,15 +115,15 @@ def take(lock: FileLock, output: Path) -> None:
     raise refused(output)
 
 
-def refused(output: Path) -> BatchInputError:
-    return BatchInputError(
+def refused(output: Path) -> JobInputError:
+    return JobInputError(
         f"{output}: another batch job is writing this output ({read_holder(output)}); wait for it to end, or stop "
         "it and run this command again to resume its work"
     )
 
 
-def no_os_locks(output: Path) -> BatchInputError:
-    return BatchInputError(
+def no_os_locks(output: Path) -> JobInputError:
+    return JobInputError(
         f"{output.parent}: this file system has no OS file locks (flock), which keep a second job off an output "
         "a job is writing; write the output to a local disk"
     )
@@ -131,7 +131,7 @@ def no_os_locks(output: Path) -> BatchInputError:
 
 @contextmanager
 def output_lock(output: Path) -> Iterator[LockHolder]:
-    """Held for the block; a second job on `output` meanwhile gets a BatchInputError naming this one.
+    """Held for the block; a second job on `output` meanwhile gets a JobInputError naming this one.
 
     On the way out the holder file and the lock file are removed while the lock is still held (a job that opened
     the file before that takes the lock again on the new one: named_lock_file); a killed job leaves both behind,

@@ -10,18 +10,18 @@ import threading
 from pathlib import Path
 
 import pytest
-from batch_files import good_rows, write_rows
 
 from serving.batch.__main__ import main
-from serving.batch.config import BatchInputError
-from serving.batch.joblock import holder_path, lock_path, output_lock, read_holder
+from serving.jobs.joblock import holder_path, lock_path, output_lock, read_holder
+from serving.jobs.options import JobInputError
+from tests.serving.batch.batch_files import good_rows, write_rows
 
 REPO = Path(__file__).resolve().parents[3]
 HOLD = """
 import sys
 import threading
 from pathlib import Path
-from serving.batch.joblock import output_lock
+from serving.jobs.joblock import output_lock
 with output_lock(Path(sys.argv[1])):
     print("held", flush=True)
     sys.stdin.read()
@@ -47,11 +47,11 @@ def score(model: Path, source: Path, output: Path) -> int:
                  "--progress", "false"])  # fmt: skip
 
 
-def test_a_second_job_on_the_same_output_is_refused_with_the_first_named(batch_model, tmp_path, capsys):
+def test_a_second_job_on_the_same_output_is_refused_with_the_first_named(onnx_model_dir, tmp_path, capsys):
     source, output = write_rows(good_rows(5), tmp_path / "in.jsonl"), tmp_path / "out.jsonl"
     first = holding(output)
     try:
-        assert score(batch_model, source, output) == 2
+        assert score(onnx_model_dir, source, output) == 2
         error = capsys.readouterr().err.strip()
         assert error.startswith(
             f"claimstance batch: error: {output}: another batch job is writing this output (pid {first.pid} on "
@@ -65,13 +65,13 @@ def test_a_second_job_on_the_same_output_is_refused_with_the_first_named(batch_m
         first.wait()
 
 
-def test_a_killed_jobs_lock_goes_with_it(batch_model, tmp_path):
+def test_a_killed_jobs_lock_goes_with_it(onnx_model_dir, tmp_path):
     source, output = write_rows(good_rows(5), tmp_path / "in.jsonl"), tmp_path / "out.jsonl"
     first = holding(output)
     first.send_signal(signal.SIGKILL)
     first.wait()
     assert lock_path(output).exists() and holder_path(output).exists()  # left behind, and no obstacle
-    assert score(batch_model, source, output) == 0
+    assert score(onnx_model_dir, source, output) == 0
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "out.rejects.jsonl"]
 
 
@@ -89,8 +89,8 @@ def test_the_holder_is_written_beside_the_lock_and_both_removed_at_the_end(tmp_p
 
 def test_the_lock_is_released_when_the_job_fails(tmp_path):
     output = tmp_path / "out.csv"
-    with pytest.raises(BatchInputError, match="boom"), output_lock(output):
-        raise BatchInputError("boom")
+    with pytest.raises(JobInputError, match="boom"), output_lock(output):
+        raise JobInputError("boom")
     second = holding(output)
     second.kill()
     second.wait()

@@ -6,8 +6,8 @@ The executors get the watched claims once (a broadcast of the claim index and te
 start), the stance model and the embedder folders (`addFile`) and this project's code (`addPyFile`); each Python
 worker loads the models on its first batch and keeps them. They never open the database: a cluster's executors
 need not reach it. The file goes through in waves of chunks (as many chunks as Spark has slices); the driver
-collects a wave's answers, and commits them a chunk of lines at a time in line order (serving/monitor/ingest_file.py:
-progress, rejects and resume are the local engine's), so exactly-once rests on the same two things: a chunk is one
+collects a wave's answers, and commits them a chunk of lines at a time in line order (ingest_file/job.py: progress,
+rejects and resume are the local engine's), so exactly-once rests on the same two things: a chunk is one
 transaction, and a document stored before is never stored twice. A killed job loses one wave of work at most.
 
 Lines are numbered as the local engine numbers them (1-based, blank lines counted): Spark reads the file as text
@@ -37,12 +37,13 @@ from models.pair import Pair
 from models.predictor import StancePredictor
 from models.registry import locate
 from models.result import StanceResult
-from serving.batch.readers import OverlongLine, count_lines, without_break
-from serving.batch.rows import Reject
-from serving.batch.spark import SLICES_PER_CORE, code_archive, spark_failure, spark_session
+from serving.jobs.lines import OverlongLine, count_lines, without_break
+from serving.jobs.rejects import Reject
+from serving.jobs.spark import SLICES_PER_CORE, code_archive, spark_failure, spark_session
 from serving.monitor.document_lines import MAX_LINE_BYTES, line_document
 from serving.monitor.documents import IncomingDocument, claim_pairs, match_documents
-from serving.monitor.ingest_file import ChunkDone, MonitorFileConfig, ingest_chunk
+from serving.monitor.ingest_file.chunks import ChunkDone, ingest_chunk
+from serving.monitor.ingest_file.config import MonitorFileConfig
 from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, claim_index
 from serving.monitor.neighbour_graph import NeighbourGraph
 from serving.monitor.store import MonitorStore
