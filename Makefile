@@ -125,10 +125,10 @@ matching: embedder data
 	$(PY) -m eval.matching_quality --embedder $(EMBEDDER) --runtime onnx --data_dir $(DATA_DIR) $(ARGS)
 
 chaos: model embedder
-	$(PY) -m eval.chaos_serve --model $(MODEL) --output_dir reports/chaos
-	$(PY) -m eval.chaos_batch --model $(MODEL) --output reports/chaos/chaos_batch.json
-	$(PY) -m eval.chaos_monitor_serve --model $(MODEL) --embedder $(EMBEDDER) --output_dir reports/chaos
-	$(PY) -m eval.chaos_monitor --output_dir reports/monitor_scale
+	$(PY) -m eval.chaos.service --model $(MODEL) --output_dir reports/chaos
+	$(PY) -m eval.chaos.batch --model $(MODEL) --output reports/chaos/chaos_batch.json
+	$(PY) -m eval.chaos.monitor_service --model $(MODEL) --embedder $(EMBEDDER) --output_dir reports/chaos
+	$(PY) -m eval.chaos.monitor_store --output_dir reports/monitor_scale
 
 eval: data $(MODEL_DIR)/model.safetensors
 	$(PY) -m eval.evaluate --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)

@@ -469,8 +469,8 @@ def real_corpus(real_data_dir):
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free port (eval/postgres.py); its URL without a database name."""
-    from eval.postgres import postgres_binaries, throwaway_postgres
+    """A throwaway PostgreSQL cluster on a free port (eval/harness/postgres.py); its URL without a database name."""
+    from eval.harness.postgres import postgres_binaries, throwaway_postgres
 
     if postgres_binaries() is None:
         pytest.skip("PostgreSQL is not installed here (make setup installs Debian's postgresql)")
@@ -480,6 +480,6 @@ def postgres_server() -> Iterator[str]:
 
 def fresh_postgres_database(server: str) -> str:
     """A new, empty database on the server: each test its own."""
-    from eval.postgres import fresh_database
+    from eval.harness.postgres import fresh_database
 
     return fresh_database(server)

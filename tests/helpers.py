@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from eval.postgres import free_port as free_port  # one home: the benchmarks start servers too
+from eval.harness.postgres import free_port as free_port  # one home: the benchmarks start servers too
 from models.pair import Pair
 
 if TYPE_CHECKING:
-    from eval.server_process import ServerProcess
+    from eval.harness.server_process import ServerProcess
 
 CLAIM = "A meteorite crashed near the airport in Managua"
 LONG_TEXT = " ".join(f"Farmers in the valley planted barley during week {i} of the season." for i in range(60))

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from eval.cli import run_from_cli
-from eval.server_process import MONITOR_OFF, start_server
+from eval.harness.server_process import MONITOR_OFF, start_server
 from eval.speed.load import LoadResult, run_load
 from eval.speed.machine import this_machine
 from models.defaults import MODEL_NAME

@@ -24,7 +24,7 @@ import httpx
 import pandas as pd
 
 from eval.cli import run_from_cli
-from eval.server_process import MONITOR_OFF, start_server
+from eval.harness.server_process import MONITOR_OFF, start_server
 from eval.speed.bench_batch import batch_command, cycled, run_measured
 from eval.speed.bench_serve import service_command
 from eval.speed.machine import this_machine

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.server_process import ServerProcess
-from eval.server_process import start_server as start_server_process
+from eval.harness.server_process import ServerProcess
+from eval.harness.server_process import start_server as start_server_process
 from tests.helpers import free_port
 
 REPO = Path(__file__).resolve().parents[2]

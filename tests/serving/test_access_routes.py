@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eval.slow_sender import slow_senders
+from eval.harness.slow_sender import slow_senders
 from tests.helpers import TAUGHT_CLAIMS, post, taught_text
 from tests.serving.conftest import SERVER_LIMITS, start_server
 

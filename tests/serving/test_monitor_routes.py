@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from eval.server_process import MONITOR_OFF
+from eval.harness.server_process import MONITOR_OFF
 from serving.monitor.database import monitor_engine
 from serving.settings import ServiceSettings
 from tests.conftest import fresh_postgres_database

@@ -13,7 +13,7 @@ import httpx
 import numpy as np
 import pytest
 
-from eval.server_process import MONITOR_OFF
+from eval.harness.server_process import MONITOR_OFF
 from models.labels import LABELS, STANCES
 from models.pair import Pair
 from models.predictor import StancePredictor

@@ -1,6 +1,6 @@
 import json
 
-from eval.chaos_batch import (
+from eval.chaos.batch import (
     ENDED,
     ChaosReport,
     Comparison,

@@ -1,4 +1,4 @@
-"""Faults a deployment meets, against the real service: `make chaos` (with eval/chaos_batch.py for the batch job).
+"""Faults a deployment meets, against the real service: `make chaos` (with eval/chaos/batch.py for the batch job).
 
 1. Large bodies under load: `big_calls` concurrent /track calls of ~16 MiB each while single predictions arrive at
    `predict_rate` a second. Measured: the service's peak memory (every process of it), each answer's status (only
@@ -27,7 +27,7 @@ import numpy as np
 import psutil
 
 from eval.cli import run_from_cli
-from eval.server_process import MONITOR_OFF, ServerProcess, start_server
+from eval.harness.server_process import MONITOR_OFF, ServerProcess, start_server
 from eval.speed.machine import this_machine
 from models.defaults import MODEL_NAME
 from models.registry import find

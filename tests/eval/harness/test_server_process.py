@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from eval.server_process import start_server
+from eval.harness.server_process import start_server
 
 
 def test_a_server_that_exits_raises_with_its_log(tmp_path):

@@ -1,4 +1,4 @@
-"""The claim monitor's routes against the real service, exposed with keys: `python -m eval.chaos_monitor_serve`
+"""The claim monitor's routes against the real service, exposed with keys: `python -m eval.chaos.monitor_service`
 (part of `make chaos`).
 
 1. Access: every route tried with no key, a read key, a write key and an admin key; each answer is compared with the
@@ -30,10 +30,10 @@ from typing import Any
 import httpx
 import psutil
 
-from eval.chaos_serve import CLAIM, percentile_ms, status_counts, track_body
+from eval.chaos.service import CLAIM, percentile_ms, status_counts, track_body
 from eval.cli import run_from_cli
-from eval.server_process import start_server
-from eval.slow_sender import slow_senders
+from eval.harness.server_process import start_server
+from eval.harness.slow_sender import slow_senders
 from eval.speed.machine import this_machine
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
 from models.registry import find
@@ -245,7 +245,7 @@ def run(config: ChaosMonitorServeConfig) -> dict:
 def render(results: dict) -> str:
     config, access, ingests, slow = results["config"], results["access"], results["ingests"], results["slow_senders"]
     return "\n".join([
-        f"Model {results['model']} on {results['machine']['description']}; `python -m eval.chaos_monitor_serve`.",
+        f"Model {results['model']} on {results['machine']['description']}; `python -m eval.chaos.monitor_service`.",
         "",
         f"**Access:** {access['calls']} calls (every route with no key, a read, a write and an admin key): "
         f"{len(access['not_as_documented'])} not answered as documented.",

@@ -1,5 +1,5 @@
-"""The claim monitor's store at a desk's scale, SQLite and PostgreSQL: `python -m eval.chaos_monitor` (part of `make
-chaos`).
+"""The claim monitor's store at a desk's scale, SQLite and PostgreSQL: `python -m eval.chaos.monitor_store` (part
+of `make chaos`).
 
 A store of `claims` watched claims (each with one of `tags` tags), `documents` stored documents and `answers` stored
 answers, one claim (`main`) holding `main_answers` of them, built by bulk inserts. Measured:
@@ -30,7 +30,7 @@ import numpy as np
 from sqlalchemy import insert
 
 from eval.cli import run_from_cli
-from eval.postgres import fresh_database, postgres_binaries, throwaway_postgres
+from eval.harness.postgres import fresh_database, postgres_binaries, throwaway_postgres
 from eval.speed.machine import this_machine
 from models.labels import LABELS
 from serving.monitor import claims, pictures
@@ -230,7 +230,8 @@ def render(results: dict) -> str:
     lines = [
         f"Claim monitor at scale: {config['claims']:,} watched claims, {config['documents']:,} documents, "
         f"{config['answers']:,} answers ({config['main_answers']:,} of them about one claim). "
-        f"Machine: {results['machine']}. `python -m eval.chaos_monitor`; times are medians of {config['repeats']}.",
+        f"Machine: {results['machine']}. `python -m eval.chaos.monitor_store`; "
+        f"times are medians of {config['repeats']}.",
         "",
         "| figure | " + " | ".join(results["databases"]) + " |",
         "|---" * (1 + len(results["databases"])) + "|",
