@@ -25,7 +25,6 @@ import numpy as np
 from datasets import Dataset
 
 from eval.baselines import is_related
-from eval.cli import run_from_cli
 from eval.decision_rule import cross_fitted_labels, fit_stance_offsets, with_stance_offsets
 from eval.evaluate import (
     RELATED_SUFFIX,
@@ -36,13 +35,14 @@ from eval.evaluate import (
     set_figures,
 )
 from eval.polarity import PolarityFigures, polarity_probe
+from models.command import Command, exit_with, first_paragraph
 from models.labels import DISPUTING
 from models.metrics import score, sided_accuracy, source_macro_f1
 from models.predictor import StancePredictor
 from models.result import ScoredPairs
 from models.sources import CLAIM_EVIDENCE_SOURCES
 from training.claim_evidence import read_fever_symmetric
-from training.config import default_data_dir, parse_config
+from training.config import data_dir_field, parse_config
 from training.data import StanceCorpus, load_corpus, merge, to_dataset
 from training.splits import build_splits, claim_evidence_splits, saved_config
 from training.train import train
@@ -160,7 +160,7 @@ design must not lose while it wins on news."""
 
 @dataclass
 class AblationConfig:
-    data_dir: str = field(default_factory=default_data_dir)
+    data_dir: str = data_dir_field()
     seeds: list[int] = field(default_factory=lambda: [42, 43, 44])
     steps: list[str] = field(
         default_factory=lambda: [step.slug for step in STEPS], metadata={"help": "Steps to run, by slug."}
@@ -461,9 +461,10 @@ def write(
     print("\n".join(lines))
 
 
-def main() -> None:
-    run_from_cli(AblationConfig, run)
+COMMAND = Command(
+    "python -m eval.ablation", first_paragraph(__doc__), 'make ablation STEPS="default" SEEDS=42', AblationConfig, run
+)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

@@ -36,12 +36,12 @@ from eval.baselines import (
     TwoStageBaseline,
     is_related,
 )
-from eval.cli import run_from_cli
 from eval.faithfulness import measure
 from eval.polarity import polarity_probe, probe_figures
 from eval.report import confusion_text, per_class_text, plot_confusion, plot_reliability, write_json
 from eval.tables import results_markdown
 from eval.worked_examples import worked_examples
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import MODEL_NAME
 from models.encoding import ClaimLimit, LongTextStrategy
 from models.labels import SIDED_STANCES, UNRELATED, label_set
@@ -60,7 +60,7 @@ from models.result import RELEVANCE_THRESHOLD, ScoredPairs
 from models.runtime import ONNX_FILE, Runtime
 from models.sources import CLAIM_EVIDENCE_SOURCES
 from training.claim_evidence import read_claim_evidence, read_fever_symmetric, within_claim_limit
-from training.config import ClaimEvidenceDesign, TrainConfig, default_data_dir
+from training.config import ClaimEvidenceDesign, TrainConfig, data_dir_field
 from training.data import StanceCorpus, load_corpus, merge, mismatched_pairs, split_by_group, to_dataset
 from training.splits import build_splits, claim_evidence_splits, saved_config, subsample
 
@@ -85,7 +85,7 @@ Predict = Callable[[Dataset], tuple[np.ndarray, ScoredPairs | None]]
 @dataclass
 class EvalConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Saved model folder or model-store tag."})
-    data_dir: str = field(default_factory=default_data_dir)
+    data_dir: str = data_dir_field()
     output_dir: str = field(default="reports/latest", metadata={"help": "Report folder to write."})
     seed: int | None = field(
         default=None, metadata={"help": "Seed of the train/validation claim split (default: the model's own)."}
@@ -447,9 +447,14 @@ def run(config: EvalConfig) -> dict:
     return report
 
 
-def main() -> None:
-    run_from_cli(EvalConfig, run)
+COMMAND = Command(
+    "claimstance evaluate",
+    first_paragraph(__doc__),
+    "claimstance evaluate --model artifacts/default --output_dir reports/default",
+    EvalConfig,
+    run,
+)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset
 
-from eval.cli import run_from_cli
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import default_base_model
 from models.embedding import SentenceEmbedder
 from models.labels import DISPUTING, UNRELATED
@@ -40,7 +40,7 @@ from models.sources import CLAIM_EVIDENCE_SOURCES
 from serving.monitor.matching import ClaimIndex, MatchSettings, Reading, document_pieces
 from serving.monitor.neighbour_graph import NeighbourGraph
 from training.claim_evidence import read_claim_evidence
-from training.config import TrainConfig, default_data_dir
+from training.config import TrainConfig, data_dir_field
 from training.data import load_corpus, split_by_group
 
 log = logging.getLogger("claimstance.matching")
@@ -48,7 +48,7 @@ log = logging.getLogger("claimstance.matching")
 
 @dataclass
 class MatchingConfig:
-    data_dir: str = field(default_factory=default_data_dir)
+    data_dir: str = data_dir_field()
     embedder: str = field(default_factory=default_base_model, metadata={"help": "Embedding model folder or store tag."})
     runtime: Runtime = field(default=Runtime.TORCH, metadata={"help": "torch, or onnx (its embedder.onnx export)."})
     target_recalls: list[float] = field(
@@ -358,9 +358,14 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.2%}"
 
 
-def main() -> None:
-    run_from_cli(MatchingConfig, run)
+COMMAND = Command(
+    "python -m eval.matching_quality",
+    first_paragraph(__doc__),
+    "python -m eval.matching_quality --embedder claimstance-embedder:latest",
+    MatchingConfig,
+    run,
+)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

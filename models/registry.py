@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 import bentoml
+from bentoml.exceptions import BentoMLException, NotFound
 
 from models.defaults import MODEL_NAME
+from models.model_config import ModelLoadError
 from models.training_record import TRAINING_INFO_FILE
 
 
@@ -24,7 +26,12 @@ def register(model_dir: Path, name: str = MODEL_NAME) -> str:
 
 def find(tag: str = f"{MODEL_NAME}:latest") -> tuple[Path, str]:
     """Folder and full tag of a stored model; bentoml.exceptions.NotFound when there is none."""
-    stored = bentoml.models.get(tag)
+    try:
+        stored = bentoml.models.get(tag)
+    except BentoMLException as error:
+        if isinstance(error, NotFound):
+            raise
+        raise ModelLoadError(f"{tag!r} is neither a model folder nor a model-store tag (name:version)") from None
     return Path(stored.path), str(stored.tag)
 
 
@@ -34,6 +41,8 @@ def locate(model: str) -> tuple[Path, str]:
     path = Path(model)
     if path.is_dir():
         return path, str(path)
+    if "/" in model or model.startswith("."):
+        raise ModelLoadError(f"{model}: no such model folder")
     return find(model if ":" in model else f"{model}:latest")
 
 
@@ -45,8 +54,6 @@ def resolve(model: str) -> Path:
 def main() -> None:
     """`python -m models.registry TAG`: exit 0 if the store holds TAG, 1 if not (for `make serve`)."""
     import sys
-
-    from bentoml.exceptions import NotFound
 
     tag = sys.argv[1] if len(sys.argv) > 1 else f"{MODEL_NAME}:latest"
     try:

@@ -8,80 +8,39 @@ day by day. A model without the `unrelated` label takes every document as relate
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from datetime import date, datetime
+from dataclasses import dataclass, field, fields
+from datetime import date
 from functools import cached_property
 from typing import Annotated
 
 import pydantic
 
 from models.contract import LabelSet, OneLabel, PerLabel, label_set
+from models.document_fields import DETAIL_FIELDS, DocumentDetails, DocumentId, published_day
 from models.evidence import Evidence
 from models.labels import UNRELATED
 from models.result import StanceResult
 
-DocumentId = str | int
-
-
-RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?", re.ASCII)
-"""A date or date-time as JSON Schema's `date` and `date-time` formats write them (RFC 3339): the one form the
-service documents, so the batch job takes the same."""
-
-
-def published_day(value: object) -> date | None:
-    """The day a document was published, from an RFC 3339 date or date-time (as written, in its own offset:
-    `2015-10-01T23:30:00-05:00` is 1 October), or a date/datetime value (a Parquet date or timestamp column);
-    None for none (a null, or an empty CSV field)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and RFC3339.fullmatch(value):
-        try:
-            return datetime.fromisoformat(value.upper()).date()
-        except ValueError:
-            pass  # a day that does not exist (2015-02-30); a leap second (23:59:60) is not taken either
-    raise ValueError(f"not an RFC 3339 date or date-time (like 2015-10-01 or 2015-10-01T12:00:00Z): {value!r}")
-
 
 @dataclass(frozen=True, kw_only=True)
-class TrackedDocument(StanceResult):
-    """One document's answer with the caller's fields about it: what `/track` answers per document and what the
-    summary reads."""
+class TrackedDocument(DocumentDetails, StanceResult):
+    """One document's answer with the caller's details of it (models/document_fields.py): what `/track` answers per
+    document and what the summary reads."""
 
-    id: Annotated[DocumentId, pydantic.Field(description="The caller's id of the document, echoed back.")]
     position: Annotated[int, pydantic.Field(ge=0, description="Its place in the request (0-based).")]
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
-    published: Annotated[str | None, pydantic.Field(description="As sent: an RFC 3339 date or date-time.")] = None
 
     @classmethod
-    def of(cls, result: StanceResult, document: DocumentFields, position: int) -> TrackedDocument:
+    def of(cls, result: StanceResult, document: DocumentDetails, position: int) -> TrackedDocument:
         """The one way a tracked document is made: the service, its example and the batch job all come here."""
         answer = {field.name: getattr(result, field.name) for field in fields(StanceResult)}
-        return cls(**answer, **asdict(document), position=position)
+        details = {name: getattr(document, name) for name in DETAIL_FIELDS}
+        return cls(**answer, **details, position=position)
 
     @cached_property
     def day(self) -> date | None:
         return published_day(self.published)
-
-
-@dataclass(frozen=True)
-class DocumentFields:
-    """What the caller says about a document beside its text (and its title, which the model reads)."""
-
-    id: DocumentId
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
-    published: str | None = None
-    """Checked as RFC 3339 where it comes in (published_day)."""
 
 
 StanceCounts = Annotated[dict[str, int], PerLabel("StanceCounts", LabelSet.STANCES)]

@@ -13,15 +13,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, 
 
 from models.contract import contract_model
 from models.tracking import TrackedDocument
+from serving.document_schemas import document_body
 from serving.monitor.audit import AuditEntry
 from serving.monitor.claims import WatchedClaim
-from serving.monitor.documents import DeletedDocument, IncomingDocument, IngestReport
+from serving.monitor.documents import DeletedDocument, IngestReport
 from serving.monitor.pictures import ClaimPicture, RecentDocument
 from serving.monitor.store import NewClaim
 from serving.monitor.tables import TAG_LENGTH
 from serving.schemas import EXAMPLE_PAIR, ClaimText, plain_string
 from serving.settings import SETTINGS
-from serving.tracking_schemas import EXAMPLE_DOCUMENTS, TrackDocument
+from serving.tracking_schemas import EXAMPLE_DOCUMENTS
 
 StoredId = plain_string(SETTINGS.max_id_chars)
 """A claim's or a document's id in the store: a string (an id that is a number is sent as one)."""
@@ -47,17 +48,12 @@ ClaimsToWatch = Annotated[
 ]
 
 
-class MonitorDocument(TrackDocument):
-    """A document to check against every watched claim: /track's document, with an id the store keys it by."""
-
-    id: StoredId
-
-    def incoming(self) -> IncomingDocument:
-        return IncomingDocument(**self.model_dump())
-
-
-MonitorDocuments = Annotated[
-    list[MonitorDocument],
+DocumentToIngest = document_body(
+    "DocumentToIngest", SETTINGS, {**EXAMPLE_DOCUMENTS[0], "id": "article-17"}, id=StoredId
+)
+"""A document to check against every watched claim: /track's document, with a string id the store keys it by."""
+DocumentsToIngest = Annotated[
+    list[DocumentToIngest],
     Field(
         min_length=1,
         max_length=SETTINGS.max_ingest_documents,

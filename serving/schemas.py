@@ -77,34 +77,27 @@ EXAMPLE_TEXTS = {pair["id"]: pair["text"] for pair in (EXAMPLE_PAIR, UNRELATED_P
 EXAMPLE_MODEL = "claimstance:3neckkhftsxzkax4"
 
 
+def prose_string(max_length: int) -> Any:
+    """A string the model reads: 1 to `max_length` characters, at least one of them visible (`visible`), no NUL."""
+    return Annotated[
+        str,
+        Field(min_length=1, max_length=max_length, json_schema_extra={"pattern": VISIBLE, **NO_NUL}),
+        AfterValidator(visible),
+        AfterValidator(no_nul),
+    ]
+
+
 ClaimText = Annotated[
-    str,
+    prose_string(SETTINGS.max_claim_chars),
     Field(
-        min_length=1,
-        max_length=SETTINGS.max_claim_chars,
         description=f"Also at most {MAX_CLAIM_TOKENS} tokens of the model's tokenizer (a limit JSON Schema cannot "
-        "state): a longer claim is refused with 400, never cut.",
-        json_schema_extra={"pattern": VISIBLE, **NO_NUL},
+        "state): a longer claim is refused with 400, never cut."
     ),
-    AfterValidator(visible),
-    AfterValidator(no_nul),
 ]
-Text = Annotated[
-    str,
-    Field(min_length=1, max_length=SETTINGS.max_text_chars, json_schema_extra={"pattern": VISIBLE, **NO_NUL}),
-    AfterValidator(visible),
-    AfterValidator(no_nul),
-]
+Text = prose_string(SETTINGS.max_text_chars)
 TitleText = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=SETTINGS.max_title_chars,
-        description="The text's headline, if it has one: read as one more sentence, before the text.",
-        json_schema_extra={"pattern": VISIBLE, **NO_NUL},
-    ),
-    AfterValidator(visible),
-    AfterValidator(no_nul),
+    prose_string(SETTINGS.max_title_chars),
+    Field(description="The text's headline, if it has one: read as one more sentence, before the text."),
 ]
 
 

@@ -19,23 +19,22 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
-from models.pair import InputLimits
+from models.document_fields import DocumentLimits
 from models.runtime import available_cores
 from serving.access import ApiKey, KeyRing, keys_from_file
 from serving.monitor.database import ENV_PREFIX, DatabaseSettings
 from serving.monitor.matching import MatchSettings
 from serving.monitor.store import StoreLimits
-from serving.monitor.tables import ID_LENGTH, PUBLISHED_LENGTH
 
 
 class SettingsError(ValueError):
     """A CLAIMSTANCE_* variable with a value the service cannot run with; the message names each one."""
 
 
-class ServiceSettings(DatabaseSettings, InputLimits):
-    """The input limits (models/pair.py: InputLimits, CLAIMSTANCE_MAX_CLAIM_CHARS and the rest), where the monitor's
-    data lives (serving/monitor/database.py: DatabaseSettings, CLAIMSTANCE_DATA_DIR and the rest) and everything else
-    the service is run with."""
+class ServiceSettings(DatabaseSettings, DocumentLimits):
+    """The input limits (models/document_fields.py: DocumentLimits, CLAIMSTANCE_MAX_CLAIM_CHARS and the rest), where
+    the monitor's data lives (serving/monitor/database.py: DatabaseSettings, CLAIMSTANCE_DATA_DIR and the rest) and
+    everything else the service is run with."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", frozen=True, extra="ignore", case_sensitive=False
@@ -71,11 +70,6 @@ class ServiceSettings(DatabaseSettings, InputLimits):
     """A request still unanswered after this long is cancelled, its queued work dropped, and answered 503."""
     max_pairs: int = Field(default=256, ge=1)
     """Most pairs in one /predict_batch call."""
-    max_id_chars: int = Field(default=ID_LENGTH, ge=1, le=ID_LENGTH)
-    """Ids are echoed back in answers: a caller's key, not a document. At most the monitor's id column (256)."""
-    max_published_chars: int = Field(default=PUBLISHED_LENGTH, ge=1, le=PUBLISHED_LENGTH)
-    """An ISO 8601 date or date-time fits in 35 characters; the rest is room for odd but honest formats. At most the
-    monitor's column (64)."""
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     """The body limit of /predict_batch; /predict takes one pair (`pair_body_bytes`), /track has its own."""
     max_track_documents: int = Field(default=500, ge=1)
@@ -90,8 +84,6 @@ class ServiceSettings(DatabaseSettings, InputLimits):
     """Latency budget of the tracking queue: past this estimated wait, /track calls get 503."""
     max_track_delay_ms: float = Field(default=100.0, gt=0)
     """Under a steady stream of single predictions, a batch of a /track call still goes at least this often."""
-    max_source_chars: int = Field(default=500, ge=1)
-    max_url_chars: int = Field(default=2048, ge=1)
     monitor: bool = True
     """The claim monitor's routes (/claims/*, /documents/*); off, the service needs neither embedder nor database."""
     embedder: str = Field(default=f"{EMBEDDER_NAME}:latest", min_length=1)

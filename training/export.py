@@ -27,10 +27,12 @@ import onnx
 import torch
 from datasets import Dataset
 from onnxruntime.quantization import QuantType, quantize_dynamic
-from transformers import HfArgumentParser, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from models.checkpoint import load_model
+from models.command import Command, exit_with
 from models.metrics import score, source_macro_f1
+from models.model_config import ModelLoadError
 from models.predictor import StancePredictor
 from models.registry import register
 from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime
@@ -256,15 +258,26 @@ def build_runtime(
     return choice
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    (config,) = HfArgumentParser(ExportConfig).parse_args_into_dataclasses()
+def export(config: ExportConfig) -> str:
+    """Export, choose the runtime on validation, and register the model if asked: what it ends as."""
     model_dir = Path(config.model)
     _, validation = model_splits(model_dir, config.data_dir)
-    build_runtime(model_dir, validation, config.rule, config.num_threads or None)
-    if config.register:
-        log.info("registered %s", register(model_dir))
+    choice = build_runtime(model_dir, validation, config.rule, config.num_threads or None)
+    registered = f"; registered {register(model_dir)}" if config.register else ""
+    return f"{model_dir}: runtime {choice.default}{registered}"
+
+
+COMMAND = Command(
+    "claimstance export",
+    "Export a trained model folder to int8 ONNX, choose its runtime on validation pairs, and register it in the "
+    "model store (what `claimstance train` does at its end).",
+    "claimstance export --model artifacts/default --register true",
+    ExportConfig,
+    export,
+    lambda config, done: done,
+    (FileNotFoundError, ModelLoadError),
+)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
 from models.checkpoint import new_classifier, save_model
+from models.command import exit_with
 from models.labels import UNRELATED
 from models.metrics import calibration_curve, label_calibration, score, source_macro_f1
 from models.model_config import CONFIG_NAMESPACE, InferenceConfig
@@ -32,7 +33,7 @@ from models.runtime import available_cores
 from models.sources import CLAIM_EVIDENCE_SOURCES
 from models.training_record import TrainingRecord
 from training.calibration import fit_temperature
-from training.config import ClaimEvidenceDesign, TrainConfig, parse_config
+from training.config import ClaimEvidenceDesign, TrainConfig, train_command
 from training.export import build_runtime
 from training.features import tokenize
 from training.losses import FirstTokenCapture, StanceLoss, attach_side_head, detach_side_head
@@ -218,10 +219,8 @@ def train(config: TrainConfig) -> Path:
     return out_dir
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    train(parse_config())
+COMMAND = train_command(train)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

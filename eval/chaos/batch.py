@@ -27,8 +27,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from eval.cli import run_from_cli
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import MODEL_NAME
 
 log = logging.getLogger("claimstance.chaos_batch")
@@ -402,5 +402,14 @@ def write_report(report: ChaosReport, path: Path) -> None:
     path.write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
 
 
+COMMAND = Command(
+    "python -m eval.chaos.batch",
+    first_paragraph(__doc__),
+    "python -m eval.chaos.batch --model claimstance:latest",
+    ChaosBatchConfig,
+    run,
+)
+
+
 if __name__ == "__main__":
-    run_from_cli(ChaosBatchConfig, run)
+    exit_with(COMMAND)

@@ -31,10 +31,10 @@ import httpx
 import psutil
 
 from eval.chaos.service import CLAIM, percentile_ms, status_counts, track_body
-from eval.cli import run_from_cli
 from eval.harness.server_process import start_server
 from eval.harness.slow_sender import slow_senders
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
 from models.registry import find
 
@@ -267,5 +267,14 @@ def render(results: dict) -> str:
     ])  # fmt: skip
 
 
+COMMAND = Command(
+    "python -m eval.chaos.monitor_service",
+    first_paragraph(__doc__),
+    "python -m eval.chaos.monitor_service --model claimstance:latest",
+    ChaosMonitorServeConfig,
+    run,
+)
+
+
 if __name__ == "__main__":
-    run_from_cli(ChaosMonitorServeConfig, run)
+    exit_with(COMMAND)

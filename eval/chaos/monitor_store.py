@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import insert
 
-from eval.cli import run_from_cli
 from eval.harness.postgres import fresh_database, postgres_binaries, throwaway_postgres
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from models.labels import LABELS
 from serving.monitor import claims, pictures
 from serving.monitor.claim_index import ClaimIndexCache
@@ -251,9 +251,14 @@ def cell(key: str, value: Any) -> str:
     return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
-def main() -> None:
-    run_from_cli(MonitorScaleConfig, run)
+COMMAND = Command(
+    "python -m eval.chaos.monitor_store",
+    first_paragraph(__doc__),
+    "python -m eval.chaos.monitor_store --claims 10000",
+    MonitorScaleConfig,
+    run,
+)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

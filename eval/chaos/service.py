@@ -26,9 +26,9 @@ import httpx
 import numpy as np
 import psutil
 
-from eval.cli import run_from_cli
 from eval.harness.server_process import MONITOR_OFF, ServerProcess, start_server
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import MODEL_NAME
 from models.registry import find
 from serving.settings import ServiceSettings
@@ -275,5 +275,14 @@ def render(results: dict) -> str:
     )
 
 
+COMMAND = Command(
+    "python -m eval.chaos.service",
+    first_paragraph(__doc__),
+    "python -m eval.chaos.service --model claimstance:latest",
+    ChaosServeConfig,
+    run,
+)
+
+
 if __name__ == "__main__":
-    run_from_cli(ChaosServeConfig, run)
+    exit_with(COMMAND)

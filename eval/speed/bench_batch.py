@@ -28,12 +28,12 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from eval.cli import run_from_cli
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import MODEL_NAME
 from models.pair import DEFAULT_LIMITS
 from models.registry import locate
-from training.config import default_data_dir
+from training.config import data_dir_field
 from training.data import FNC1_FILES, read_emergent, read_fnc_format
 
 log = logging.getLogger("claimstance.bench_batch")
@@ -45,20 +45,20 @@ ROW_GROUP_ROWS = 5_000
 @dataclass
 class BenchBatchConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag or saved model folder."})
-    data_dir: str = field(default_factory=default_data_dir)
-    short_rows: int = 100_000
-    long_rows: int = 10_000
+    data_dir: str = data_dir_field()
+    short_rows: int = field(default=100_000, metadata={"help": "Rows of the file of headlines."})
+    long_rows: int = field(default=10_000, metadata={"help": "Rows of the file of article bodies."})
     naive_rows: int = field(default=100_000, metadata={"help": "Short rows through the naive loop (0: skip)."})
     memory_rows: list[int] = field(
         default_factory=lambda: [1_000_000],
         metadata={"help": "More local runs on this many short rows: peak memory against the file's size."},
     )
-    engines: list[str] = field(default_factory=lambda: ["local", "spark"])
+    engines: list[str] = field(default_factory=lambda: ["local", "spark"], metadata={"help": "Engines to time."})
     max_evidence: int = field(
         default=DEFAULT_LIMITS.max_evidence,
         metadata={"help": "The batch job's --max_evidence: sentences of a long text read."},
     )
-    output_dir: str = "reports/batch"
+    output_dir: str = field(default="reports/batch", metadata={"help": "Where the report goes (.md and .json)."})
 
 
 @dataclass
@@ -199,5 +199,14 @@ def write_report(phases: list[Phase], tag: str, config: BenchBatchConfig) -> Non
     (out / "bench_batch.md").write_text("\n".join(lines) + "\n")
 
 
+COMMAND = Command(
+    "claimstance bench batch",
+    first_paragraph(__doc__),
+    "claimstance bench batch --model claimstance:latest",
+    BenchBatchConfig,
+    run,
+)
+
+
 if __name__ == "__main__":
-    run_from_cli(BenchBatchConfig, run)
+    exit_with(COMMAND)

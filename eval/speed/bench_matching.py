@@ -18,21 +18,25 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.cli import run_from_cli
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from serving.monitor.matching import ClaimIndex, MatchSettings
 from serving.monitor.neighbour_graph import NeighbourGraph
 
 
 @dataclass
 class BenchMatchingConfig:
-    claims: list[int] = field(default_factory=lambda: [1_000, 10_000, 100_000])
+    claims: list[int] = field(
+        default_factory=lambda: [1_000, 10_000, 100_000], metadata={"help": "Numbers of watched claims to time."}
+    )
     pieces: list[int] = field(default_factory=lambda: [1, 4, 20], metadata={"help": "Vectors of one document."})
     searches: list[str] = field(default_factory=lambda: ["exact", "graph"], metadata={"help": "exact, graph."})
-    dimension: int = 384
-    repeats: int = 50
-    seed: int = 0
-    output_dir: str = "reports/matching_speed"
+    dimension: int = field(default=384, metadata={"help": "Width of the embeddings."})
+    repeats: int = field(default=50, metadata={"help": "Documents matched at each size (the median is reported)."})
+    seed: int = field(default=0, metadata={"help": "Seed of the random claims."})
+    output_dir: str = field(
+        default="reports/matching_speed", metadata={"help": "Where the report goes (.md and .json)."}
+    )
 
 
 def unit_rows(rng: np.random.Generator, rows: int, dimension: int) -> np.ndarray:
@@ -100,9 +104,10 @@ def write(report: dict, out: Path) -> None:
     print("\n".join(lines))
 
 
-def main() -> None:
-    run_from_cli(BenchMatchingConfig, run)
+COMMAND = Command(
+    "claimstance bench matching", first_paragraph(__doc__), "claimstance bench matching", BenchMatchingConfig, run
+)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.cli import run_from_cli
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import MODEL_NAME
 from models.predictor import StancePredictor
 from models.registry import resolve
 from models.runtime import ONNX_FILE, Runtime
-from training.config import default_data_dir
+from training.config import data_dir_field
 from training.data import read_emergent
 
 log = logging.getLogger("claimstance.bench_model")
@@ -30,10 +30,10 @@ log = logging.getLogger("claimstance.bench_model")
 @dataclass
 class BenchModelConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Saved model folder or model-store tag."})
-    data_dir: str = field(default_factory=default_data_dir)
-    batch_sizes: list[int] = field(default_factory=lambda: [1, 8, 64])
-    threads: list[int] = field(default_factory=lambda: [1, 2])
-    output_dir: str = "reports/model"
+    data_dir: str = data_dir_field()
+    batch_sizes: list[int] = field(default_factory=lambda: [1, 8, 64], metadata={"help": "Pairs per forward pass."})
+    threads: list[int] = field(default_factory=lambda: [1, 2], metadata={"help": "Inference threads."})
+    output_dir: str = field(default="reports/model", metadata={"help": "Where the report goes (.md and .json)."})
 
 
 def pairs_per_second(predictor: StancePredictor, claims: list[str], texts: list[str]) -> float:
@@ -100,9 +100,14 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    run_from_cli(BenchModelConfig, run)
+COMMAND = Command(
+    "claimstance bench model",
+    first_paragraph(__doc__),
+    "claimstance bench model --model claimstance:latest",
+    BenchModelConfig,
+    run,
+)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import func, select
 
-from eval.cli import run_from_cli
 from eval.speed.bench_batch import batch_command, cycled, run_measured, write_pairs
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
 from models.embedding import SentenceEmbedder
 from models.pair import DEFAULT_LIMITS
@@ -30,7 +30,7 @@ from models.registry import locate
 from serving.monitor.database import monitor_engine, sessions
 from serving.monitor.store import MonitorStore, NewClaim
 from serving.monitor.tables import AnswerRow
-from training.config import default_data_dir
+from training.config import data_dir_field
 from training.data import FNC1_FILES, read_fnc_format
 
 log = logging.getLogger("claimstance.bench_monitor")
@@ -40,8 +40,8 @@ log = logging.getLogger("claimstance.bench_monitor")
 class BenchMonitorConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Stance model: store tag or folder."})
     embedder: str = field(default=f"{EMBEDDER_NAME}:latest", metadata={"help": "Embedding model: tag or folder."})
-    data_dir: str = field(default_factory=default_data_dir)
-    claims: int = 1_000
+    data_dir: str = data_dir_field()
+    claims: int = field(default=1_000, metadata={"help": "FNC-1 headlines watched."})
     documents: int = field(
         default=500,
         metadata={
@@ -49,7 +49,9 @@ class BenchMonitorConfig:
             "12 minutes on 2 cores, the issue's 10,000 about four hours."
         },
     )
-    output_dir: str = "reports/monitor_speed"
+    output_dir: str = field(
+        default="reports/monitor_speed", metadata={"help": "Where the report goes (.md and .json)."}
+    )
 
 
 def fnc1_headlines_and_bodies(data_dir: str) -> tuple[list[str], list[str]]:
@@ -138,9 +140,14 @@ def write(report: dict, out: Path) -> None:
     print("\n".join(lines))
 
 
-def main() -> None:
-    run_from_cli(BenchMonitorConfig, run)
+COMMAND = Command(
+    "claimstance bench monitor",
+    first_paragraph(__doc__),
+    "claimstance bench monitor --model claimstance:latest",
+    BenchMonitorConfig,
+    run,
+)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

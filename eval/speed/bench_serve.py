@@ -15,13 +15,13 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from eval.cli import run_from_cli
 from eval.harness.server_process import MONITOR_OFF, start_server
 from eval.speed.load import LoadResult, run_load
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import MODEL_NAME
 from models.registry import find
-from training.config import default_data_dir
+from training.config import data_dir_field
 from training.data import read_emergent
 
 log = logging.getLogger("claimstance.bench_serve")
@@ -30,20 +30,22 @@ log = logging.getLogger("claimstance.bench_serve")
 @dataclass
 class BenchServeConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag to serve."})
-    data_dir: str = field(default_factory=default_data_dir)
-    concurrency: list[int] = field(default_factory=lambda: [1, 8, 32, 64])
+    data_dir: str = data_dir_field()
+    concurrency: list[int] = field(
+        default_factory=lambda: [1, 8, 32, 64], metadata={"help": "Clients sending at once, one level after another."}
+    )
     max_requests: int = field(default=3000, metadata={"help": "Requests per concurrency level at most."})
     max_seconds: float = field(default=20.0, metadata={"help": "Seconds per concurrency level at most."})
     batch_pairs: int = field(default=32, metadata={"help": "Pairs per /predict_batch call in the list run."})
-    workers: int = 1
+    workers: int = field(default=1, metadata={"help": "Worker processes of the service."})
     lanes: int = field(default=2, metadata={"help": "Batches scored at once per worker (see serving/settings.py)."})
     threads: int = field(default=0, metadata={"help": "Inference threads per worker (0: cores / workers)."})
     model_batch_pairs: int = field(default=0, metadata={"help": "Pairs per forward pass (0: the runtime's default)."})
     naive: bool = field(default=True, metadata={"help": "Also measure the naive pipeline server."})
     overload_concurrency: int = field(default=96, metadata={"help": "Clients in the overload phase."})
     overload_limit: int = field(default=32, metadata={"help": "Service max_concurrency during the overload phase."})
-    port: int = 3111
-    output_dir: str = "reports/serve"
+    port: int = field(default=3111, metadata={"help": "Loopback port of the service under test."})
+    output_dir: str = field(default="reports/serve", metadata={"help": "Where the report goes (.md and .json)."})
 
 
 def emergent_pairs(data_dir: str) -> list[dict[str, str]]:
@@ -152,9 +154,14 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    run_from_cli(BenchServeConfig, run)
+COMMAND = Command(
+    "claimstance bench serve",
+    first_paragraph(__doc__),
+    "claimstance bench serve --model claimstance:latest",
+    BenchServeConfig,
+    run,
+)
 
 
 if __name__ == "__main__":
-    main()
+    exit_with(COMMAND)

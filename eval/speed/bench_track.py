@@ -23,15 +23,15 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
-from eval.cli import run_from_cli
 from eval.harness.server_process import MONITOR_OFF, start_server
 from eval.speed.bench_batch import batch_command, cycled, run_measured
 from eval.speed.bench_serve import service_command
 from eval.speed.machine import this_machine
+from models.command import Command, exit_with, first_paragraph
 from models.defaults import MODEL_NAME
 from models.pair import DEFAULT_LIMITS
 from models.registry import find
-from training.config import default_data_dir
+from training.config import data_dir_field
 from training.data import FNC1_FILES, read_emergent, read_fnc_format
 
 log = logging.getLogger("claimstance.bench_track")
@@ -46,7 +46,7 @@ BATCH_CHUNK_ROWS = 200
 @dataclass
 class BenchTrackConfig:
     model: str = field(default=f"{MODEL_NAME}:latest", metadata={"help": "Model-store tag to serve and score with."})
-    data_dir: str = field(default_factory=default_data_dir)
+    data_dir: str = data_dir_field()
     documents: int = field(default=200, metadata={"help": "FNC-1 article bodies in one /track call."})
     calls: int = field(default=3, metadata={"help": "/track calls, one after another."})
     idle_probes: int = field(default=200, metadata={"help": "Single /predict calls on the idle service."})
@@ -55,8 +55,8 @@ class BenchTrackConfig:
         default=DEFAULT_LIMITS.max_evidence,
         metadata={"help": "Sentences of a long text read and shown (CLAIMSTANCE_MAX_EVIDENCE)."},
     )
-    port: int = 3112
-    output_dir: str = "reports/track"
+    port: int = field(default=3112, metadata={"help": "Loopback port of the service under test."})
+    output_dir: str = field(default="reports/track", metadata={"help": "Where the report goes (.md and .json)."})
 
 
 def tracked_documents(data_dir: Path, count: int) -> tuple[str, pd.DataFrame]:
@@ -229,5 +229,14 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
+COMMAND = Command(
+    "claimstance bench track",
+    first_paragraph(__doc__),
+    "claimstance bench track --model claimstance:latest",
+    BenchTrackConfig,
+    run,
+)
+
+
 if __name__ == "__main__":
-    run_from_cli(BenchTrackConfig, run)
+    exit_with(COMMAND)

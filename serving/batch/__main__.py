@@ -1,22 +1,21 @@
-"""`python -m serving.batch --input IN --output OUT [...]` (`--help` lists every flag)."""
+"""`claimstance score --input IN --output OUT [...]` (or `python -m serving.batch`; `--help` lists every flag)."""
 
 from __future__ import annotations
 
 import os
-import sys
 
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # parallelism comes from the worker processes
+from bentoml.exceptions import NotFound
 
-from bentoml.exceptions import NotFound  # noqa: E402
-
-from models.model_config import ModelLoadError  # noqa: E402
+from models.command import Command, exit_with
+from models.model_config import ModelLoadError
 from serving.batch.config import BatchConfig
-from serving.batch.report import JobReport  # noqa: E402
-from serving.command import run_command  # noqa: E402
+from serving.batch.report import JobReport
 from serving.jobs.options import Engine, JobInputError
 
 
 def run(config: BatchConfig) -> JobReport:
+    # Parallelism comes from the job's worker processes: the tokenizer's own threads would only compete with them.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if config.engine is Engine.SPARK:
         from serving.batch.spark import run_spark
 
@@ -26,16 +25,18 @@ def run(config: BatchConfig) -> JobReport:
     return run_local(config)
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_command(
-        "claimstance batch",
-        BatchConfig,
-        run,
-        lambda _, report: report.describe(),
-        (JobInputError, ModelLoadError, NotFound, ValueError, OSError),
-        argv,
-    )
+COMMAND = Command(
+    "claimstance score",
+    "Score a file of (claim, text) rows with the stance model, locally or on Spark: every row answered once, or "
+    "rejected with its reason; a killed job resumes where it stopped. --track adds each claim's summary.",
+    "claimstance score --input pairs.jsonl --output scored.parquet",
+    BatchConfig,
+    run,
+    lambda _, report: report.describe(),
+    (JobInputError, ModelLoadError, NotFound, ValueError, OSError),
+)
+main = COMMAND.main
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(COMMAND)

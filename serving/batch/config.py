@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, make_dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from models.defaults import MODEL_NAME
+from models.document_fields import DETAIL_FIELDS, DocumentDetails, SentDocument, field_description
 from models.pair import DEFAULT_LIMITS, InputLimits
 from serving.jobs.options import Engine, JobInputError, check_spark_conf, spark_conf_field, spark_master_field
 
@@ -39,16 +40,32 @@ def file_format(path: Path, flag: str | None, role: str) -> FileFormat:
     return found
 
 
+def detail_column_flags() -> type:
+    """A `--<detail>_column` flag for each detail of a document but its title (models/document_fields.py), each
+    defaulting to the detail's own name: `--track` reads them. The title is read by the model: `--title_column`."""
+    described = {field.name: field_description(SentDocument, field.name) for field in fields(DocumentDetails)}
+    flags = [
+        (f"{name}_column", str, field(default=name, metadata={"help": f"--track: the column of each document's {name} "
+                                                                       f"(all but the id may be absent). {about}"}))
+        for name, about in described.items()
+        if name != "title"
+    ]  # fmt: skip
+    return make_dataclass("DetailColumns", flags, kw_only=True)
+
+
+DetailColumns = detail_column_flags()
+
+
 @dataclass
-class BatchConfig:
+class BatchConfig(DetailColumns):
     input: str = field(
         metadata={"help": "File of (claim, text) rows: .jsonl, .csv or .parquet (Spark: also a folder)."}
     )
     output: str = field(metadata={"help": "Where the scored rows go; written whole at the end, never half."})
     input_format: str | None = field(default=None, metadata={"help": "jsonl, csv or parquet (default: by extension)."})
     output_format: str | None = field(default=None, metadata={"help": "jsonl, csv or parquet (default: by extension)."})
-    claim_column: str = "claim"
-    text_column: str = "text"
+    claim_column: str = field(default="claim", metadata={"help": "The column of the claims."})
+    text_column: str = field(default="text", metadata={"help": "The column of the texts read against them."})
     title_column: str | None = field(
         default=None,
         metadata={
@@ -75,9 +92,9 @@ class BatchConfig:
     rejects: str | None = field(default=None, metadata={"help": "Rejected rows file (default: OUTPUT.rejects.jsonl)."})
     keep_claim_text: bool = field(default=True, metadata={"help": "Copy the claim and text columns to the output."})
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing output file."})
-    max_claim_chars: int = DEFAULT_LIMITS.max_claim_chars
-    max_text_chars: int = DEFAULT_LIMITS.max_text_chars
-    max_title_chars: int = DEFAULT_LIMITS.max_title_chars
+    max_claim_chars: int = field(default=DEFAULT_LIMITS.max_claim_chars, metadata={"help": "A longer claim: a reject."})
+    max_text_chars: int = field(default=DEFAULT_LIMITS.max_text_chars, metadata={"help": "A longer text: a reject."})
+    max_title_chars: int = field(default=DEFAULT_LIMITS.max_title_chars, metadata={"help": "A longer title: a reject."})
     max_evidence: int = field(
         default=DEFAULT_LIMITS.max_evidence,
         metadata={"help": "Sentences of a long text read against the claim and shown as its evidence."},
@@ -93,13 +110,6 @@ class BatchConfig:
     claim_summaries: str | None = field(
         default=None,
         metadata={"help": "Where --track writes the claims' summaries (default: OUTPUT.claim_summaries.jsonl)."},
-    )
-    id_column: str = field(default="id", metadata={"help": "--track: the documents' ids (the summary names them)."})
-    source_column: str = field(default="source", metadata={"help": "--track: who published each (may be absent)."})
-    url_column: str = field(default="url", metadata={"help": "--track: each document's address (may be absent)."})
-    published_column: str = field(
-        default="published",
-        metadata={"help": "--track: RFC 3339 date or date-time of each (may be absent); a bad one: a reject."},
     )
 
     def __post_init__(self) -> None:
@@ -119,6 +129,11 @@ class BatchConfig:
         if len(set(columns.values())) < len(columns):
             named = ", ".join(f"--{role}_column {name!r}" for role, name in columns.items())
             raise JobInputError(f"the claim, text and title columns must differ: {named}")
+
+    @property
+    def detail_columns(self) -> dict[str, str | None]:
+        """Each of a document's details with the column that holds it (the title's: None without --title_column)."""
+        return {name: getattr(self, f"{name}_column") for name in DETAIL_FIELDS}
 
     @property
     def limits(self) -> InputLimits:

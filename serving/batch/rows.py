@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from models.document_fields import published_day
 from models.encoding import ClaimLimit
 from models.pair import InputLimits, Pair
-from models.tracking import published_day
 from models.visible import has_visible_character
 from serving.jobs.rejects import Reject
 

@@ -8,7 +8,7 @@ file is written whole or not at all. Claims come in the order of their first row
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from models.tracking import DocumentFields, SummaryBuilder, TrackedDocument
+from models.document_fields import DocumentDetails
+from models.tracking import SummaryBuilder, TrackedDocument
 from serving.batch.columns import PredictionColumns, missing_column
 from serving.batch.config import BatchConfig
 from serving.jobs.durable import atomic_file
@@ -25,35 +26,34 @@ from serving.jobs.durable import atomic_file
 
 @dataclass(frozen=True)
 class TrackColumns:
-    """Where a scored row's claim and document fields are; title, source, url and published may be absent."""
+    """Where a scored row's claim and document details are (models/document_fields.py: DocumentDetails): a column
+    per detail, named by the job's flags; all but the id may be absent from the file."""
 
     claim: str
-    id: str
-    title: str | None
-    source: str
-    url: str
-    published: str
+    details: Mapping[str, str | None]
+    """Each detail's column (None: the title, where no --title_column was named)."""
     predictions: PredictionColumns
 
     @classmethod
     def of(cls, config: BatchConfig, predictions: PredictionColumns) -> TrackColumns:
-        return cls(config.claim_column, config.id_column, config.title_column, config.source_column,
-                   config.url_column, config.published_column, predictions)  # fmt: skip
+        return cls(config.claim_column, config.detail_columns, predictions)
 
     def check(self, names: Iterable[str], source: object) -> None:
         """A tracked file needs its documents' ids: the summary names documents by them."""
-        if self.id not in set(names):
-            raise missing_column(source, self.id, "id", names, " (--track names each document by its id)")
+        id_column = self.details["id"]
+        assert id_column is not None
+        if id_column not in set(names):
+            raise missing_column(source, id_column, "id", names, " (--track names each document by its id)")
 
     def read(self) -> list[str]:
-        document = [self.id, self.title, self.source, self.url, self.published]
-        return [self.claim, *(name for name in document if name), *self.predictions.names]
+        return [self.claim, *(name for name in self.details.values() if name), *self.predictions.names]
 
-    def document(self, row: dict[str, Any]) -> DocumentFields:
-        """What a scored row says about its document beside its text."""
-        values = [row.get(name) if name else None for name in (self.title, self.source, self.url)]
-        title, source, url = (None if value is None else str(value) for value in values)
-        return DocumentFields(row[self.id], title, source, url, published_text(row.get(self.published)))
+    def document(self, row: dict[str, Any]) -> DocumentDetails:
+        """What a scored row says about its document beside its text: the id as it is, a date as its day, the
+        other details as text."""
+        values = {field: row.get(column) if column else None for field, column in self.details.items()}
+        details = {field: None if value is None else str(value) for field, value in values.items()}
+        return DocumentDetails(**details | {"id": values["id"], "published": published_text(values["published"])})
 
 
 def published_text(value: object) -> str | None:

@@ -15,7 +15,8 @@ import pydantic
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from serving.monitor.tables import ID_LENGTH, ClaimChangeRow, ClaimRow, ClaimTagRow
+from models.document_fields import ID_CHARS
+from serving.monitor.tables import ClaimChangeRow, ClaimRow, ClaimTagRow
 
 
 class UnknownClaim(LookupError):
@@ -49,7 +50,7 @@ class WatchedClaim:
     """A claim the desk watches: what the claim routes answer and the batch job reads."""
 
     id: Annotated[
-        str, pydantic.Field(max_length=ID_LENGTH, description="The caller's id, or one given at registration.")
+        str, pydantic.Field(max_length=ID_CHARS, description="The caller's id, or one given at registration.")
     ]
     text: str
     tags: tuple[str, ...] = ()

@@ -8,22 +8,21 @@ from __future__ import annotations
 
 import json
 
-from models.tracking import published_day
+from models.document_fields import DOCUMENT_FIELDS, OPTIONAL_FIELDS, published_day
 from models.visible import has_visible_character
 from serving.jobs.lines import OverlongLine
 from serving.jobs.rejects import Reject
 from serving.monitor.documents import IncomingDocument
 from serving.settings import SETTINGS
 
-OPTIONAL_TEXT = ("title", "source", "url", "published")
-LIMITED_FIELDS = ("id", "text", *OPTIONAL_TEXT)
+REQUIRED_FIELDS = tuple(name for name in DOCUMENT_FIELDS if name not in OPTIONAL_FIELDS)
 BYTES_PER_CHARACTER = 12
 """The longest a character can be written in JSON: an escaped surrogate pair, \\ud83d\\ude00."""
 
 
 def field_limits() -> dict[str, int]:
     """Each field's limit in characters: the service's (CLAIMSTANCE_MAX_*_CHARS)."""
-    return {name: getattr(SETTINGS, f"max_{name}_chars") for name in LIMITED_FIELDS}
+    return {name: SETTINGS.limit(name) for name in DOCUMENT_FIELDS}
 
 
 MAX_LINE_BYTES = BYTES_PER_CHARACTER * sum(field_limits().values()) + 4096
@@ -54,15 +53,15 @@ def document_of(row: int, line: bytes) -> IncomingDocument | Reject:
     reason = field_reason(record)
     if reason:
         return Reject(row, reason, record)
-    optional = {name: record.get(name) or None for name in OPTIONAL_TEXT}  # an empty field is no field
-    return IncomingDocument(id=record["id"], text=record["text"], **optional)
+    optional = {name: record.get(name) or None for name in OPTIONAL_FIELDS}  # an empty field is no field
+    return IncomingDocument(**{name: record[name] for name in REQUIRED_FIELDS}, **optional)
 
 
 def field_reason(record: dict) -> str | None:
     """Why the record is not a document, naming the field and the limit (the service's: CLAIMSTANCE_MAX_*); None if
     it is one."""
     limits = field_limits()
-    for name in ("id", "text"):
+    for name in REQUIRED_FIELDS:
         value = record.get(name)
         if value is None:
             return f"{name}: missing"
@@ -70,7 +69,7 @@ def field_reason(record: dict) -> str | None:
             return f"{name}: expected a string, got {type(value).__name__}"
         if not has_visible_character(value):
             return f"{name}: empty"
-    for name in OPTIONAL_TEXT:
+    for name in OPTIONAL_FIELDS:
         value = record.get(name)
         if value is not None and not isinstance(value, str):
             return f"{name}: expected a string, got {type(value).__name__}"

@@ -20,16 +20,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.document_fields import ID_CHARS, SentDocument, published_day
 from models.embedding import SentenceEmbedder
 from models.labels import SIDED_STANCES
 from models.pair import Pair
 from models.result import StanceResult
-from models.tracking import published_day
 from serving.monitor.audit import Writer, record
 from serving.monitor.claim_index import ClaimIndexCache
 from serving.monitor.claims import IN_LIST_ROWS, chunked
 from serving.monitor.matching import Candidate, ClaimIndex, MatchSettings, document_vectors
-from serving.monitor.tables import ID_LENGTH, AnswerRow, ClaimRow, DocumentRow
+from serving.monitor.tables import AnswerRow, ClaimRow, DocumentRow
 
 StanceScorer = Callable[[Sequence[Pair]], list[StanceResult]]
 """The stance model as the monitor calls it: the service passes its micro-batcher, the batch job a predictor."""
@@ -62,15 +62,11 @@ class DocumentConflict(ValueError):
 
 
 @dataclass(frozen=True, kw_only=True)
-class IncomingDocument:
-    """One document to check against every watched claim."""
+class IncomingDocument(SentDocument):
+    """One document to check against every watched claim: a sent document (models/document_fields.py) whose id is
+    the store's key, so a string."""
 
-    id: Annotated[str, pydantic.Field(min_length=1, max_length=ID_LENGTH)]
-    text: Annotated[str, pydantic.Field(min_length=1)]
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
-    published: Annotated[str | None, pydantic.Field(description="An RFC 3339 date or date-time.")] = None
+    id: Annotated[str, pydantic.Field(min_length=1, max_length=ID_CHARS)]
 
     def __post_init__(self) -> None:
         published_day(self.published)  # a ValueError naming the value, before anything is scored

@@ -21,13 +21,13 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from models.contract import LabelSet, from_record, label_set
+from models.document_fields import DETAIL_FIELDS, DocumentDetails
 from models.evidence import Evidence
 from models.labels import UNRELATED
 from models.result import StanceResult
 from models.tracking import (
     ClaimSummary,
     DayCounts,
-    DocumentFields,
     LabelShare,
     SourceSummary,
     StrongestEvidence,
@@ -246,8 +246,8 @@ def claim_documents(
     it)."""
     claim_row(session, claim_id)  # UnknownClaim first
     answers = Answers(claim_id, picture_model(session, claim_id, model), days)
-    fields = (DocumentRow.id, DocumentRow.title, DocumentRow.source, DocumentRow.url, DocumentRow.published)
-    query = answers.with_documents(answers.select(AnswerRow, *fields)).order_by(AnswerRow.id).limit(limit)
+    details = [getattr(DocumentRow, name) for name in DETAIL_FIELDS]
+    query = answers.with_documents(answers.select(AnswerRow, *details)).order_by(AnswerRow.id).limit(limit)
     if after is not None:
         mark = select(AnswerRow.id).where(
             AnswerRow.claim_id == claim_id, AnswerRow.model == answers.model, AnswerRow.document_id == after
@@ -257,8 +257,10 @@ def claim_documents(
             raise UnknownDocument(after)
         query = query.where(AnswerRow.id > last)
     return [
-        TrackedDocument.of(stored_result(answer), DocumentFields(*document), answer.id)
-        for answer, *document in session.execute(query).all()
+        TrackedDocument.of(
+            stored_result(answer), DocumentDetails(**dict(zip(DETAIL_FIELDS, values, strict=True))), answer.id
+        )
+        for answer, *values in session.execute(query).all()
     ]
 
 

@@ -10,7 +10,6 @@ answers the old one has beside it (`other_models`).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -20,13 +19,13 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import aliased
 from tqdm.auto import tqdm
 
+from models.command import Command, exit_with
 from models.defaults import MODEL_NAME
 from models.model_config import ModelLoadError
 from models.pair import Pair
 from models.predictor import StancePredictor
 from models.registry import locate
 from models.runtime import chosen_runtime
-from serving.command import run_command
 from serving.monitor.database import database_settings, monitor_engine, sessions, upgrade
 from serving.monitor.documents import StanceScorer, answer_row, claim_texts
 from serving.monitor.matching import Candidate
@@ -41,7 +40,7 @@ class RescoreConfig:
     )
     batch_pairs: int = field(default=64, metadata={"help": "Pairs scored and committed at a time."})
     runtime: str = field(default="auto", metadata={"help": "auto (the model's choice), onnx or torch."})
-    threads: int = 0
+    threads: int = field(default=0, metadata={"help": "Inference threads (0: every core)."})
 
 
 @dataclass(frozen=True)
@@ -141,16 +140,18 @@ def run(config: RescoreConfig) -> Rescored:
     return Rescored(tag, rescore(database.url, predictor.predict, tag, config.batch_pairs))
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_command(
-        "claimstance rescore",
-        RescoreConfig,
-        run,
-        lambda _, done: f"{done.pairs} pairs answered by {done.model}",
-        (OSError, ValueError, ModelLoadError, NotFound),
-        argv,
-    )
+COMMAND = Command(
+    "claimstance rescore",
+    "Answer the claim monitor's stored (document, claim) pairs again with another model, kept beside the answers "
+    "of the models before it; a killed run resumes.",
+    "claimstance rescore --model claimstance:latest",
+    RescoreConfig,
+    run,
+    lambda _, done: f"{done.pairs} pairs answered by {done.model}",
+    (OSError, ValueError, ModelLoadError, NotFound),
+)
+main = COMMAND.main
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(COMMAND)

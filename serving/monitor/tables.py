@@ -27,10 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ID_LENGTH = 256
-"""Claim and document ids: a caller's key (the service's max_id_chars may not exceed it: serving/settings.py)."""
-PUBLISHED_LENGTH = 64
-"""A document's `published` as sent (the service's max_published_chars may not exceed it)."""
+from models.document_fields import ID_CHARS, PUBLISHED_CHARS
+
 TAG_LENGTH = 100
 """A claim's tag."""
 MODEL_LENGTH = 256
@@ -52,7 +50,7 @@ class ClaimRow(Base):
     __tablename__ = "claims"
     __table_args__ = (Index("ix_claims_created", "created_at", "id"),)
 
-    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_CHARS), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -63,16 +61,17 @@ class ClaimRow(Base):
 
 
 class DocumentRow(Base):
-    """An ingested document, kept whole so a new model can read it again (re-scoring)."""
+    """An ingested document, kept whole so a new model can read it again (re-scoring): a column for each field of
+    the one declaration of a document (models/document_fields.py: SentDocument; a test holds the two together)."""
 
     __tablename__ = "documents"
 
-    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_CHARS), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text, default=None)
     source: Mapped[str | None] = mapped_column(Text, default=None)
     url: Mapped[str | None] = mapped_column(Text, default=None)
-    published: Mapped[str | None] = mapped_column(String(PUBLISHED_LENGTH), default=None)
+    published: Mapped[str | None] = mapped_column(String(PUBLISHED_CHARS), default=None)
     published_day: Mapped[date | None] = mapped_column(Date, default=None, index=True)
     content_sha256: Mapped[str] = mapped_column(String(64))
     """Of title and text: a retried ingest with the same id and content is the same document; other content under
@@ -135,7 +134,7 @@ class ClaimChangeRow(Base):
     __tablename__ = "claim_changes"
 
     seq: Mapped[int] = mapped_column(SERIAL, primary_key=True, autoincrement=True)
-    claim_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    claim_id: Mapped[str] = mapped_column(String(ID_CHARS))
 
 
 class AuditRow(Base):

@@ -8,7 +8,7 @@
   const SCRIPT_URL = document.currentScript ? document.currentScript.src : location.href;
   const TRACK_URL = new URL('../track', SCRIPT_URL);
   const routeUrl = (route) => new URL(`../${route}`, SCRIPT_URL);
-  const FIELDS = ['id', 'text', 'title', 'source', 'url', 'published'];
+  const FIELDS_URL = new URL('fields.json', SCRIPT_URL);
   const CONTEXT_CHARS = 200;
   const BOX_NAME = 'the documents box';
 
@@ -86,10 +86,21 @@
 
   // ---- Reading documents ------------------------------------------------------------------------------
 
+  /** The fields a document may have, as the service declares them (fields.json, beside this script): read once. */
+  let fieldNames = null;
+  async function documentFields() {
+    if (!fieldNames) {
+      const response = await fetch(FIELDS_URL);
+      if (!response.ok) throw new Error(`the page's field list (${FIELDS_URL.pathname}) answered ${response.status}`);
+      fieldNames = (await response.json()).map((field) => field.name);
+    }
+    return fieldNames;
+  }
+
   /** The contract's fields of one input object; empty optional fields are left out, a missing id numbered. */
-  function toDocument(value, defaultId, where) {
+  function toDocument(value, defaultId, where, fields) {
     const doc = {};
-    for (const field of FIELDS) {
+    for (const field of fields) {
       const v = value[field];
       if (v !== undefined && v !== null && v !== '') doc[field] = v;
     }
@@ -98,7 +109,7 @@
     return doc;
   }
 
-  function parseJsonl(text, name) {
+  function parseJsonl(text, name, fields) {
     const documents = [];
     text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/).forEach((line, index) => {
       if (!line.trim()) return;
@@ -112,7 +123,7 @@
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new InputError(`${where} is not a JSON object (one document per line, like {"id": 1, "text": "..."})`);
       }
-      documents.push(toDocument(value, index + 1, where));
+      documents.push(toDocument(value, index + 1, where, fields));
     });
     if (!documents.length) throw new InputError(`${name} has no documents`);
     return documents;
@@ -172,7 +183,7 @@
     return records;
   }
 
-  function parseCsv(text, name) {
+  function parseCsv(text, name, fields) {
     const records = csvRecords(text.replace(/^\uFEFF/, ''), name);
     if (!records.length) throw new InputError(`${name} is empty`);
     const header = records[0].cells.map((column) => column.trim().toLowerCase());
@@ -186,9 +197,9 @@
       }
       const value = {};
       header.forEach((column, i) => {
-        if (FIELDS.includes(column)) value[column] = record.cells[i];
+        if (fields.includes(column)) value[column] = record.cells[i];
       });
-      return toDocument(value, index + 1, where);
+      return toDocument(value, index + 1, where, fields);
     });
     if (!documents.length) throw new InputError(`${name} has a header row but no documents`);
     return documents;
@@ -200,7 +211,8 @@
     try {
       const text = await file.text();
       const isCsv = /\.csv$/i.test(file.name) || file.type === 'text/csv';
-      const documents = isCsv ? parseCsv(text, file.name) : parseJsonl(text, file.name);
+      const fields = await documentFields();
+      const documents = isCsv ? parseCsv(text, file.name, fields) : parseJsonl(text, file.name, fields);
       documentsBox.value = documents.map((doc) => JSON.stringify(doc)).join('\n');
       setStatus(`Loaded ${plural(documents.length, 'document')} from ${file.name}.`);
     } catch (error) {
@@ -243,10 +255,9 @@
     }
     let documents;
     try {
-      documents = parseJsonl(documentsBox.value, BOX_NAME);
+      documents = parseJsonl(documentsBox.value, BOX_NAME, await documentFields());
     } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      setStatus(error.message, true);
+      setStatus(error instanceof InputError ? error.message : `The page could not start: ${error.message}`, true);
       documentsBox.focus();
       return;
     }

@@ -2,10 +2,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from models.document_fields import DocumentDetails, published_day
 from models.evidence import Evidence, Field
 from models.labels import LABELS, STANCES
 from models.result import StanceResult
-from models.tracking import DocumentFields, SummaryBuilder, TrackedDocument, published_day, relevance_order
+from models.tracking import SummaryBuilder, TrackedDocument, relevance_order
 
 
 def scores(label: str, p: float = 0.7) -> dict[str, float]:
@@ -26,7 +27,7 @@ def document(id, label, source=None, published=None, evidence=(), p=0.7, labels=
         model="tiny",
         evidence=tuple(evidence),
     )
-    fields = DocumentFields(id, source=source, published=published and published.isoformat())
+    fields = DocumentDetails(id=id, source=source, published=published and published.isoformat())
     return TrackedDocument.of(result, fields, position=0)
 
 

@@ -6,6 +6,7 @@ invalid, and runs all its checks on the answers; the focused tests pin the misma
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,44 @@ def test_every_route_documents_each_error_status_it_can_answer(spec):
             spec["paths"][path]["post"]["responses"]
         ), path
     assert spec["openapi"] == "3.1.0"  # the schemas are pydantic's JSON Schema 2020-12 (`"type": "null"`)
+
+
+RENAMED_SCHEMAS = {"TrackDocument": "DocumentToTrack", "MonitorDocument": "DocumentToIngest"}
+"""Request types renamed so that a request cannot be taken for an answer (TrackDocument beside TrackedDocument): their
+fields are unchanged."""
+CONTRACT = Path(__file__).with_name("contract_routes_and_fields.json")
+"""Each route's request and answer fields, its statuses, and each schema's fields, as the service documented them
+before its routes were split by product: what callers already send and read."""
+
+
+def fields_of(schema: dict[str, Any]) -> Any:
+    """A schema's property names, or, for a list or a reference, its shape with each reference's name."""
+    if "properties" in schema:
+        return sorted(schema["properties"])
+    if "$ref" in schema:
+        return {"$ref": schema["$ref"].rsplit("/", 1)[-1]}
+    return {key: fields_of(value) for key, value in schema.items() if isinstance(value, dict)}
+
+
+def routes_and_fields(spec: dict[str, Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for path, item in spec["paths"].items():
+        if "post" not in item:
+            summary[path] = {"methods": sorted(item)}
+            continue
+        operation = item["post"]
+        summary[path] = {
+            "request": fields_of(operation["requestBody"]["content"]["application/json"]["schema"]),
+            "response": fields_of(operation["responses"]["200"]["content"]["application/json"]["schema"]),
+            "statuses": sorted(operation["responses"]),
+        }
+    schemas = spec["components"]["schemas"]
+    summary["components"] = {name: sorted(schema.get("properties", {})) for name, schema in schemas.items()}
+    return summary
+
+
+def test_the_document_lists_the_routes_and_fields_callers_already_use(spec):
+    expected = json.loads(CONTRACT.read_text())
+    named = expected["components"].items()
+    expected["components"] = {RENAMED_SCHEMAS.get(name, name): fields for name, fields in named}
+    assert routes_and_fields(spec) == expected

@@ -34,10 +34,11 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from models.document_fields import DETAIL_FIELDS, DocumentDetails  # noqa: E402
 from models.evidence import Evidence, Field  # noqa: E402
 from models.labels import LABELS  # noqa: E402
 from models.result import StanceResult  # noqa: E402
-from models.tracking import DocumentFields, TrackedDocument, tracked_claim  # noqa: E402
+from models.tracking import TrackedDocument, tracked_claim  # noqa: E402
 from serving.headers import PAGE_POLICY, SecurityHeaders  # noqa: E402
 from tests.helpers import TAUGHT_CLAIMS, free_port, taught_text  # noqa: E402
 
@@ -50,7 +51,6 @@ pytestmark = [
     ),
 ]
 
-PAGE_DIR = Path(__file__).resolve().parents[2] / "serving" / "tracker"
 WAIT_S = 60
 
 
@@ -291,7 +291,7 @@ def stub_answer(body: dict) -> dict:
                             field=Field(field))  # fmt: skip
         result = StanceResult(label=label, scores=scores, relevance=1 - scores["unrelated"], text_reduced=False,
                               model="stub:1", evidence=(evidence,))  # fmt: skip
-        fields = DocumentFields(**{key: sent.get(key) for key in ("id", "title", "source", "url", "published")})
+        fields = DocumentDetails(**{key: sent.get(key) for key in DETAIL_FIELDS})
         documents.append(TrackedDocument.of(result, fields, position))
     return json.loads(json.dumps(asdict(tracked_claim(body["claim"], "stub:1", LABELS, documents))))
 
@@ -304,7 +304,8 @@ def stub_url() -> Iterator[str]:
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Mount, Route
-    from starlette.staticfiles import StaticFiles
+
+    from serving.routes.tracker_page import tracker_page
 
     async def track(request: Request) -> JSONResponse:
         body = await request.json()
@@ -321,7 +322,7 @@ def stub_url() -> Iterator[str]:
         Starlette(
             routes=[
                 Route("/track", track, methods=["POST"]),
-                Mount("/tracker", StaticFiles(directory=PAGE_DIR, html=True)),
+                Mount("/tracker", tracker_page()),
             ]
         ),
         page_prefix="/tracker",

@@ -57,7 +57,7 @@ def test_the_report_counts_the_kills_that_landed_mid_job(tmp_path):
     kills = [Kill(0, 0.5, "while scoring", 0, 9), Kill(1, 0.1, ENDED, 9, 40, exit_code=0)]
     report = ChaosReport(
         model="m", machine="a machine", rows=400, chunk_rows=10, reference_seconds=8.0,
-        concurrent=Concurrent([0, 2], "claimstance batch: error: out: another batch job ...", True),
+        concurrent=Concurrent([0, 2], "claimstance score: error: out: another batch job ...", True),
         kills=Kills(20, kills, 1, 0, Comparison(389, 389, 0, True), True),
         truncation=Truncation("000000001.parquet", "chunk 1 (rows 11-20): ...; scoring it again", 0,
                               Comparison(389, 389, 0, True), True),

@@ -8,9 +8,10 @@ import pyarrow.parquet as pq
 import pytest
 from batch_files import CLAIMS, tracked_rows, write_rows
 
+from models.document_fields import DocumentDetails
 from models.labels import LABELS
 from models.result import StanceResult
-from models.tracking import DocumentFields, SummaryBuilder, TrackedDocument
+from models.tracking import SummaryBuilder, TrackedDocument
 from serving.batch.__main__ import main
 from serving.batch.rows import tracking_reason
 from serving.tracking_schemas import track_schema
@@ -46,7 +47,7 @@ def test_each_claim_gets_one_summary_in_first_row_order_built_from_its_scored_ro
         for position, row in enumerate(rows):
             result = StanceResult(label=row["label"], scores={k: row[f"score_{k}"] for k in LABELS}, relevance=None,
                                   text_reduced=False, model=row["model"])  # fmt: skip
-            fields = DocumentFields(row["id"], source=row["source"], published=row["published"])
+            fields = DocumentDetails(id=row["id"], source=row["source"], published=row["published"])
             builder.add(TrackedDocument.of(result, fields, position))
         expected = asdict(builder.summary())
         summary = line["summary"]

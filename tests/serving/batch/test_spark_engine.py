@@ -163,7 +163,7 @@ def test_a_file_spark_cannot_read_stops_with_one_line(batch_model, tmp_path, cap
                  "--engine", "spark", "--progress", "false"])  # fmt: skip
     assert code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert error.startswith("claimstance batch: error: Spark failed: ") and "Traceback" not in error
+    assert error.startswith("claimstance score: error: Spark failed: ") and "Traceback" not in error
     assert "in.parquet" in error
 
 

@@ -54,7 +54,7 @@ def test_a_second_job_on_the_same_output_is_refused_with_the_first_named(onnx_mo
         assert score(onnx_model_dir, source, output) == 2
         error = capsys.readouterr().err.strip()
         assert error.startswith(
-            f"claimstance batch: error: {output}: another batch job is writing this output (pid {first.pid} on "
+            f"claimstance score: error: {output}: another batch job is writing this output (pid {first.pid} on "
             f"{socket.gethostname()}, started "
         )
         assert error.endswith("wait for it to end, or stop it and run this command again to resume its work")

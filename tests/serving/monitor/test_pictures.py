@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select, update
 from models.labels import LABELS
 from models.pair import Pair
 from models.predictor import StancePredictor
-from models.tracking import ClaimSummary, DocumentFields, TrackedDocument, tracked_claim
+from models.tracking import ClaimSummary, TrackedDocument, tracked_claim
 from serving.monitor.claims import UnknownClaim, register, retire
 from serving.monitor.database import sessions
 from serving.monitor.documents import DocumentIngest, IncomingDocument, UnknownDocument
@@ -55,7 +55,7 @@ def tracked(predictor, documents):
     """What /track answers for these documents, as the service builds it."""
     results = predictor.predict([Pair(CLAIM, document.text, document.title) for document in documents])
     answers = [
-        TrackedDocument.of(result, DocumentFields(d.id, d.title, d.source, d.url, d.published), position)
+        TrackedDocument.of(result, d, position)
         for position, (result, d) in enumerate(zip(results, documents, strict=True))
     ]
     return tracked_claim(CLAIM, predictor.model_tag, predictor.labels, answers)
