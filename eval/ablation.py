@@ -31,7 +31,7 @@ from eval.evaluate import (
     SetFigures,
     claim_evidence_test,
     news_validation,
-    other_readings,
+    other_strategies,
     set_figures,
 )
 from eval.polarity import PolarityFigures, polarity_probe
@@ -61,11 +61,20 @@ class Step:
 
 CLAIM_EVIDENCE = ("--claim_evidence_sources", ",".join(CLAIM_EVIDENCE_SOURCES), "--claim_evidence_design")
 BEFORE_POLARITY = (
-    *("--epochs", "4", "--max_aux_pairs", "2000", "--max_unrelated_pairs", "800", "--max_claim_evidence_pairs", "1000"),
+    *(
+        "--epochs",
+        "4",
+        "--max_fnc_arc_pairs",
+        "2000",
+        "--max_unrelated_pairs",
+        "800",
+        "--max_claim_evidence_pairs",
+        "1000",
+    ),
     *("--negated_claims", "false", "--attributed_evidence", "false"),
 )
-"""The default recipe before the polarity levers (45 minutes on the reference machine), which the earlier steps add to
-or take from: their rows in kept reports were trained so."""
+"""The default recipe before the counterfactual pairs (45 minutes on the reference machine), which the earlier steps
+add to or take from: their rows in kept reports were trained so."""
 STEPS = (
     Step(
         "Emergent only, three stances",
@@ -165,8 +174,12 @@ class AblationConfig:
     steps: list[str] = field(
         default_factory=lambda: [step.slug for step in STEPS], metadata={"help": "Steps to run, by slug."}
     )
-    readings: bool = field(
-        default=True, metadata={"help": "Also score FNC-1's related test pairs with each other reading of long texts."}
+    long_text_strategies: bool = field(
+        default=True,
+        metadata={
+            "help": "Also score FNC-1's related test pairs with each other long-text strategy (formerly --readings).",
+            "aliases": ["--readings"],
+        },
     )
     kept_reports: list[str] = field(
         default_factory=list,
@@ -190,14 +203,14 @@ class ModelScores:
 
     labels: tuple[str, ...]
     probabilities: dict[str, np.ndarray]
-    readings: dict[str, float]
+    strategies: dict[str, float]
 
     def scored(self, name: str) -> ScoredPairs:
         probabilities = self.probabilities[name]
         return ScoredPairs(self.labels, probabilities, [False] * len(probabilities))
 
     def save(self, path: Path) -> None:
-        meta = json.dumps({"labels": list(self.labels), "readings": self.readings})
+        meta = json.dumps({"labels": list(self.labels), "strategies": self.strategies})
         np.savez(path, meta=np.array(meta), **self.probabilities)
 
     @classmethod
@@ -205,7 +218,7 @@ class ModelScores:
         with np.load(path) as saved:
             meta = json.loads(str(saved["meta"]))
             probabilities = {name: saved[name] for name in saved.files if name != "meta"}
-        return cls(tuple(meta["labels"]), probabilities, meta["readings"])
+        return cls(tuple(meta["labels"]), probabilities, meta.get("strategies", meta.get("readings", {})))
 
 
 def related_pairs(dataset: Dataset) -> Dataset:
@@ -231,7 +244,7 @@ def own_sets(model_dir: Path, data_dir: str) -> dict[str, Dataset]:
     return sets | ({FEVER_SYMMETRIC: to_dataset(symmetric)} if symmetric is not None else {})
 
 
-def score_model(model_dir: Path, corpus: StanceCorpus, own: dict[str, Dataset], readings: bool) -> ModelScores:
+def score_model(model_dir: Path, corpus: StanceCorpus, own: dict[str, Dataset], strategies: bool) -> ModelScores:
     """Score one model on its validation split, the claim–evidence sets and the test sets (its own reading), and
     FNC-1's related test pairs each other way (models/encoding.py: LongTextStrategy)."""
     predictor = StancePredictor.from_dir(model_dir)
@@ -239,14 +252,14 @@ def score_model(model_dir: Path, corpus: StanceCorpus, own: dict[str, Dataset], 
     probabilities = {
         name: predictor.score_without_evidence(d["claim"], d["text"]).probabilities for name, d in sets.items()
     }
-    reading_figures = {}
-    if readings:
+    strategy_figures = {}
+    if strategies:
         related = related_pairs(corpus.fnc1_test)
-        for system in other_readings(predictor):
+        for system in other_strategies(predictor):
             scored = predictor.score_without_evidence(related["claim"], related["text"])
             figures = SetFigures.of(related, np.asarray(scored.predicted_labels, dtype=object), scored)
-            reading_figures[system.removeprefix("claimstance, ")] = figures.scores.macro_f1
-    return ModelScores(predictor.labels, probabilities, reading_figures)
+            strategy_figures[system.removeprefix("claimstance, ")] = figures.scores.macro_f1
+    return ModelScores(predictor.labels, probabilities, strategy_figures)
 
 
 def held_out_row(corpus: StanceCorpus, scored: dict[str, ScoredPairs]) -> dict[str, float]:
@@ -295,8 +308,8 @@ def model_row(scores: ModelScores, corpus: StanceCorpus, own: dict[str, Dataset]
         row |= polarity_columns(scores, own)
     sided_test = sided_by_source(own[CLAIM_EVIDENCE_TEST], scores.scored(CLAIM_EVIDENCE_TEST))
     row |= {f"{source}_test 2-way acc": value for source, value in sided_test.items()}
-    reading = f"fnc1_test{RELATED_SUFFIX} macro-F1, "
-    return row | {reading + system: value for system, value in scores.readings.items()}
+    column = f"fnc1_test{RELATED_SUFFIX} macro-F1, "
+    return row | {column + system: value for system, value in scores.strategies.items()}
 
 
 def polarity_columns(scores: ModelScores, own: dict[str, Dataset]) -> dict[str, float]:
@@ -328,7 +341,7 @@ def ensemble_row(all_scores: list[ModelScores], corpus: StanceCorpus) -> dict[st
     averaged = ModelScores(
         all_scores[0].labels,
         {name: np.mean([scores.probabilities[name] for scores in all_scores], axis=0) for name in TEST_SETS},
-        readings={},
+        strategies={},
     )
     return held_out_row(corpus, {name: averaged.scored(name) for name in TEST_SETS})
 
@@ -345,7 +358,7 @@ def model_scores(
     if (out / SCORES_FILE).is_file():
         scores = ModelScores.load(out / SCORES_FILE)
     else:
-        scores = score_model(out, corpus, own, config.readings)
+        scores = score_model(out, corpus, own, config.long_text_strategies)
         scores.save(out / SCORES_FILE)
     return scores, own
 

@@ -1,4 +1,4 @@
-"""A decision rule fitted on validation, one of issue 11's levers for disputes: an offset per stance added to its
+"""A decision rule fitted on validation, one way to raise disputes' recall: an offset per stance added to its
 log-probability before the likeliest stance is chosen. The class-weighted loss already evens the classes out in
 training; this asks whether the served decision should lean further (toward `disputing`, say) once the model is
 trained. Relevance is left as it is: the offsets only move a pair between stances.

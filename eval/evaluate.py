@@ -66,7 +66,7 @@ from training.splits import build_splits, claim_evidence_splits, saved_config, s
 
 log = logging.getLogger("claimstance.eval")
 MODEL_SYSTEM = "claimstance"
-READING_SYSTEMS = {
+STRATEGY_SYSTEMS = {
     LongTextStrategy.SENTENCES: "claimstance, sentences pooled",
     LongTextStrategy.PASSAGES: "claimstance, passage selection (one pass)",
     LongTextStrategy.TRUNCATE: "claimstance, plain truncation",
@@ -98,8 +98,12 @@ class EvalConfig:
         metadata={"help": "Headlines of other claims set beside each Emergent claim (the *_mismatched sets)."},
     )
     baselines: bool = field(default=True, metadata={"help": "Also train and score the baselines."})
-    readings: bool = field(
-        default=True, metadata={"help": "Also score the long-text sets under each other reading of long texts."}
+    long_text_strategies: bool = field(
+        default=True,
+        metadata={
+            "help": "Also score the long-text sets under each other long-text strategy (former name --readings).",
+            "aliases": ["--readings"],
+        },
     )
     faithfulness: bool = field(
         default=True, metadata={"help": "Also test whether the evidence is what the answer rests on (slow on CPU)."}
@@ -325,12 +329,12 @@ def relevance_designs(
     return {"thresholds": {design: stage.threshold for design, stage in stages.items()}, "results": results}
 
 
-def other_readings(predictor: StancePredictor) -> Iterator[str]:
+def other_strategies(predictor: StancePredictor) -> Iterator[str]:
     """Set the predictor to read long texts each way but its own, in turn, yielding that system's name; its own
     reading is back when the loop ends (or breaks)."""
     own = predictor.long_text
     try:
-        for strategy, system in READING_SYSTEMS.items():
+        for strategy, system in STRATEGY_SYSTEMS.items():
             if strategy is not own:
                 predictor.long_text = strategy
                 yield system
@@ -411,11 +415,11 @@ def run(config: EvalConfig) -> dict:
     figures = {MODEL_SYSTEM: as_dicts(model_figures)}
     long_sets = {name: d for name, d in sets.items() if not name.startswith(("emergent_", *CLAIM_EVIDENCE_SOURCES))}
     faithfulness = {MODEL_SYSTEM: evidence_faithfulness(predictor, long_sets, scored)} if config.faithfulness else {}
-    for system in other_readings(predictor) if config.readings else ():
-        reading_figures, reading_scored = system_figures(long_sets, model_system(predictor))
-        figures[system] = as_dicts(reading_figures)
+    for system in other_strategies(predictor) if config.long_text_strategies else ():
+        strategy_figures, strategy_scored = system_figures(long_sets, model_system(predictor))
+        figures[system] = as_dicts(strategy_figures)
         if config.faithfulness:
-            faithfulness[system] = evidence_faithfulness(predictor, long_sets, reading_scored)
+            faithfulness[system] = evidence_faithfulness(predictor, long_sets, strategy_scored)
     predictors = {MODEL_SYSTEM: predictor}
     if (path / ONNX_FILE).is_file():
         predictors[ONNX_SYSTEM] = StancePredictor.from_dir(path, runtime=Runtime.ONNX)

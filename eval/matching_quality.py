@@ -37,7 +37,7 @@ from models.predictor import StancePredictor
 from models.registry import locate
 from models.runtime import Runtime, cpu_info
 from models.sources import CLAIM_EVIDENCE_SOURCES
-from serving.monitor.matching import ClaimIndex, MatchSettings, Reading, document_pieces
+from serving.monitor.matching import ClaimIndex, DocumentCut, MatchSettings, document_pieces
 from serving.monitor.neighbour_graph import NeighbourGraph
 from training.claim_evidence import read_claim_evidence
 from training.config import TrainConfig, data_dir_field
@@ -72,22 +72,22 @@ class MatchingConfig:
 
 @dataclass(frozen=True)
 class SplitSimilarities:
-    """Each labelled pair's cosine under each reading of the document, and whether it is related."""
+    """Each labelled pair's cosine under each cut of the document, and whether it is related."""
 
     related: np.ndarray
-    by_reading: dict[str, np.ndarray]
-    """Per reading (serving/monitor/matching.py: Reading): the claim's cosine to the document's closest piece."""
+    by_cut: dict[str, np.ndarray]
+    """Per cut (serving/monitor/matching.py: DocumentCut): the claim's cosine to the document's closest piece."""
     rank: dict[str, np.ndarray]
     """The pair's claim's place among all the document's claims, by similarity (0: the closest): past top_k, a
     pair does not reach the stance model whatever its similarity."""
     claims: int
     documents: int
     seconds: dict[str, float]
-    """Embedding time of the documents per reading."""
+    """Embedding time of the documents per cut."""
     pieces: dict[str, int]
-    """Texts embedded per reading."""
+    """Texts embedded per cut."""
     served_vectors: list[np.ndarray]
-    """Each document's vectors in the served reading, in the order of `texts`."""
+    """Each document's vectors in the served cut, in the order of `texts`."""
     texts: list[str]
     claim_texts: list[str]
 
@@ -98,22 +98,22 @@ def split_similarities(pairs: Dataset, embedder: SentenceEmbedder) -> SplitSimil
     index = ClaimIndex(tuple(claims), embedder.embed(claims))
     row_of = {claim: row for row, claim in enumerate(claims)}
     rows = list(zip(pairs["claim"], pairs["text"], strict=True))
-    by_reading, rank, seconds, counts, served = {}, {}, {}, {}, []
-    for reading in Reading:
+    by_cut, rank, seconds, counts, served = {}, {}, {}, {}, []
+    for cut in DocumentCut:
         started = time.perf_counter()
-        pieces = [document_pieces(embedder, text, None, reading) for text in texts]
+        pieces = [document_pieces(embedder, text, None, cut) for text in texts]
         vectors = embedder.embed([piece for document in pieces for piece in document])
-        seconds[reading.value], counts[reading.value] = time.perf_counter() - started, len(vectors)
+        seconds[cut.value], counts[cut.value] = time.perf_counter() - started, len(vectors)
         ends = np.cumsum([len(document) for document in pieces])
-        if reading is MatchSettings().reading:
+        if cut is MatchSettings().cut:
             served = [vectors[end - len(document) : end] for document, end in zip(pieces, ends, strict=True)]
         sims = {text: index.similarities(vectors[end - len(document) : end]) for text, document, end in zip(
             texts, pieces, ends, strict=True)}  # fmt: skip
-        by_reading[reading.value] = np.array([sims[text][row_of[claim]] for claim, text in rows])
-        rank[reading.value] = np.array([np.sum(sims[text] > sims[text][row_of[claim]]) for claim, text in rows])
+        by_cut[cut.value] = np.array([sims[text][row_of[claim]] for claim, text in rows])
+        rank[cut.value] = np.array([np.sum(sims[text] > sims[text][row_of[claim]]) for claim, text in rows])
     return SplitSimilarities(
         related=np.asarray(pairs["label"]) != UNRELATED,
-        by_reading=by_reading,
+        by_cut=by_cut,
         rank=rank,
         claims=len(claims),
         documents=len(texts),
@@ -132,9 +132,9 @@ def threshold_for(similarity: np.ndarray, related: np.ndarray, target_recall: fl
     return float(kept[may_lose])
 
 
-def figures(split: SplitSimilarities, reading: str, settings: MatchSettings) -> dict[str, float]:
-    close = split.by_reading[reading] >= settings.threshold
-    kept = close & (split.rank[reading] < settings.top_k)
+def figures(split: SplitSimilarities, cut: str, settings: MatchSettings) -> dict[str, float]:
+    close = split.by_cut[cut] >= settings.threshold
+    kept = close & (split.rank[cut] < settings.top_k)
     return {
         "related kept": share(kept[split.related]),
         "related kept, no top_k": share(close[split.related]),
@@ -176,16 +176,16 @@ def run(config: MatchingConfig) -> dict:
     embedder = load_embedder(config)
     labelled = fnc1_pairs(config.data_dir, config.max_documents)
     splits = {name: split_similarities(pairs, embedder) for name, pairs in labelled.items()}
-    report: dict = {"config": asdict(config), "cpu": cpu_info()[0], "embedder": embedder.name, "readings": {}}
+    report: dict = {"config": asdict(config), "cpu": cpu_info()[0], "embedder": embedder.name, "cuts": {}}
     validation = splits["validation"]
-    for reading in Reading:
-        reading = reading.value
-        report["readings"][reading] = []
+    for cut in DocumentCut:
+        cut = cut.value
+        report["cuts"][cut] = []
         for target in config.target_recalls:
-            threshold = threshold_for(validation.by_reading[reading], validation.related, target)
+            threshold = threshold_for(validation.by_cut[cut], validation.related, target)
             settings = MatchSettings(threshold=threshold, top_k=config.top_k)
-            row = {name: figures(split, reading, settings) for name, split in splits.items()}
-            report["readings"][reading].append({"target recall": target, "threshold": threshold, **row})
+            row = {name: figures(split, cut, settings) for name, split in splits.items()}
+            report["cuts"][cut].append({"target recall": target, "threshold": threshold, **row})
     report["splits"] = {
         name: {
             "claims": s.claims,
@@ -213,8 +213,8 @@ def path_figures(config: MatchingConfig, pairs: Dataset, split: SplitSimilaritie
     predictor = StancePredictor.served(model_dir, tag, config.num_threads or None)
     every = np.asarray(predictor.score(pairs["claim"], pairs["text"]).predicted_labels)
     served = MatchSettings()
-    reading = served.reading.value
-    kept = (split.by_reading[reading] >= served.threshold) & (split.rank[reading] < served.top_k)
+    cut = served.cut.value
+    kept = (split.by_cut[cut] >= served.threshold) & (split.rank[cut] < served.top_k)
     path = np.where(kept, every, UNRELATED)
     truth = np.asarray(pairs["label"])
     related = truth != UNRELATED
@@ -227,7 +227,7 @@ def path_figures(config: MatchingConfig, pairs: Dataset, split: SplitSimilaritie
             "related macro-F1": on_related.macro_f1,
             "related disputing F1": on_related.per_class[DISPUTING].f1,
         }
-    return {"model": tag, "reading": reading, "threshold": served.threshold, **figures}
+    return {"model": tag, "cut": cut, "threshold": served.threshold, **figures}
 
 
 def distractor_texts(data_dir: str, exclude: set[str]) -> list[str]:
@@ -296,29 +296,29 @@ def write(report: dict, out: Path) -> None:
         f"Embedder {report['embedder']} on {report['cpu']}; each threshold is the highest cosine keeping the target "
         f"share of validation related pairs; at most {report['config']['top_k']} claims a document.",
         "",
-        "| reading | validation target | threshold | split | related kept | related kept, no top_k "
+        "| cut | validation target | threshold | split | related kept | related kept, no top_k "
         "| unrelated filtered | labelled pairs kept per document |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for reading, rows in report["readings"].items():
+    for cut, rows in report["cuts"].items():
         for row in rows:
             for name in ("validation", "test"):
                 split = row[name]
                 keys = ("related kept", "related kept, no top_k", "unrelated filtered")
                 lines.append(
-                    f"| {reading} | {row['target recall']:.1%} | {row['threshold']:.3f} | {name} "
+                    f"| {cut} | {row['target recall']:.1%} | {row['threshold']:.3f} | {name} "
                     f"| {' | '.join(percent(split[key]) for key in keys)} | {split['candidates per document']:.1f} |"
                 )
     lines += [
         "",
-        "| split | claims | documents | pairs | reading | texts embedded | embedding seconds |",
+        "| split | claims | documents | pairs | cut | texts embedded | embedding seconds |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, split in report["splits"].items():
-        for reading, count in split["texts embedded"].items():
+        for cut, count in split["texts embedded"].items():
             lines.append(
-                f"| {name} | {split['claims']} | {split['documents']} | {split['pairs']} | {reading} | {count} "
-                f"| {split['embedding seconds'][reading]:.1f} |"
+                f"| {name} | {split['claims']} | {split['documents']} | {split['pairs']} | {cut} | {count} "
+                f"| {split['embedding seconds'][cut]:.1f} |"
             )
     if "graph" in report:
         graph = report["graph"]
@@ -339,7 +339,7 @@ def write(report: dict, out: Path) -> None:
         stance = report["stance"]
         lines += [
             "",
-            f"Stance model {stance['model']} on the held-out pairs; the monitor's path as served ({stance['reading']}, "
+            f"Stance model {stance['model']} on the held-out pairs; the monitor's path as served ({stance['cut']}, "
             f"threshold {stance['threshold']}): a pair it does not let through counts as unrelated.",
             "",
             "| pairs scored | accuracy | related macro-F1 | related disputing F1 |",

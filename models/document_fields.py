@@ -34,7 +34,7 @@ DocumentId = str | int
 @dataclass(frozen=True)
 class Prose:
     """Marks a field the model reads (text, title): it needs a visible character, not only whitespace or controls
-    (models/visible.py)."""
+    (models/blank_text.py)."""
 
 
 @dataclass(frozen=True)

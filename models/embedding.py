@@ -3,8 +3,8 @@ model reads any pair.
 
 The base package, all-MiniLM-L6-v2, is a sentence-embedding model: the mean of its last hidden states over the real
 tokens, scaled to unit length, so a dot product is the cosine similarity. A claim is one embedding; a document is
-several (its title, and its sentences or passages: serving/monitor/matching.py, `Reading`), and it touches a claim
-as closely as its closest one does; eval/matching_quality.py compares the readings.
+several (its title, and its sentences or passages: serving/monitor/matching.py, `DocumentCut`), and it touches a claim
+as closely as its closest one does; eval/matching_quality.py compares the cuts.
 
 The embedding model is not the stance model: its vectors stay valid when a new stance model is registered, and it
 is named beside each stored claim vector, so a change of embedding model is seen rather than mixed in.
@@ -89,7 +89,7 @@ class SentenceEmbedder:
         self.tokenizer = tokenizer
         self.tokenizing = threading.Lock()
         """A fast tokenizer keeps its truncation setting on itself, and `embed` and `token_counts` set it differently:
-        two threads at once (a worker's lanes, an index catching up) could each tokenize under the other's setting."""
+        two threads at once (two model copies, an index catching up) could each tokenize under the other's setting."""
         self.name = name
         """Stored beside each claim's vector: vectors of two models are never compared."""
         self.dimension = dimension
@@ -106,9 +106,9 @@ class SentenceEmbedder:
         dimension = embedding_dimension(model_dir)
         threads = num_threads or available_cores()
         if runtime is Runtime.ONNX:
-            from models.onnx_backend import OnnxBackend
+            from models.onnx_session import OnnxSession
 
-            encoder: HiddenStates = OnnxBackend(model_dir / EMBEDDING_ONNX_FILE, threads)
+            encoder: HiddenStates = OnnxSession(model_dir / EMBEDDING_ONNX_FILE, threads)
         else:
             encoder = TorchHiddenStates(model_dir, threads)
         kwargs.setdefault(

@@ -16,11 +16,11 @@ from models.model_config import ModelInfo, load_tokenizer, read_model_info
 from models.pair import DEFAULT_LIMITS, Pair
 from models.result import ScoredPairs, StanceResult
 from models.runtime import (
-    Backend,
+    ModelSession,
     Runtime,
     available_cores,
     default_batch_size,
-    load_backend,
+    load_session,
     preferred_runtime,
 )
 
@@ -39,13 +39,13 @@ class StancePredictor:
     """Scores pairs in length-sorted batches with dynamic padding, returning results in input order.
 
     Sorting by length before batching means each batch pads only to its own longest pair, which on
-    a CPU is most of the speed. The engine (PyTorch or ONNX Runtime) sets its thread count once, so
+    a CPU is most of the speed. The runtime (PyTorch or ONNX Runtime) sets its thread count once, so
     that several workers on one machine do not each take every core.
     """
 
     def __init__(
         self,
-        backend: Backend,
+        session: ModelSession,
         tokenizer: PreTrainedTokenizerBase,
         settings: ModelInfo,
         batch_size: int = 64,
@@ -54,7 +54,7 @@ class StancePredictor:
         max_evidence: int = DEFAULT_LIMITS.max_evidence,
         model_tag: str = "in-memory",
     ) -> None:
-        self.backend = backend
+        self.session = session
         self.tokenizer = tokenizer
         self.settings = settings
         self.labels = settings.labels
@@ -78,10 +78,10 @@ class StancePredictor:
         Imported here, not at the top, so that a process serving the ONNX export never loads torch.
         """
         from models.checkpoint import model_info
-        from models.torch_backend import TorchBackend
+        from models.torch_session import TorchSession
 
-        backend = TorchBackend(model, num_threads or available_cores())
-        return cls(backend, tokenizer, model_info(model), **kwargs)
+        session = TorchSession(model, num_threads or available_cores())
+        return cls(session, tokenizer, model_info(model), **kwargs)
 
     @classmethod
     def from_dir(
@@ -95,10 +95,10 @@ class StancePredictor:
         """A predictor on a saved model; `batch_size` defaults to what suits the runtime (default_batch_size), the
         answers' `model` to the folder's name."""
         settings = read_model_info(model_dir)
-        backend = load_backend(model_dir, runtime, num_threads)
+        session = load_session(model_dir, runtime, num_threads)
         batch_size = batch_size or default_batch_size(runtime)
         kwargs.setdefault("model_tag", Path(model_dir).name)
-        return cls(backend, load_tokenizer(model_dir), settings, batch_size, runtime=runtime, **kwargs)
+        return cls(session, load_tokenizer(model_dir), settings, batch_size, runtime=runtime, **kwargs)
 
     @classmethod
     def served(cls, model_dir: Path | str, model_tag: str, num_threads: int | None = None) -> StancePredictor:
@@ -126,7 +126,7 @@ class StancePredictor:
             batch = self.tokenizer.pad(
                 {key: [encoded[key][i] for i in index] for key in encoded.keys()}, return_tensors="np"
             )
-            out[index] = self.backend({key: np.asarray(value, dtype=np.int64) for key, value in batch.items()})
+            out[index] = self.session({key: np.asarray(value, dtype=np.int64) for key, value in batch.items()})
         return out
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:

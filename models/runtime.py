@@ -1,7 +1,7 @@
-"""Which engine computes the logits: PyTorch on the saved weights, or ONNX Runtime on the int8 export.
+"""Which runtime computes the logits: PyTorch on the saved weights, or ONNX Runtime on the int8 export.
 
 Both take the same padded numpy batch and return logits, so the predictor around them is shared. The
-engines are imported only when chosen: a process serving the ONNX model never loads torch.
+runtimes are imported only when chosen: a process serving the ONNX model never loads torch.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ class Runtime(StrEnum):
     ONNX = "onnx"
 
 
-class Backend(Protocol):
+class ModelSession(Protocol):
+    """A loaded model in one runtime (models/onnx_session.py, models/torch_session.py): a batch in, logits out."""
+
     def __call__(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         """Logits, shape (rows, labels), for a padded batch of input_ids/attention_mask/token_type_ids."""
 
@@ -88,13 +90,13 @@ def chosen_runtime(model_dir: Path | str, choice: str) -> Runtime:
         raise ValueError(f"runtime {choice!r}: use auto, {', '.join(Runtime)}") from None
 
 
-def load_backend(model_dir: Path | str, runtime: Runtime, num_threads: int | None = None) -> Backend:
+def load_session(model_dir: Path | str, runtime: Runtime, num_threads: int | None = None) -> ModelSession:
     threads = num_threads or available_cores()
     if runtime is Runtime.ONNX:
-        from models.onnx_backend import OnnxBackend
+        from models.onnx_session import OnnxSession
 
-        return OnnxBackend(Path(model_dir) / ONNX_FILE, threads)
+        return OnnxSession(Path(model_dir) / ONNX_FILE, threads)
     from models.checkpoint import load_model
-    from models.torch_backend import TorchBackend
+    from models.torch_session import TorchSession
 
-    return TorchBackend(load_model(model_dir)[0], threads)
+    return TorchSession(load_model(model_dir)[0], threads)

@@ -1,4 +1,4 @@
-"""One claim tracked across many documents: the picture a newsroom wants at a glance, built from the answers.
+"""One claim tracked across many documents: the summary a newsroom wants at a glance, built from the answers.
 
 The same summary comes out of `POST /track`, the batch job's `--track` and its Spark engine, so its rules
 live here once. It is over the documents about the claim (the related ones): how many take each stance, what
@@ -62,7 +62,7 @@ class SourceSummary:
         list[DocumentId],
         pydantic.Field(
             description="The source's documents, related or not, in input order: every one on /track; none in a "
-            "stored claim's picture (`document_count` says how many; /claims/documents pages through them)."
+            "stored claim's summary (`document_count` says how many; /claims/documents pages through them)."
         ),
     ]
     related: Annotated[int, pydantic.Field(ge=0)]
@@ -93,7 +93,7 @@ class DayCounts:
 
 @dataclass(frozen=True)
 class ClaimSummary:
-    """The picture of one claim over the documents about it (the related ones)."""
+    """The summary of one claim over the documents about it (the related ones)."""
 
     documents: Annotated[int, pydantic.Field(ge=0)]
     related: Annotated[int, pydantic.Field(ge=0, description="Documents about the claim (not `unrelated`).")]
@@ -113,7 +113,7 @@ class ClaimSummary:
     more_sources: Annotated[
         int,
         pydantic.Field(
-            ge=0, description="Sources left out of `sources` (a stored claim's picture lists the largest few hundred)."
+            ge=0, description="Sources left out of `sources` (a stored claim's summary lists the largest few hundred)."
         ),
     ] = 0
 
@@ -140,7 +140,7 @@ class _SourceTally:
 
 class SummaryBuilder:
     """Takes documents one at a time, in input order, so a batch job summarizes a file of any size chunk by
-    chunk; `summary()` gives the picture so far."""
+    chunk; `summary()` gives the summary so far."""
 
     def __init__(self, labels: Sequence[str]) -> None:
         self.stances, self.sided = label_set(labels, LabelSet.STANCES), label_set(labels, LabelSet.SIDED)

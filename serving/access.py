@@ -1,7 +1,7 @@
 """Who may call what: API keys with scopes, checked before a request's body is read.
 
 A key has a name (what the audit records), a scope, and a secret the caller sends as `Authorization: Bearer <key>`.
-The scopes nest: `read` (predictions, /track, listing claims, pictures, recent documents), `write` (that, and
+The scopes nest: `read` (predictions, /track, listing claims, summaries, recent documents), `write` (that, and
 registering claims and ingesting documents), `admin` (that, and retiring, watching again, deleting, reading the
 audit). Keys come from CLAIMSTANCE_API_KEYS (a JSON list) or the file CLAIMSTANCE_API_KEYS_FILE names, each with its
 secret in the clear (`key`) or, better, as the SHA-256 of it (`key_sha256`, which `python -m serving.access new`

@@ -1,6 +1,6 @@
 """Adaptive micro-batching: concurrent requests are merged into one model call, answers split back.
 
-While the model scores one batch, new requests queue; when a lane is free, everything queued (up to
+While the model scores one batch, new requests queue; when a scorer is free, everything queued (up to
 `max_batch_size` pairs) goes as its next batch. Under light load a request is scored at once, alone;
 under heavy load batches grow by themselves. The predictor sorts each batch by length, so merged
 requests pad only to their neighbours. A queue whose estimated wait passes the latency budget
@@ -8,11 +8,11 @@ refuses new work (`Overloaded`), so the service answers 503 at once instead of t
 
 Bulk work (the documents of one `/track` call) is cut into small requests of its own queue, taken when no
 single prediction waits, and never merged with one: a tracking call of hundreds of articles then delays a
-`/predict` by at most one small bulk batch per lane, instead of making it wait behind all of them. Under a
+`/predict` by at most one small bulk batch per scorer, instead of making it wait behind all of them. Under a
 steady stream of single predictions, one bulk batch still goes every `max_bulk_delay_ms`, so a tracking call
-always finishes. While single predictions are coming, bulk work holds at most all lanes but one, so a single
-prediction finds a lane free rather than waiting behind an article. A bulk call is admitted by what that share
-of the lanes will really take: the lanes' recent load from single predictions is measured, and the bulk queue's
+always finishes. While single predictions are coming, bulk work holds at most all scorers but one, so a single
+prediction finds a scorer free rather than waiting behind an article. A bulk call is admitted by what that share
+of the scorers will really take: the scorers' recent load from single predictions is measured, and the bulk queue's
 wait is estimated at what remains of their time (never less than the guaranteed one batch per
 `max_bulk_delay_ms`).
 
@@ -42,8 +42,8 @@ class Overloaded(RuntimeError):
     """The queue's estimated wait is over the latency budget."""
 
 
-SINGLE_TRAFFIC_LANES = 0.005
-"""Single predictions keep this share of a lane busy (10 ms of model time in ~2 s) or more: one lane is kept for
+SINGLE_TRAFFIC_SCORERS = 0.005
+"""Single predictions keep this share of a scorer busy (10 ms of model time in ~2 s) or more: one scorer is kept for
 them."""
 
 
@@ -76,7 +76,7 @@ class BusyRate:
         return self.busy * math.exp(-(time.monotonic() - self.updated) / self.horizon)
 
     @property
-    def lanes_busy(self) -> float:
+    def scorers_busy(self) -> float:
         return self.decayed() / self.horizon
 
 
@@ -110,7 +110,7 @@ class MicroBatcher(Generic[Item, Result]):
     """Runs `score(items) -> results` (same length, same order) in merged batches, one thread per scorer.
 
     With two scorers (two model copies on one thread each), one batch's Python work (tokenizing,
-    building answers) overlaps the other's model time, which keeps both cores busy. All lanes take
+    building answers) overlaps the other's model time, which keeps both cores busy. All scorers take
     from one first-in-first-out queue; a request that does not fit a batch stays at its head.
     """
 
@@ -133,12 +133,12 @@ class MicroBatcher(Generic[Item, Result]):
         self.max_bulk_queue = max_bulk_queue_ms / 1000
         self.max_bulk_delay = max_bulk_delay_ms / 1000
         self._bulk_served = 0.0
-        """When bulk work last went to a lane (or, if none was queued then, when some arrived)."""
+        """When bulk work last went to a scorer (or, if none was queued then, when some arrived)."""
         self.stats = BatchStats()
         self.bulk_stats = BatchStats()
         """Bulk items (whole articles) take longer than single pairs: their waits are estimated apart."""
         self.single_load = BusyRate()
-        """How many lanes single predictions keep busy now: bulk work gets the rest."""
+        """How many scorers single predictions keep busy now: bulk work gets the rest."""
         self._bulk_running = 0
         self.on_queue_change = on_queue_change
         """Told (single items queued, bulk items queued) whenever either changes: the service's queue gauges."""
@@ -148,7 +148,7 @@ class MicroBatcher(Generic[Item, Result]):
         self._queued_bulk_items = 0
         self._arrived: asyncio.Event | None = None
         self._executor = ThreadPoolExecutor(max_workers=len(self.scorers), thread_name_prefix="claimstance-model")
-        self._lanes: list[asyncio.Task[None]] = []
+        self._runners: list[asyncio.Task[None]] = []
 
     def estimated_wait(self) -> float:
         """Of a single prediction: only the other single predictions are ahead of it."""
@@ -156,7 +156,7 @@ class MicroBatcher(Generic[Item, Result]):
 
     def estimated_bulk_wait(self, more_items: int = 0) -> float:
         """Of bulk work with `more_items` of its own, at the pace bulk work gets beside single predictions now: the
-        lanes they leave free, but at least one bulk batch per `max_bulk_delay` (single predictions' pace stands in
+        scorers they leave free, but at least one bulk batch per `max_bulk_delay` (single predictions' pace stands in
         for bulk's own until bulk has one)."""
         items = self._queued_bulk_items + more_items
         pace = self.bulk_items_per_second()
@@ -167,8 +167,8 @@ class MicroBatcher(Generic[Item, Result]):
         seconds_per_item = self.bulk_stats.seconds_per_item or self.stats.seconds_per_item
         if not seconds_per_item:
             return None
-        free_lanes = min(max(0.0, len(self.scorers) - self.single_load.lanes_busy), self.bulk_lanes())
-        return max(free_lanes / seconds_per_item, self.bulk_batch_size / self.max_bulk_delay)
+        free_scorers = min(max(0.0, len(self.scorers) - self.single_load.scorers_busy), self.bulk_scorers())
+        return max(free_scorers / seconds_per_item, self.bulk_batch_size / self.max_bulk_delay)
 
     def bulk_capacity(self) -> int | None:
         """The most bulk items one call could have scored within the bulk budget, were nothing else queued: past it,
@@ -176,16 +176,16 @@ class MicroBatcher(Generic[Item, Result]):
         pace = self.bulk_items_per_second()
         return None if pace is None else max(1, int(self.max_bulk_queue * pace))
 
-    def bulk_lanes(self) -> int:
-        """Lanes bulk work may hold at once: every lane, or all but one while single predictions are coming."""
-        lanes = len(self.scorers)
-        return lanes - 1 if lanes > 1 and self.single_load.lanes_busy > SINGLE_TRAFFIC_LANES else lanes
+    def bulk_scorers(self) -> int:
+        """Scorers bulk work may hold at once: every scorer, or all but one while single predictions are coming."""
+        scorers = len(self.scorers)
+        return scorers - 1 if scorers > 1 and self.single_load.scorers_busy > SINGLE_TRAFFIC_SCORERS else scorers
 
     def _start(self) -> None:
         if self._arrived is None:
             self._arrived = asyncio.Event()
             loop = asyncio.get_running_loop()
-            self._lanes = [loop.create_task(self._run(score)) for score in self.scorers]
+            self._runners = [loop.create_task(self._run(score)) for score in self.scorers]
 
     def _enqueue(self, items: Sequence[Item], bulk: bool) -> asyncio.Future[list[Result]]:
         request = _Request(items, asyncio.get_running_loop().create_future(), bulk)
@@ -250,13 +250,13 @@ class MicroBatcher(Generic[Item, Result]):
     def _take_fitting(self, batch: list[_Request[Item, Result]], size: int) -> int:
         """Move queued requests into `batch` while they fit: single predictions first, merged; a bulk request
         only into an empty batch, alone, when no single prediction waits or bulk work has waited
-        `max_bulk_delay`, and a lane is free for bulk work (`bulk_lanes`). Callers that are gone are dropped
+        `max_bulk_delay`, and a scorer is free for bulk work (`bulk_scorers`). Callers that are gone are dropped
         unscored."""
         while not (batch and batch[0].bulk):
             queue = self._pending if (batch or self._pending and not self._bulk_due()) else self._bulk
             if not queue or (batch and size + len(queue[0].items) > self.max_batch_size):
                 break
-            if queue is self._bulk and self._bulk_running >= self.bulk_lanes():
+            if queue is self._bulk and self._bulk_running >= self.bulk_scorers():
                 break
             request = queue.popleft()
             if request.bulk:
@@ -300,7 +300,7 @@ class MicroBatcher(Generic[Item, Result]):
         while True:
             batch = await self._next_batch()
             if (self._pending or self._bulk) and self._arrived is not None:
-                self._arrived.set()  # more is queued: wake another free lane for it
+                self._arrived.set()  # more is queued: wake another free scorer for it
             items = [item for request in batch for item in request.items]
             bulk = batch[0].bulk
             self._bulk_running += bulk
@@ -313,7 +313,7 @@ class MicroBatcher(Generic[Item, Result]):
             finally:
                 self._bulk_running -= bulk
                 if bulk and self._bulk and self._arrived is not None:
-                    self._arrived.set()  # a lane kept from bulk work may take it now
+                    self._arrived.set()  # a scorer kept from bulk work may take it now
             seconds = time.perf_counter() - started
             if not bulk:
                 self.single_load.add(seconds)

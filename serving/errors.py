@@ -38,7 +38,7 @@ RETRY_AFTER_SECONDS = 1
 
 
 def retry_later(message: str, kind: str, **extra: Any) -> JSONResponse:
-    """The service's one 503 shape, whatever refused the request (queue, places, deadline): with Retry-After."""
+    """The service's one 503 shape, whatever refused the request (queue, large bodies, deadline): with Retry-After."""
     response = error_response(503, message, ["service"], kind, **extra)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

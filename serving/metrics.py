@@ -11,7 +11,7 @@ BATCH_SECONDS = Histogram(
     "Model time per batch, tokenization included.",
     buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0),
 )
-QUEUED = Gauge("claimstance_queued_items", "Items waiting for a lane, by queue.", ["queue"])
+QUEUED = Gauge("claimstance_queued_items", "Items waiting for a model copy, by queue.", ["queue"])
 
 
 def count_queued(single: int, bulk: int) -> None:

@@ -1,6 +1,6 @@
 """Bodies of the claim monitor's routes (/claims/*, /documents/*): what comes in, checked by pydantic with the
 service's limits; what goes out is derived from the monitor's contracts (serving/monitor: WatchedClaim, IngestReport,
-ClaimPicture, RecentDocument) for the served model's labels, as /track's is."""
+StoredClaimSummary, RecentDocument) for the served model's labels, as /track's is."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from serving.document_schemas import document_body
 from serving.monitor.audit import AuditEntry
 from serving.monitor.claims import WatchedClaim
 from serving.monitor.documents import DeletedDocument, IngestReport
-from serving.monitor.pictures import ClaimPicture, RecentDocument
 from serving.monitor.store import NewClaim
+from serving.monitor.summaries import RecentDocument, StoredClaimSummary
 from serving.monitor.tables import TAG_LENGTH
 from serving.schemas import EXAMPLE_PAIR, ClaimText, plain_string
 from serving.settings import SETTINGS
@@ -118,7 +118,7 @@ RecentLimit = count_up_to(SETTINGS.max_recent_documents)
 ClaimListLimit = count_up_to(SETTINGS.max_listed_claims)
 DocumentPageLimit = count_up_to(SETTINGS.max_page_documents)
 AuditLimit = count_up_to(SETTINGS.max_audit_entries)
-ANSWERS = (WatchedClaim, IngestReport, ClaimPicture, TrackedDocument, RecentDocument, AuditEntry, DeletedDocument)
+ANSWERS = (WatchedClaim, IngestReport, StoredClaimSummary, TrackedDocument, RecentDocument, AuditEntry, DeletedDocument)
 
 
 def monitor_schemas(labels: Sequence[str]) -> dict[str, type[BaseModel]]:

@@ -17,7 +17,7 @@ into it. Left alone, the document
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import bentoml
@@ -117,9 +117,13 @@ def api_operation(
 
 
 def corrected(
-    document: dict[str, Any], apis: list[ApiRoute], route_errors: RouteErrors | None = None
+    document: dict[str, Any],
+    apis: list[ApiRoute],
+    route_errors: RouteErrors | None = None,
+    deprecated: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`document` (BentoML's, as JSON reads it) with the corrections the module's docstring lists."""
+    """`document` (BentoML's, as JSON reads it) with the corrections the module's docstring lists, and each route
+    of `deprecated` marked so, naming the route that replaces it."""
     schemas: dict[str, Any] = document["components"]["schemas"]
     for name in BENTOML_ERROR_SCHEMAS:
         del schemas[name]
@@ -129,14 +133,18 @@ def corrected(
     for api in apis:
         own = (route_errors or {}).get(api.route, {})
         paths[api.route]["post"] = api_operation(paths[api.route]["post"], api, schemas, own)
+        if replaced_by := (deprecated or {}).get(api.route):
+            paths[api.route]["post"] |= {"deprecated": True, "summary": f"Deprecated: use {replaced_by}"}
     paths["/readyz"]["get"]["responses"]["503"] = NOT_READY
     return document | {"openapi": OPENAPI_VERSION}
 
 
-def contract_document(service: bentoml.Service[Any], route_errors: RouteErrors | None = None) -> dict[str, Any]:
+def contract_document(
+    service: bentoml.Service[Any], route_errors: RouteErrors | None = None, deprecated: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """What `service` answers, documented: BentoML's document, a fresh JSON copy of it, corrected."""
     bentoml_document = json.loads(json.dumps(service.openapi_spec.asdict()))
-    return corrected(bentoml_document, list(service.apis.values()), route_errors)
+    return corrected(bentoml_document, list(service.apis.values()), route_errors, deprecated)
 
 
 class ContractDocument:
@@ -148,11 +156,13 @@ class ContractDocument:
         app: Callable[[Scope, Receive, Send], Awaitable[None]],
         service: bentoml.Service[Any],
         route_errors: RouteErrors | None = None,
+        deprecated: Mapping[str, str] | None = None,
         path: str = DOCUMENT_PATH,
     ) -> None:
         self.app = app
         self.service = service
         self.route_errors = route_errors
+        self.deprecated = deprecated
         self.path = path
         self.body: bytes | None = None
 
@@ -161,6 +171,6 @@ class ContractDocument:
             return await self.app(scope, receive, send)
         if self.body is None:
             self.body = JSONResponse(
-                contract_document(self.service, self.route_errors)
+                contract_document(self.service, self.route_errors, self.deprecated)
             ).body  # as BentoML renders its own
         await Response(self.body, media_type="application/json")(scope, receive, send)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from models.blank_text import is_blank, not_blank_pattern
 from models.contract import response_model
 from models.defaults import MAX_CLAIM_TOKENS
 from models.evidence import Evidence
@@ -22,16 +23,15 @@ from models.evidence import Field as EvidenceField
 from models.labels import DISPUTING, UNRELATED
 from models.pair import Pair
 from models.result import ScoredPairs, StanceResult
-from models.visible import has_visible_character, visible_character_pattern
 from serving.settings import SETTINGS
 
-VISIBLE = visible_character_pattern()
-"""The JSON schema's pattern of what `visible` checks: at least one character that is not whitespace, a control
-or a format character (models/visible.py)."""
+NOT_BLANK = not_blank_pattern()
+"""The JSON schema's pattern of what `not_blank` checks: at least one character that is not whitespace, a control
+or a format character (models/blank_text.py)."""
 
 
-def visible(value: str) -> str:
-    if not has_visible_character(value):
+def not_blank(value: str) -> str:
+    if is_blank(value):
         raise ValueError("must have a visible character: not only whitespace, control or zero-width characters")
     return value
 
@@ -78,11 +78,11 @@ EXAMPLE_MODEL = "claimstance:3neckkhftsxzkax4"
 
 
 def prose_string(max_length: int) -> Any:
-    """A string the model reads: 1 to `max_length` characters, at least one of them visible (`visible`), no NUL."""
+    """A string the model reads: 1 to `max_length` characters, not blank (`not_blank`), no NUL."""
     return Annotated[
         str,
-        Field(min_length=1, max_length=max_length, json_schema_extra={"pattern": VISIBLE, **NO_NUL}),
-        AfterValidator(visible),
+        Field(min_length=1, max_length=max_length, json_schema_extra={"pattern": NOT_BLANK, **NO_NUL}),
+        AfterValidator(not_blank),
         AfterValidator(no_nul),
     ]
 

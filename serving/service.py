@@ -34,7 +34,7 @@ TIMEOUT_MARGIN_S = 5.0
 """BentoML's own timeout comes this long after the service's deadline, which cancels the work and answers 503:
 BentoML's answers 504."""
 LARGE_BODY_ROUTES = ("/track", "/predict_batch", "/documents/ingest", "/claims/register")
-"""Routes whose bodies run to megabytes: they share `max_large_bodies` places (serving/admission.py)."""
+"""Routes whose bodies run to megabytes: at most `max_large_bodies` of them at once (serving/admission.py)."""
 KEYS = SETTINGS.key_ring
 """Read once: a key file is read when the service starts, not at each request."""
 ACCESS_ERRORS = {
@@ -73,8 +73,8 @@ ROUTE_ERRORS = {
     for route in BODY_ROUTES
 }
 # Outermost first: every answer gets the security headers and a request id; a request for another host is refused;
-# a key is checked; a body that is not JSON, or a large one past the worker's places, is refused before a byte of it
-# is read; then the size limits and the pace; then cancellation on disconnect.
+# a key is checked; a body that is not JSON, or a large one past the worker's `max_large_bodies`, is refused before a
+# byte of it is read; then the size limits and the pace; then cancellation on disconnect.
 Claimstance.add_asgi_middleware(SecurityHeaders, page_prefix="/tracker")
 Claimstance.add_asgi_middleware(RequestIds)
 Claimstance.add_asgi_middleware(TrustedHostMiddleware, allowed_hosts=SETTINGS.allowed_hosts, www_redirect=False)
@@ -83,7 +83,7 @@ Claimstance.add_asgi_middleware(JsonOnly, body_routes=BODY_ROUTES)
 Claimstance.add_asgi_middleware(
     LargeBodyGate,
     routes=LARGE_BODY_ROUTES,
-    places=SETTINGS.max_large_bodies,
+    max_at_once=SETTINGS.max_large_bodies,
     drain_bytes=SETTINGS.max_track_body_bytes,
     drain_s=SETTINGS.refused_body_drain_s,
 )
@@ -101,5 +101,7 @@ Claimstance.add_asgi_middleware(
     drain_s=SETTINGS.refused_body_drain_s,
 )
 Claimstance.add_asgi_middleware(CancelOnDisconnect, deadline_seconds=SETTINGS.request_timeout_s)
-Claimstance.add_asgi_middleware(ContractDocument, service=Claimstance, route_errors=ROUTE_ERRORS)
+Claimstance.add_asgi_middleware(
+    ContractDocument, service=Claimstance, route_errors=ROUTE_ERRORS, deprecated=monitor.DEPRECATED_ROUTES
+)
 Claimstance.mount_asgi_app(tracker_page(), path="/tracker")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -25,6 +27,8 @@ from serving.access import ApiKey, KeyRing, keys_from_file
 from serving.monitor.database import ENV_PREFIX, DatabaseSettings
 from serving.monitor.matching import MatchSettings
 from serving.monitor.store import StoreLimits
+
+log = logging.getLogger("bentoml.claimstance")
 
 
 class SettingsError(ValueError):
@@ -46,8 +50,9 @@ class ServiceSettings(DatabaseSettings, DocumentLimits):
     """auto (what the model's build step chose), onnx or torch."""
     workers: int = Field(default=1, ge=1)
     """Worker processes; each loads the model once and takes cores/workers threads."""
-    lanes: int = Field(default=2, ge=1)
-    """Batches scored at once in a worker, each by its own model copy on threads/lanes threads."""
+    model_copies: int = Field(default=2, ge=1)
+    """Copies of the model in a worker, each scoring its own batch at once on threads/model_copies threads
+    (CLAIMSTANCE_LANES, its former name, still sets it)."""
     threads: int = Field(default=0, ge=0)
     """Inference threads per worker (0: the machine's cores divided by the workers)."""
     max_batch_size: int = Field(default=64, ge=1)
@@ -114,12 +119,12 @@ class ServiceSettings(DatabaseSettings, DocumentLimits):
     """The body limit of the monitor's small routes (a claim id, a date range, a page's size)."""
     min_body_bytes_per_s: int = Field(default=16 * 1024, ge=0)
     """A body that arrives slower than this, once `body_grace_s` have passed, is cut off with 408 (0: no minimum), so
-    a few slow senders cannot hold the large-body places."""
+    a few slow senders cannot hold every large-body slot (`max_large_bodies`)."""
     body_grace_s: float = Field(default=5.0, gt=0)
     """How long a body may take before its rate is checked."""
     refused_body_drain_s: float = Field(default=5.0, ge=0)
-    """A refused body (too large, or no place for it) is read and thrown away for up to this long before the answer,
-    so a caller still sending reads the refusal instead of a reset connection."""
+    """A refused body (too large, or over `max_large_bodies`) is read and thrown away for up to this long before the
+    answer, so a caller still sending reads the refusal instead of a reset connection."""
     database_threads: int = Field(default=4, ge=1)
     """Threads of a worker that wait on the monitor's database: their own pool, so a slow database cannot take the
     threads other routes build their answers on."""
@@ -149,7 +154,7 @@ class ServiceSettings(DatabaseSettings, DocumentLimits):
         if unknown := unknown_variables(environ):
             raise SettingsError("; ".join(unknown))
         try:
-            return cls()
+            return cls(**former_names(environ))
         except ValidationError as error:
             raise SettingsError("; ".join(named(problem) for problem in error.errors())) from None
 
@@ -180,13 +185,34 @@ class ServiceSettings(DatabaseSettings, DocumentLimits):
         return self.threads or max(1, available_cores() // self.workers)
 
     @property
-    def threads_per_lane(self) -> int:
-        return max(1, self.threads_per_worker // self.lanes)
+    def threads_per_copy(self) -> int:
+        return max(1, self.threads_per_worker // self.model_copies)
+
+
+FORMER_NAMES = {f"{ENV_PREFIX}LANES": "model_copies", f"{ENV_PREFIX}MATCH__READING": "match__cut"}
+"""Variables renamed, and the setting each still sets (a nested one by `__`) where its new name is not set itself
+(deprecated)."""
+
+
+def former_names(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings former variable names set, as keyword arguments: pydantic-settings merges them, nested ones
+    too, over what it reads from the environment."""
+    upper = {name.upper(): value for name, value in environ.items()}
+    settings: dict[str, Any] = {}
+    for former, field in FORMER_NAMES.items():
+        if former in upper and f"{ENV_PREFIX}{field.upper()}" not in upper:
+            log.warning("%s is deprecated: set %s%s instead", former, ENV_PREFIX, field.upper())
+            *outer, name = field.split("__")
+            place = settings
+            for part in outer:
+                place = place.setdefault(part, {})
+            place[name] = upper[former]
+    return settings
 
 
 def known_variables() -> set[str]:
     """Every CLAIMSTANCE_* variable the settings read: one per field, and one per field of a nested one (MATCH__…)."""
-    names = set()
+    names = set(FORMER_NAMES)
     for name, info in ServiceSettings.model_fields.items():
         names.add(f"{ENV_PREFIX}{name.upper()}")
         nested = getattr(info.annotation, "model_fields", None)
@@ -205,7 +231,7 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
 
 
 def named(problem: dict) -> str:
-    """One validation problem, as the variable the user sets: `CLAIMSTANCE_LANES=0: Input should be >= 1`,
+    """One validation problem, as the variable the user sets: `CLAIMSTANCE_MODEL_COPIES=0: Input should be >= 1`,
     `CLAIMSTANCE_MATCH__TOP_K=0: …` for a nested one."""
     field = "__".join(str(part) for part in problem["loc"])
     if field.startswith("api_keys__") or field == "api_keys":  # its value holds secrets: the place, not the value

@@ -32,7 +32,7 @@ from serving.stored import LABELS_SERVED, STORED_MODEL
 log = logging.getLogger("bentoml.claimstance")
 
 BulkWork = Callable[[], Any]
-"""Work other than scoring pairs that runs in the model's lanes as bulk work (the monitor's embedding and matching
+"""Work other than scoring pairs that runs in the model's copies as bulk work (the monitor's embedding and matching
 of a document), so a worker's cores are shared by one queue, counted by its admission, and dropped when its caller
 goes away."""
 
@@ -47,7 +47,7 @@ def overloaded(error: Overloaded) -> Refused:
 
 
 def scorer(predictor: StancePredictor) -> Callable[[list[Any]], list[Any]]:
-    """One lane's work: a batch of pairs scored by its model copy, or a bulk batch of other work done in it."""
+    """One model copy's work: a batch of pairs it scores, or a bulk batch of other work done in it."""
 
     def score(items: list[Any]) -> list[Any]:
         if items and not isinstance(items[0], Pair):  # a bulk batch is one call's, never mixed
@@ -65,7 +65,7 @@ class StanceWorker:
     stored_model = STORED_MODEL
 
     def __init__(self) -> None:
-        # Workers run each lane on its own threads (CLAIMSTANCE_THREADS): the tokenizer's own pool would add more.
+        # Workers run each model copy on its own threads (CLAIMSTANCE_THREADS): the tokenizer's own pool would add more.
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         exit_with_parent()
         stored = self.stored_model  # `bentoml serve` has checked it exists, and names it if not
@@ -75,12 +75,12 @@ class StanceWorker:
             StancePredictor.from_dir(
                 stored.path,
                 runtime=runtime,
-                num_threads=SETTINGS.threads_per_lane,
+                num_threads=SETTINGS.threads_per_copy,
                 batch_size=SETTINGS.model_batch_pairs or None,
                 max_evidence=SETTINGS.max_evidence,
                 model_tag=self.model_tag,
             )
-            for _ in range(SETTINGS.lanes)
+            for _ in range(SETTINGS.model_copies)
         ]
         if self.predictors[0].labels != LABELS_SERVED:
             raise ModelLoadError(
@@ -100,8 +100,8 @@ class StanceWorker:
             on_queue_change=count_queued,
         )
         self.ready = False
-        lanes, threads = SETTINGS.lanes, SETTINGS.threads_per_lane
-        log.info("loaded %s: %s, %d lane(s) of %d thread(s)", self.model_tag, runtime, lanes, threads)
+        copies, threads = SETTINGS.model_copies, SETTINGS.threads_per_copy
+        log.info("loaded %s: %s, %d model copies of %d thread(s)", self.model_tag, runtime, copies, threads)
 
     @bentoml.on_startup
     async def warm_up(self) -> None:
@@ -131,7 +131,7 @@ class StanceWorker:
         await asyncio.to_thread(self.check_claims, claims, list_field, field)
 
     async def scored(self, pairs: list[Pair], bulk: bool = False) -> list[StanceResult]:
-        """The pairs' answers from the lanes: single predictions first, bulk ones (/track, ingest) beside them."""
+        """The pairs' answers from the model copies: single predictions first, bulk ones (/track, ingest) beside."""
         try:
             results = await (self.batcher.submit_bulk(pairs) if bulk else self.batcher.submit(pairs))
         except Overloaded as error:
@@ -140,8 +140,8 @@ class StanceWorker:
             PREDICTIONS.labels(result.label).inc()
         return results
 
-    async def in_lanes(self, work: list[BulkWork]) -> list[Any]:
-        """Other bulk work done in the lanes, in order (the monitor's matching)."""
+    async def on_model_copies(self, work: list[BulkWork]) -> list[Any]:
+        """Other bulk work done on the model copies, in order (the monitor's matching)."""
         try:
             return await self.batcher.submit_bulk(work)
         except Overloaded as error:

@@ -98,3 +98,30 @@ def test_each_layer_imports_only_those_below_it():
         if (layer := name.split(".")[0]) in ALLOWED and target.split(".")[0] not in ALLOWED[layer]
     ]
     assert crossings == []
+
+
+def reached_from(start: str) -> set[str]:
+    """Every project module `start` imports, directly or through others."""
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph()[name])
+    return seen
+
+
+def test_the_bento_includes_every_module_the_service_imports():
+    """`bentoml build` packs only what bentofile.yaml includes: a module the service reaches but the bento leaves out
+    would fail the built service at start-up, not here. BentoML reads the patterns as .gitignore does (pathspec)."""
+    import pathspec
+    import yaml
+
+    included = pathspec.PathSpec.from_lines(
+        "gitwildmatch", yaml.safe_load((ROOT / "bentofile.yaml").read_text())["include"]
+    )
+    modules = project_modules()
+    missing = sorted(
+        name for name in reached_from("serving.service") if not included.match_file(modules[name].relative_to(ROOT))
+    )
+    assert missing == []

@@ -4,7 +4,7 @@ only) over the machine's training speed in tokens a second.
 
 A step's time grows with the tokens in its batch (length-grouped batches pad little), so tokens, not pairs, are the
 unit: an FNC-1 body fills the 128-token window where an Emergent headline pair takes about 30. The reference speed is
-the one the reference machine (2 cores of an AMD EPYC) showed training the recipe before the polarity levers: 45
+the one the reference machine (2 cores of an AMD EPYC) showed training the recipe before the counterfactual pairs: 45
 minutes for its 3.19 million token-equivalents. `python -m training.budget --measure true` times a few steps of the
 base model on the machine it runs on, for comparison. The default recipe must fit TIME_CAP_MINUTES on the reference
 machine (tests/training/test_budget.py).
@@ -30,7 +30,7 @@ TIME_CAP_MINUTES = 25.0
 """The most the default recipe may take to train on the reference machine."""
 REFERENCE_TOKENS_PER_SECOND = 1180.0
 """Training speed on the reference machine (2 cores of an AMD EPYC with AVX-512 BF16, bf16 autocast): the recipe
-before the polarity levers, 2.85 million training tokens and 1.03 million validation tokens (4 epochs), took 45
+before the counterfactual pairs, 2.85 million training tokens and 1.03 million validation tokens (4 epochs), took 45
 minutes there, everything but the export."""
 VALIDATION_TOKEN_COST = 1 / 3
 """A validation token's cost against a training token's: forward alone, against forward and backward."""

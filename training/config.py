@@ -50,7 +50,13 @@ class TrainConfig:
     base_model: str = field(default_factory=default_base_model, metadata={"help": "HF model id or local path."})
     sources: str = field(default="emergent,fnc1,arc", metadata={"help": "Comma-separated corpora to train on."})
     train_files: list[str] = field(default_factory=list, metadata={"help": "Own CSV/JSONL/Parquet files."})
-    max_aux_pairs: int = field(default=0, metadata={"help": "Cap on FNC-1+ARC related training pairs (0: all)."})
+    max_fnc_arc_pairs: int = field(
+        default=0,
+        metadata={
+            "help": "Cap on FNC-1+ARC related training pairs (0: all); --max_aux_pairs is its former name.",
+            "aliases": ["--max_aux_pairs"],
+        },
+    )
     balance_aux_labels: bool = field(
         default=False,
         metadata={
@@ -168,7 +174,7 @@ def comma_list(value: str) -> tuple[str, ...]:
 
 RECIPES: dict[str, dict[str, object]] = {
     "default": {
-        "max_aux_pairs": 800,
+        "max_fnc_arc_pairs": 800,
         "max_unrelated_pairs": 500,
         "mismatched_per_claim": 4,
         "max_validation_pairs": 1000,
@@ -181,7 +187,7 @@ RECIPES: dict[str, dict[str, object]] = {
         "attributed_evidence": True,
     },
     "quality": {
-        "max_aux_pairs": 0,
+        "max_fnc_arc_pairs": 0,
         "max_unrelated_pairs": 3000,
         "mismatched_per_claim": 4,
         "max_validation_pairs": 1000,
@@ -192,7 +198,7 @@ RECIPES: dict[str, dict[str, object]] = {
         "max_claim_evidence_pairs": 1000,
     },
     "full": {
-        "max_aux_pairs": 0,
+        "max_fnc_arc_pairs": 0,
         "max_unrelated_pairs": 10000,
         "mismatched_per_claim": 4,
         "max_validation_pairs": 0,

@@ -90,7 +90,7 @@ def build_splits(config: TrainConfig) -> tuple[Dataset, Dataset]:
     train = with_relevance(train, config, config.seed)
     validation = with_relevance(validation, config, config.seed + 1)
     train = subsample(
-        train, config.max_aux_pairs, config.seed, AUX_SOURCES, unrelated=False, balanced=config.balance_aux_labels
+        train, config.max_fnc_arc_pairs, config.seed, AUX_SOURCES, unrelated=False, balanced=config.balance_aux_labels
     )
     train = subsample(train, config.max_unrelated_pairs, config.seed, AUX_SOURCES, unrelated=True)
     validation = subsample(validation, config.max_validation_pairs, config.seed, AUX_SOURCES, unrelated=False)
@@ -126,6 +126,10 @@ def by_length(dataset: Dataset) -> Dataset:
     return dataset.select(np.argsort([len(c) + len(t) for c, t in zip(dataset["claim"], dataset["text"], strict=True)]))
 
 
+FORMER_FLAGS = {"max_aux_pairs": "max_fnc_arc_pairs"}
+"""Training flags renamed: a model saved under the former name is read under the new one."""
+
+
 def saved_config(model_dir: Path, data_dir: str, relevance: bool | None = None) -> TrainConfig:
     """The training config saved with a model, reading the corpora from `data_dir`.
 
@@ -134,6 +138,9 @@ def saved_config(model_dir: Path, data_dir: str, relevance: bool | None = None) 
     otherwise: baselines that need unrelated pairs ask for them.
     """
     saved = saved_training_config(model_dir)
+    for former, name in FORMER_FLAGS.items():
+        if former in saved:
+            saved.setdefault(name, saved.pop(former))
     if relevance is None:
         relevance = read_model_info(model_dir).has_relevance
     recipe = RECIPES.get(str(saved.get("recipe", "default")), {})

@@ -1,4 +1,4 @@
-"""The batch job under chaos: `python -m eval.chaos.batch --model artifacts/default` (issue 19, "Hardening").
+"""The batch job under chaos: `python -m eval.chaos.batch --model artifacts/default`.
 
 Every run is the real command, `python -m serving.batch`, in a process of its own, on a generated JSONL file of
 `rows` short pairs (every 37th with an empty claim, so the rejects parts are written too):

@@ -46,7 +46,7 @@ ROUTES = {  # route: (body, scope it needs)
     "/predict_batch": ({"pairs": [{"claim": CLAIM, "text": SENTENCE}]}, "read"),
     "/track": ({"claim": CLAIM, "documents": [{"id": 1, "text": SENTENCE}]}, "read"),
     "/claims/list": ({}, "read"),
-    "/claims/picture": ({"id": "strikes"}, "read"),
+    "/claims/summary": ({"id": "strikes"}, "read"),
     "/claims/documents": ({"id": "strikes"}, "read"),
     "/documents/recent": ({}, "read"),
     "/claims/register": ({"claims": [{"id": "access", "text": CLAIM}]}, "write"),
@@ -261,7 +261,7 @@ def render(results: dict) -> str:
         f"- the service's processes idle (under {config['idle_cpu_percent']:g}% of a core) {ingests['idle_after_s']} s "
         "after the last caller left",
         "",
-        f"**{config['slow_senders']} slow senders** (a byte a second) holding the large-body places: answered "
+        f"**{config['slow_senders']} slow senders** (a byte a second) holding every large-body slot: answered "
         f"{slow['slow_senders_answered']}; of {slow['other_calls']} other /track calls, {slow['other_calls_served']} "
         f"served, the first {slow['first_served_after_s']} s in.",
     ])  # fmt: skip

@@ -3,7 +3,7 @@ of `make chaos`).
 
 A store of `claims` watched claims (each with one of `tags` tags), `documents` stored documents and `answers` stored
 answers, one claim (`main`) holding `main_answers` of them, built by bulk inserts. Measured:
-- a claim's picture (`/claims/picture`) of `main`, and a page of its documents: time, and the Python memory the call
+- a claim's summary (`/claims/summary`) of `main`, and a page of its documents: time, and the Python memory the call
   takes at its peak (tracemalloc);
 - `/documents/recent` (50) and a tag's first page of claims (100): time;
 - the claim index of every worker: built once, then one claim registered and one retired: time until the index
@@ -33,7 +33,7 @@ from eval.harness.postgres import fresh_database, postgres_binaries, throwaway_p
 from eval.speed.machine import this_machine
 from models.command import Command, exit_with, first_paragraph
 from models.labels import LABELS
-from serving.monitor import claims, pictures
+from serving.monitor import claims, summaries
 from serving.monitor.claim_index import ClaimIndexCache
 from serving.monitor.database import monitor_engine, sessions, upgrade
 from serving.monitor.tables import AnswerRow, ClaimChangeRow, ClaimRow, ClaimTagRow, DocumentRow
@@ -170,13 +170,13 @@ def measure(url: str, config: MonitorScaleConfig) -> dict[str, Any]:
 
         return run
 
-    picture = in_session(lambda s: pictures.claim_picture(s, "main", LABELS))
-    figures["picture s"], found = timed(picture, config.repeats)
-    figures["picture documents"] = found.summary.documents
-    figures["picture peak Python MB"] = peak_python_bytes(picture) / 1e6
-    page = in_session(lambda s: pictures.claim_documents(s, "main", 50))
+    summary = in_session(lambda s: summaries.claim_summary(s, "main", LABELS))
+    figures["summary s"], found = timed(summary, config.repeats)
+    figures["summary documents"] = found.summary.documents
+    figures["summary peak Python MB"] = peak_python_bytes(summary) / 1e6
+    page = in_session(lambda s: summaries.claim_documents(s, "main", 50))
     figures["documents page (50) s"], _ = timed(page, config.repeats)
-    recent = in_session(lambda s: pictures.recent_documents(s, 50))
+    recent = in_session(lambda s: summaries.recent_documents(s, 50))
     figures["recent documents (50) s"], found = timed(recent, config.repeats)
     figures["recent documents found"] = len(found)
     tagged = in_session(lambda s: claims.list_claims(s, tag="tag7", limit=100))

@@ -158,8 +158,8 @@ async def large_bodies_phase(url: str, body: bytes, config: ChaosServeConfig) ->
     }
 
 
-async def abandoned_phase(url: str, config: ChaosServeConfig, places: int) -> dict:
-    """Calls in waves of the service's large-body places, each wave given up after `abandon_after_s`."""
+async def abandoned_phase(url: str, config: ChaosServeConfig, max_at_once: int) -> dict:
+    """Calls in waves of the service's `max_large_bodies`, each wave given up after `abandon_after_s`."""
     body = track_body(CLAIM, config.abandoned_documents, 2000)
     statuses: list[str] = []
 
@@ -179,8 +179,8 @@ async def abandoned_phase(url: str, config: ChaosServeConfig, places: int) -> di
         peak_queued = max(peak_queued, reading or 0.0)
 
     async with httpx.AsyncClient() as observer:
-        for start in range(0, config.abandoned_calls, places):
-            wave = min(places, config.abandoned_calls - start)
+        for start in range(0, config.abandoned_calls, max_at_once):
+            wave = min(max_at_once, config.abandoned_calls - start)
             async with httpx.AsyncClient(timeout=config.abandon_after_s) as client:
                 calls = [abandoned(client) for _ in range(wave)]
                 await asyncio.gather(*calls, queued_while_waiting(observer))
@@ -256,7 +256,7 @@ def render(results: dict) -> str:
             f"{settings['big_body_bytes'] / MIB:.1f} MiB** with /predict at {results['config']['predict_rate']:g}/s:",
             f"- /track answers: {big['track_statuses']} in {big['track_seconds']} s",
             f"- peak service memory {big['peak_rss_mib']} MiB (idle {results['idle_rss_mib']} MiB; documented bound "
-            f"idle + 3 × {settings['max_large_bodies']} places × {settings['max_track_body_bytes'] // MIB} MiB = "
+            f"idle + 3 × {settings['max_large_bodies']} at once × {settings['max_track_body_bytes'] // MIB} MiB = "
             f"{bound} MiB)",
             f"- 5xx other than 503: {big['server_errors_other_than_503']}; connection failures: "
             f"{big['connection_failures']}",

@@ -38,7 +38,7 @@ class BenchServeConfig:
     max_seconds: float = field(default=20.0, metadata={"help": "Seconds per concurrency level at most."})
     batch_pairs: int = field(default=32, metadata={"help": "Pairs per /predict_batch call in the list run."})
     workers: int = field(default=1, metadata={"help": "Worker processes of the service."})
-    lanes: int = field(default=2, metadata={"help": "Batches scored at once per worker (see serving/settings.py)."})
+    model_copies: int = field(default=2, metadata={"help": "Model copies per worker, each scoring a batch at once."})
     threads: int = field(default=0, metadata={"help": "Inference threads per worker (0: cores / workers)."})
     model_batch_pairs: int = field(default=0, metadata={"help": "Pairs per forward pass (0: the runtime's default)."})
     naive: bool = field(default=True, metadata={"help": "Also measure the naive pipeline server."})
@@ -73,7 +73,7 @@ def service_env(config: BenchServeConfig, **overrides: int) -> dict[str, str]:
         "CLAIMSTANCE_MODEL": config.model,
         **MONITOR_OFF,
         "CLAIMSTANCE_WORKERS": str(config.workers),
-        "CLAIMSTANCE_LANES": str(config.lanes),
+        "CLAIMSTANCE_MODEL_COPIES": str(config.model_copies),
         "CLAIMSTANCE_THREADS": str(config.threads),
         "CLAIMSTANCE_MODEL_BATCH_PAIRS": str(config.model_batch_pairs),
         "BENTOML_DO_NOT_TRACK": "True",

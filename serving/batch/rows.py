@@ -12,10 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from models.blank_text import is_blank
 from models.document_fields import published_day
 from models.encoding import ClaimLimit
 from models.pair import InputLimits, Pair
-from models.visible import has_visible_character
 from serving.jobs.rejects import Reject
 
 
@@ -35,7 +35,7 @@ def reason_for(column: str, value: object, max_chars: int) -> str | None:
         return f"{column}: missing"
     if not isinstance(value, str):
         return wrong_type(column, value)
-    if not has_visible_character(value):
+    if is_blank(value):
         return f"{column}: empty"
     if len(value) > max_chars:
         return f"{column}: {len(value):,} characters, over the limit of {max_chars:,}"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
+from models.blank_text import is_blank
 from models.document_fields import DOCUMENT_FIELDS, OPTIONAL_FIELDS, published_day
-from models.visible import has_visible_character
 from serving.jobs.lines import OverlongLine
 from serving.jobs.rejects import Reject
 from serving.monitor.documents import IncomingDocument
@@ -67,7 +67,7 @@ def field_reason(record: dict) -> str | None:
             return f"{name}: missing"
         if not isinstance(value, str):
             return f"{name}: expected a string, got {type(value).__name__}"
-        if not has_visible_character(value):
+        if is_blank(value):
             return f"{name}: empty"
     for name in OPTIONAL_FIELDS:
         value = record.get(name)

@@ -194,7 +194,7 @@ class DocumentIngest:
     def matched(self, index: ClaimIndex, document: IncomingDocument) -> tuple[Candidate, ...]:
         """The claims of `index` one document reaches: one unit of the work the service runs in its lanes."""
         return tuple(index.candidates(document_vectors(self.embedder, document.text, document.title,
-                                                       self.match.reading), self.match))  # fmt: skip
+                                                       self.match.cut), self.match))  # fmt: skip
 
     def planned(self, unique: Sequence[IncomingDocument], stored: Mapping[str, str], matched: Matched) -> IngestPlan:
         with self.sessions() as session:
@@ -254,9 +254,7 @@ def match_documents(
     return tuple(
         (
             document,
-            tuple(
-                index.candidates(document_vectors(embedder, document.text, document.title, settings.reading), settings)
-            ),
+            tuple(index.candidates(document_vectors(embedder, document.text, document.title, settings.cut), settings)),
         )
         for document in documents
     )

@@ -27,7 +27,7 @@ from models.sentences import split_sentences
 from serving.monitor.neighbour_graph import NeighbourGraph
 
 
-class Reading(StrEnum):
+class DocumentCut(StrEnum):
     """What a document is embedded as, after its title (eval/matching_quality.py compares them)."""
 
     SENTENCES = "sentences"
@@ -42,14 +42,14 @@ class MatchSettings(BaseModel, frozen=True):
     """How many claims a document may reach, and how close it must be.
 
     The defaults were chosen on validation (`make matching`, reports/matching/; FNC-1 headlines the default recipe
-    holds out of training, bodies as documents, the int8 embedder): of the readings, passages stopped the most
+    holds out of training, bodies as documents, the int8 embedder): of the cuts, passages stopped the most
     unrelated pairs at each recall, and 0.384 is the highest cosine that keeps 98% of the related validation pairs
     (keeping 99% let 9% of unrelated pairs through, over the 5% the monitor allows).
     """
 
     threshold: float = Field(default=0.384, ge=-1.0, le=1.0)
     """Cosine similarity a claim needs to any one of the document's vectors."""
-    reading: Reading = Reading.PASSAGES
+    cut: DocumentCut = DocumentCut.PASSAGES
     """What a document is embedded as (besides its title)."""
     top_k: int = Field(default=100, ge=1)
     """Most claims one document is scored against: a bound on the stance passes of one document, not a filter of
@@ -191,14 +191,14 @@ def claim_index(
 
 
 def document_pieces(
-    embedder: SentenceEmbedder, text: str, title: str | None = None, reading: Reading = Reading.SENTENCES
+    embedder: SentenceEmbedder, text: str, title: str | None = None, cut: DocumentCut = DocumentCut.SENTENCES
 ) -> list[str]:
-    """The title (where there is one), then the text as `reading` cuts it."""
+    """The title (where there is one), then the text as `cut` cuts it."""
     pieces = [title.strip()] if title and title.strip() else []
-    if reading is Reading.WHOLE_TEXT:
+    if cut is DocumentCut.WHOLE_TEXT:
         return [*pieces, text]
     sentences = split_sentences(text) or [text]
-    if reading is Reading.SENTENCES:
+    if cut is DocumentCut.SENTENCES:
         return pieces + sentences
     return pieces + passages(sentences, embedder.token_counts(sentences), embedder.max_tokens - 2)
 
@@ -217,6 +217,6 @@ def passages(sentences: list[str], tokens: list[int], budget: int) -> list[str]:
 
 
 def document_vectors(
-    embedder: SentenceEmbedder, text: str, title: str | None = None, reading: Reading = Reading.SENTENCES
+    embedder: SentenceEmbedder, text: str, title: str | None = None, cut: DocumentCut = DocumentCut.SENTENCES
 ) -> np.ndarray:
-    return embedder.embed(document_pieces(embedder, text, title, reading))
+    return embedder.embed(document_pieces(embedder, text, title, cut))

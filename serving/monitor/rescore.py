@@ -3,8 +3,8 @@ pair that has no answer of that model gets one.
 
 The pairs are those matching let through before, with the similarity they were matched at; the documents are read
 back from the store. Each batch of pairs is committed on its own, and a pair is chosen only while it lacks the
-model's answer, so a killed run resumes where it stopped and a second run adds nothing. Pictures read one model's
-answers (pictures.py), so until a claim's pairs are all rescored its picture under the new model says how many
+model's answer, so a killed run resumes where it stopped and a second run adds nothing. Summaries read one model's
+answers (summaries.py), so until a claim's pairs are all rescored its summary under the new model says how many
 answers the old one has beside it (`other_models`).
 """
 
@@ -50,7 +50,7 @@ class PendingPair:
     similarity: float
     first_answer: int
     """The id of the pair's first stored answer: pairs are answered again in the order they were first answered,
-    so a picture under the new model lists its documents in the order they were ingested, as under the old."""
+    so a summary under the new model lists its documents in the order they were ingested, as under the old."""
     pair: Pair
     source: str | None = None
     day: date | None = None

@@ -16,13 +16,13 @@ from sqlalchemy.engine import URL
 from models.embedding import SentenceEmbedder
 from models.result import StanceResult
 from models.tracking import TrackedDocument
-from serving.monitor import audit, claims, documents, pictures
+from serving.monitor import audit, claims, documents, summaries
 from serving.monitor.audit import AuditEntry, Writer
 from serving.monitor.claims import WatchedClaim
 from serving.monitor.database import DatabaseSettings, monitor_engine, sessions, upgrade
 from serving.monitor.documents import DocumentIngest, IncomingDocument
 from serving.monitor.matching import ClaimIndex, MatchSettings
-from serving.monitor.pictures import ANY_DAY, ClaimPicture, DateRange, RecentDocument
+from serving.monitor.summaries import ANY_DAY, DateRange, RecentDocument, StoredClaimSummary
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class MonitorStore:
             return answers
 
     def new_documents(self, incoming: Sequence[IncomingDocument]) -> tuple[list[IncomingDocument], dict[str, str]]:
-        """An ingest's first step (documents.DocumentIngest.new_documents): the service runs the rest in its lanes."""
+        """An ingest's first step (documents.DocumentIngest.new_documents): the service runs the rest on its models."""
         return self.ingest.new_documents(incoming)
 
     def claim_index(self) -> ClaimIndex:
@@ -122,11 +122,11 @@ class MonitorStore:
     ) -> documents.IngestReport:
         return self.ingest.commit(plan, results, writer or documents.BATCH_WRITER)
 
-    def picture(
+    def summary(
         self, claim_id: str, labels: tuple[str, ...], days: DateRange = ANY_DAY, model: str | None = None
-    ) -> ClaimPicture:
+    ) -> StoredClaimSummary:
         with self.sessions() as session:
-            return pictures.claim_picture(session, claim_id, labels, days, model)
+            return summaries.claim_summary(session, claim_id, labels, days, model)
 
     def documents(
         self,
@@ -137,11 +137,11 @@ class MonitorStore:
         model: str | None = None,
     ) -> list[TrackedDocument]:
         with self.sessions() as session:
-            return pictures.claim_documents(session, claim_id, limit, after, days, model)
+            return summaries.claim_documents(session, claim_id, limit, after, days, model)
 
     def recent(self, limit: int, since: datetime | None = None) -> list[RecentDocument]:
         with self.sessions() as session:
-            return pictures.recent_documents(session, limit, since)
+            return summaries.recent_documents(session, limit, since)
 
     def audit(self, limit: int, before: int | None = None) -> list[AuditEntry]:
         with self.sessions() as session:

@@ -2,7 +2,7 @@
 and the queries read.
 
 Times are stored in UTC. A document's `published` is kept as the caller sent it (RFC 3339, its own offset) beside
-the day it names, which is what a claim's picture over a date range selects on. An answer's label, relevance and
+the day it names, which is what a claim's summary over a date range selects on. An answer's label, relevance and
 model are columns to select on; its scores and evidence are JSON, read back through the answer's contract
 (models/result.py), so the contract is not written a second time as columns.
 """
@@ -104,7 +104,7 @@ class AnswerRow(Base):
     text_reduced: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     source: Mapped[str | None] = mapped_column(Text, default=None)
-    """The document's source and day, copied here (a document never changes once stored): a claim's picture groups
+    """The document's source and day, copied here (a document never changes once stored): a claim's summary groups
     its answers by them without a join to every document."""
     published_day: Mapped[date | None] = mapped_column(Date, default=None)
     label_score: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,6 +1,6 @@
 """The claim monitor's routes: watched claims (/claims/*), documents checked against them (/documents/*) and the
 record of who wrote what (/audit/list). The store's work runs on database threads of its own; the embedding and
-matching of documents in the model's lanes, beside stance batches."""
+matching of documents in the model's copies, beside stance batches."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from serving.monitor.audit import Writer
 from serving.monitor.database import where
 from serving.monitor.documents import DocumentIngest, IncomingDocument
 from serving.monitor.matching import Candidate, ClaimIndex
-from serving.monitor.pictures import DateRange
 from serving.monitor.store import MonitorStore
+from serving.monitor.summaries import DateRange
 from serving.monitor_schemas import (
     AuditLimit,
     ClaimListLimit,
@@ -49,7 +49,7 @@ log = logging.getLogger("bentoml.claimstance")
 MONITOR_SCHEMAS = monitor_schemas(LABELS_SERVED)
 WatchedClaimAnswer = MONITOR_SCHEMAS["WatchedClaim"]
 IngestAnswer = MONITOR_SCHEMAS["IngestReport"]
-PictureAnswer = MONITOR_SCHEMAS["ClaimPicture"]
+StoredSummaryAnswer = MONITOR_SCHEMAS["StoredClaimSummary"]
 StoredDocumentAnswer = MONITOR_SCHEMAS["TrackedDocument"]
 RecentAnswer = MONITOR_SCHEMAS["RecentDocument"]
 AuditAnswer = MONITOR_SCHEMAS["AuditEntry"]
@@ -73,18 +73,22 @@ ROUTE_ERRORS = {
     "/documents/ingest": {"409": CONFLICT, "413": "The body is over the size limit, or its documents reach more "
                           "pairs than one call can have scored (`limit`)."},
     "/claims/retire": {"404": UNKNOWN_ID},
+    "/claims/summary": {"404": UNKNOWN_ID},
     "/claims/picture": {"404": UNKNOWN_ID},
     "/claims/documents": {"404": UNKNOWN_ID},
     "/claims/list": {"404": "No watched claim has the id `after` names (`loc`: after)."},
     "/documents/delete": {"404": UNKNOWN_ID},
 }  # fmt: skip
+DEPRECATED_ROUTES = {"/claims/picture": "/claims/summary"}
+"""Routes kept under their former names, and the route that replaces each: they answer the same, and the service's
+document marks them deprecated."""
 """The answers the monitor's routes give beyond every route's (serving/service.py), for the OpenAPI document."""
 MONITOR_OFF = {"404": "The claim monitor is off (CLAIMSTANCE_MONITOR=false)."}
 
 
 @dataclass(frozen=True)
 class MatchWork:
-    """One document embedded and matched to the watched claims: done in the model's lanes (serving/worker.py)."""
+    """One document embedded and matched to the watched claims: done in the model's copies (serving/worker.py)."""
 
     ingest: DocumentIngest
     index: ClaimIndex
@@ -136,7 +140,7 @@ class MonitorRoutes(StanceWorker):
         if SETTINGS.monitor:
             stored_embedder = self.stored_embedder
             self.embedder = SentenceEmbedder.served(
-                stored_embedder.path, str(stored_embedder.tag), SETTINGS.threads_per_lane
+                stored_embedder.path, str(stored_embedder.tag), SETTINGS.threads_per_copy
             )
             log.info("claim monitor: %s, embedder %s", where(SETTINGS.url), stored_embedder.tag)
             try:
@@ -210,7 +214,7 @@ class MonitorRoutes(StanceWorker):
     @bentoml.api(route="/claims/retire")
     @answers_refusals
     async def retire_claim(self, id: StoredId, ctx: bentoml.Context) -> WatchedClaimAnswer:  # noqa: A002 (the body's field)
-        """Stop matching a claim; it and its answers stay, so its picture can still be read (admin)."""
+        """Stop matching a claim; it and its answers stay, so its summary can still be read (admin)."""
         retired = await self.in_store(ctx, MonitorStore.retire, id, caller(ctx, "/claims/retire"))
         return WatchedClaimAnswer(**asdict(retired))
 
@@ -221,6 +225,22 @@ class MonitorRoutes(StanceWorker):
         watched = await self.in_store(ctx, MonitorStore.unretire, id, caller(ctx, "/claims/unretire"))
         return WatchedClaimAnswer(**asdict(watched))
 
+    @bentoml.api(route="/claims/summary")
+    @answers_refusals
+    async def claim_summary(
+        self,
+        id: StoredId,  # noqa: A002 (the body's field)
+        ctx: bentoml.Context,
+        since: Day | None = None,
+        until: Day | None = None,
+        model: StoredId | None = None,
+    ) -> StoredSummaryAnswer:
+        """A watched claim's summary over the documents published between two days (both included; a document
+        without a date only when neither is given): the summary /track gives, computed in the database from one
+        model's stored answers (the newest, unless `model` names one); answers by other models are counted beside
+        it, never mixed in. Its documents: /claims/documents."""
+        return await self.stored_summary(ctx, id, since, until, model)
+
     @bentoml.api(route="/claims/picture")
     @answers_refusals
     async def claim_picture(
@@ -230,13 +250,16 @@ class MonitorRoutes(StanceWorker):
         since: Day | None = None,
         until: Day | None = None,
         model: StoredId | None = None,
-    ) -> PictureAnswer:
-        """A watched claim's picture over the documents published between two days (both included; a document
-        without a date only when neither is given): the summary /track gives, computed in the database from one
-        model's stored answers (the newest, unless `model` names one); answers by other models are counted beside
-        it, never mixed in. Its documents: /claims/documents."""
-        picture = await self.in_store(ctx, MonitorStore.picture, id, LABELS_SERVED, date_range(since, until), model)
-        return PictureAnswer(**asdict(picture))
+    ) -> StoredSummaryAnswer:
+        """Deprecated: the former name of /claims/summary, which answers the same."""
+        return await self.stored_summary(ctx, id, since, until, model)
+
+    async def stored_summary(
+        self, ctx: bentoml.Context, claim_id: str, since: Day | None, until: Day | None, model: str | None
+    ) -> StoredSummaryAnswer:
+        days = date_range(since, until)
+        summary = await self.in_store(ctx, MonitorStore.summary, claim_id, LABELS_SERVED, days, model)
+        return StoredSummaryAnswer(**asdict(summary))
 
     @bentoml.api(route="/claims/documents")
     @answers_refusals
@@ -262,8 +285,9 @@ class MonitorRoutes(StanceWorker):
         """Check documents against every watched claim: each is matched by embeddings, the stance model reads only
         the pairs matching lets through, and the document is stored with those answers. Idempotent by id: a
         document already stored is reported, not scored or stored again; an id stored with other content is a
-        409. All the call's new documents are stored, or none. The embedding and scoring run in the worker's lanes:
-        a call too large to be scored within the bulk budget is 413, naming its pairs and the most it could take."""
+        409. All the call's new documents are stored, or none. The embedding and scoring run on the worker's
+        model copies: a call too large to be scored within the bulk budget is 413, naming its pairs and the most it
+        could take."""
         incoming = [document.read_as(IncomingDocument) for document in documents]
         writer = caller(ctx, "/documents/ingest")
         for attempt in range(2):
@@ -275,7 +299,7 @@ class MonitorRoutes(StanceWorker):
             store = self.store
             assert store is not None
             index = await self.in_store(ctx, MonitorStore.claim_index)
-            found = await self.in_lanes([MatchWork(store.ingest, index, document) for document in new])
+            found = await self.on_model_copies([MatchWork(store.ingest, index, document) for document in new])
             plan = await self.in_store(ctx, MonitorStore.planned, unique, stored, tuple(zip(new, found, strict=True)))
             most = min(SETTINGS.max_ingest_pairs, self.batcher.bulk_capacity() or SETTINGS.max_ingest_pairs)
             if len(plan.pairs) > most:

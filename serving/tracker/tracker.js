@@ -538,7 +538,7 @@
   // ---- Watched claims (the claim monitor) -------------------------------------------------------------
 
   const watchedStatus = byId('watched-status');
-  /** Claims the panel shows, each with a picture fetched for it: a page's worth, not the whole watch list. */
+  /** Claims the panel shows, each with a summary fetched for it: a page's worth, not the whole watch list. */
   const WATCHED_SHOWN = 100;
 
   function setWatchedStatus(message, isError = false) {
@@ -557,16 +557,16 @@
     return payload;
   }
 
-  /** A watched claim with its picture: the summary the service computes, and its newest evidence (the page
+  /** A watched claim with its summary: the summary the service computes, and its newest evidence (the page
    *  never reads a claim's documents, however many it has). */
-  function watchedItem(claim, picture) {
-    const summary = picture.summary;
-    const latest = picture.latest;
-    const others = Object.entries(picture.other_models).map(([model, count]) => `${model} (${count})`);
+  function watchedItem(claim, stored) {
+    const summary = stored.summary;
+    const latest = stored.latest;
+    const others = Object.entries(stored.other_models).map(([model, count]) => `${model} (${count})`);
     return element('li', { className: 'watched', 'data-claim': claim.id },
       element('p', { className: 'watched-claim' }, own(claim.text)),
       element('p', { className: 'hint' },
-        `${plural(summary.related, 'related document')} of ${summary.documents} matched · model `, own(picture.model),
+        `${plural(summary.related, 'related document')} of ${summary.documents} matched · model `, own(stored.model),
         others.length ? ` · also answered by ${others.join(', ')}` : ''),
       summary.related ? shareBar(summary).bar : element('p', { className: 'hint' }, 'No document about it yet.'),
       latest ? element('p', { className: 'watched-evidence', 'data-document': latest.id },
@@ -581,7 +581,7 @@
       const listed = await postJson('claims/list', { limit: WATCHED_SHOWN + 1 });  // one more: are there more?
       const claims = listed.slice(0, WATCHED_SHOWN);
       const answers = [];
-      for (const claim of claims) answers.push(await postJson('claims/picture', { id: claim.id }));
+      for (const claim of claims) answers.push(await postJson('claims/summary', { id: claim.id }));
       byId('watched-list').replaceChildren(...claims.map((claim, i) => watchedItem(claim, answers[i])));
       if (!claims.length) setWatchedStatus('No claim is watched yet.');
       else if (listed.length <= WATCHED_SHOWN) setWatchedStatus(`${plural(claims.length, 'watched claim')}.`);

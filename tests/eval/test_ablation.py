@@ -22,7 +22,7 @@ from eval.ablation import (
     write,
 )
 from eval.decision_rule import fit_stance_offsets, with_stance_offsets
-from eval.evaluate import READING_SYSTEMS
+from eval.evaluate import STRATEGY_SYSTEMS
 from models.document import DEFAULT_LONG_TEXT
 from models.labels import STANCES, UNRELATED
 from models.metrics import fnc_relative_score
@@ -125,7 +125,7 @@ def expected_figures(model_dir: Path, corpus, data_dir: Path) -> dict[str, float
     figures |= polarity_figures(predictor, validation, data_dir)
     y_true = np.asarray(corpus.fnc1_test["label"])
     related = y_true != UNRELATED
-    for strategy, system in READING_SYSTEMS.items():
+    for strategy, system in STRATEGY_SYSTEMS.items():
         if strategy is not DEFAULT_LONG_TEXT:
             predictor.long_text = strategy
             scored = predictor.score(corpus.fnc1_test["claim"], corpus.fnc1_test["text"])
@@ -261,7 +261,9 @@ def test_run_trains_only_the_missing_models(step_models, saved_model_dir, synthe
 
     monkeypatch.setattr(ablation, "STEPS", STEPS)
     monkeypatch.setattr(ablation, "train", fake_train)
-    results = ablation.run(ablation_config(synthetic_corpus.path, models_dir, tmp_path / "report", readings=False))
+    results = ablation.run(
+        ablation_config(synthetic_corpus.path, models_dir, tmp_path / "report", long_text_strategies=False)
+    )
 
     assert [config.output_dir for config in trained] == [str(models_dir / f"emergent_only_s{s}") for s in SEEDS]
     for config, seed in zip(trained, SEEDS, strict=True):
@@ -271,7 +273,7 @@ def test_run_trains_only_the_missing_models(step_models, saved_model_dir, synthe
         assert config.data_dir == str(synthetic_corpus.path)
         assert config.register is False and config.export_onnx is False
     assert set(results) == {step.name for step in STEPS} | {DECISION_RULE_ROW, ENSEMBLE_ROW}
-    assert not any("," in column for figures in results.values() for column in figures)  # no readings asked for
+    assert not any("," in column for figures in results.values() for column in figures)  # no other strategies asked for
     assert (tmp_path / "report" / "ablation.md").is_file()
 
 
@@ -312,7 +314,7 @@ def test_run_takes_a_gone_models_row_from_a_kept_report(step_models, synthetic_c
     earlier = {STEPS[0].name: {"emergent_test acc": [0.25, 0.125]}, STEPS[1].name: {"emergent_test acc": [0.0, 0.0]}}
     write(earlier, AblationConfig(seeds=SEEDS, output_dir=str(tmp_path / "earlier")))
 
-    config = ablation_config(synthetic_corpus.path, models_dir, tmp_path / "report", readings=False)
+    config = ablation_config(synthetic_corpus.path, models_dir, tmp_path / "report", long_text_strategies=False)
     config.kept_reports = [str(tmp_path / "earlier")]
     results = ablation.run(config)
 
@@ -347,7 +349,9 @@ def test_without_training_a_missing_model_is_left_out_and_said(step_models, synt
     models_dir = tmp_path / "models"
     shutil.copytree(next(iter(step_models.values())).parent, models_dir)
     shutil.rmtree(models_dir / f"{STEPS[0].slug}_s{SEEDS[1]}")
-    config = ablation_config(synthetic_corpus.path, models_dir, tmp_path / "report", readings=False, train=False)
+    config = ablation_config(
+        synthetic_corpus.path, models_dir, tmp_path / "report", long_text_strategies=False, train=False
+    )
     results = ablation.run(config)
     assert (
         len(results[STEPS[0].name]["emergent_test acc"]) == 1 and len(results[STEPS[1].name]["emergent_test acc"]) == 2

@@ -8,7 +8,7 @@ import pytest
 from eval.baselines import PUBLISHED_EMERGENT
 from eval.evaluate import (
     MODEL_SYSTEM,
-    READING_SYSTEMS,
+    STRATEGY_SYSTEMS,
     EvalConfig,
     evaluation_sets,
     run,
@@ -31,10 +31,10 @@ TEST_SETS = ("emergent_test", "emergent_test_mismatched", "fnc1_test", *CLAIM_EV
 WITH_UNRELATED = ("emergent_test_mismatched", "fnc1_test")
 PUBLISHED_SYSTEM = PUBLISHED_EMERGENT.system + " [published]"
 TWO_STAGE = re.compile(r"TF-IDF cosine relatedness \(>= [0-9.-]+\) \+ TF-IDF \+ LR stance \(C=[0-9.]+\)")
-OTHER_READINGS = {system for strategy, system in READING_SYSTEMS.items() if strategy is not DEFAULT_LONG_TEXT}
+OTHER_STRATEGIES = {system for strategy, system in STRATEGY_SYSTEMS.items() if strategy is not DEFAULT_LONG_TEXT}
 """The model reading long texts in each way but its default, on the sets of long texts."""
-ANOTHER_READING = next(strategy for strategy in READING_SYSTEMS if strategy is not DEFAULT_LONG_TEXT)
-ANOTHER_SYSTEM = READING_SYSTEMS[ANOTHER_READING]
+ANOTHER_STRATEGY = next(strategy for strategy in STRATEGY_SYSTEMS if strategy is not DEFAULT_LONG_TEXT)
+ANOTHER_SYSTEM = STRATEGY_SYSTEMS[ANOTHER_STRATEGY]
 EMERGENT_TFIDF = re.compile(r"TF-IDF \+ LR, Emergent training data only \(C=[0-9.]+\)")
 
 
@@ -125,11 +125,11 @@ def test_report_json_has_every_system_and_the_models_labels(test_run, saved_mode
     two_stage = [s for s in results if TWO_STAGE.fullmatch(s)]
     emergent_tfidf = [s for s in results if EMERGENT_TFIDF.fullmatch(s)]
     assert len(two_stage) == len(emergent_tfidf) == 1
-    assert set(results) == {MODEL_SYSTEM, *OTHER_READINGS, "majority class", *two_stage, *emergent_tfidf,
+    assert set(results) == {MODEL_SYSTEM, *OTHER_STRATEGIES, "majority class", *two_stage, *emergent_tfidf,
                             PUBLISHED_SYSTEM}  # fmt: skip
     with_related = {*TEST_SETS, "fnc1_test_related"}
     assert set(results[MODEL_SYSTEM]) == set(results["majority class"]) == set(results[two_stage[0]]) == with_related
-    assert all(set(results[system]) == {"fnc1_test", "fnc1_test_related"} for system in OTHER_READINGS)
+    assert all(set(results[system]) == {"fnc1_test", "fnc1_test_related"} for system in OTHER_STRATEGIES)
     assert report["long_text"] == DEFAULT_LONG_TEXT
     assert results[PUBLISHED_SYSTEM] == {"emergent_test": {"accuracy": 0.7328, "macro_f1": 0.723}}
     assert report["published_fnc1_competition_test"]["Talos (1st in FNC-1)"] == "82.02"
@@ -147,7 +147,7 @@ def test_model_figures_match_the_models_own_predictions(test_run, saved_model_di
         assert figures["accuracy"] == pytest.approx(np.mean(np.asarray(y_true) == np.asarray(y_pred))), name
         assert figures["ece"] is not None and figures["calibration"] is not None
         assert ("relevance_ece" in figures) == (name in WITH_UNRELATED)
-    read_otherwise = predicted(saved_model_dir, test_sets["fnc1_test"], ANOTHER_READING)
+    read_otherwise = predicted(saved_model_dir, test_sets["fnc1_test"], ANOTHER_STRATEGY)
     assert results[ANOTHER_SYSTEM]["fnc1_test"]["confusion"] == confusion_of(
         test_sets["fnc1_test"]["label"], read_otherwise, LABELS
     )
@@ -230,7 +230,7 @@ def test_results_md_answers_stance_fnc1_and_relevance(test_run):
 @pytest.mark.e2e
 def test_evidence_faithfulness_for_each_reading_on_related_long_texts(test_run, test_sets):
     faithfulness = test_run["report"]["faithfulness"]
-    assert set(faithfulness) == {MODEL_SYSTEM, *OTHER_READINGS}
+    assert set(faithfulness) == {MODEL_SYSTEM, *OTHER_STRATEGIES}
     dataset = test_sets["fnc1_test"]
     related_long = sum(
         label != UNRELATED and len(sentence_spans(text)) > 1
@@ -253,7 +253,7 @@ def test_validation_split_scores_each_sources_validation_claims(validation_run, 
     report = validation_run["report"]
     results = report["results"]
     names = {"arc_validation", "emergent_validation", "emergent_validation_mismatched", "fnc1_validation"}
-    assert set(results) == {MODEL_SYSTEM, *OTHER_READINGS}  # no baselines, no published figures
+    assert set(results) == {MODEL_SYSTEM, *OTHER_STRATEGIES}  # no baselines, no published figures
     assert names <= set(results[MODEL_SYSTEM])
     assert set(results[ANOTHER_SYSTEM]) & names == {"arc_validation", "fnc1_validation"}
     assert "published_fnc1_competition_test" not in report
@@ -310,14 +310,19 @@ def test_run_with_a_store_tag_and_no_baselines(bento_store, saved_model_dir, syn
     tag = register(saved_model_dir)
     report, out = run_into(tmp_path / "report", tag, synthetic_corpus.path, baselines=False)
     assert json.loads((out / "report.json").read_text())["model"] == str(find(tag)[0])
-    assert set(report["results"]) == {MODEL_SYSTEM, *OTHER_READINGS}
+    assert set(report["results"]) == {MODEL_SYSTEM, *OTHER_STRATEGIES}
     assert set(report["results"][MODEL_SYSTEM]) == {*TEST_SETS, "fnc1_test_related"}
 
 
 @pytest.mark.e2e
 def test_the_slow_parts_can_be_left_out(saved_model_dir, synthetic_corpus, tmp_path):
     report, out = run_into(
-        tmp_path / "report", saved_model_dir, synthetic_corpus.path, baselines=False, readings=False, faithfulness=False
+        tmp_path / "report",
+        saved_model_dir,
+        synthetic_corpus.path,
+        baselines=False,
+        long_text_strategies=False,
+        faithfulness=False,
     )
     assert set(report["results"]) == {MODEL_SYSTEM}
     assert "faithfulness" not in report and report["evidence_labels"]

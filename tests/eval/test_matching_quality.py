@@ -18,7 +18,7 @@ def test_the_threshold_is_the_highest_that_keeps_the_target_share_of_related_pai
 def split(similarity, rank, related) -> SplitSimilarities:
     return SplitSimilarities(
         related=np.array(related),
-        by_reading={"sentences": np.array(similarity)},
+        by_cut={"sentences": np.array(similarity)},
         rank={"sentences": np.array(rank)},
         claims=3,
         documents=2,
@@ -66,9 +66,9 @@ def test_the_report_names_threshold_and_figures_per_reading(synthetic_corpus, ti
     assert graph["exact candidates"] > 0 and graph["graph recall"] >= 0.95  # 2,000 claims: the graph all but exact
     assert abs(graph["related kept, graph"] - graph["related kept, exact"]) <= 0.05
     assert "Neighbour graph against the exact search" in (tmp_path / "matching.md").read_text()
-    assert json.loads((tmp_path / "matching.json").read_text())["readings"] == report["readings"]
-    for reading in ("sentences", "passages", "whole text"):
-        rows = report["readings"][reading]
+    assert json.loads((tmp_path / "matching.json").read_text())["cuts"] == report["cuts"]
+    for cut in ("sentences", "passages", "whole text"):
+        rows = report["cuts"][cut]
         assert [row["target recall"] for row in rows] == config.target_recalls
         for row in rows:
             assert row["validation"]["related kept"] >= row["target recall"]
@@ -93,5 +93,5 @@ def test_with_a_model_the_path_is_compared_with_every_pair(synthetic_corpus, emb
     stance = run(config)["stance"]
     every, path = stance["every pair (/track)"], stance["matched pairs only (the monitor)"]
     assert set(every) == set(path) == {"accuracy", "related macro-F1", "related disputing F1"}
-    assert stance["reading"] == "passages" and stance["threshold"] == MatchSettings().threshold
+    assert stance["cut"] == "passages" and stance["threshold"] == MatchSettings().threshold
     assert "matched pairs only (the monitor)" in (tmp_path / "matching.md").read_text()

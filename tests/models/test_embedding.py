@@ -55,10 +55,10 @@ def test_a_folder_without_a_model_is_named(tmp_path):
 
 def test_the_served_embedder_runs_its_export_where_it_has_one(tiny_base_model_dir, embedder_dir):
     from models.embedding import TorchHiddenStates
-    from models.onnx_backend import OnnxBackend
+    from models.onnx_session import OnnxSession
 
     exported = SentenceEmbedder.served(embedder_dir, "claimstance-embedder:v1", num_threads=1)
-    assert isinstance(exported.encoder, OnnxBackend) and exported.name == "claimstance-embedder:v1"
+    assert isinstance(exported.encoder, OnnxSession) and exported.name == "claimstance-embedder:v1"
     weights_only = SentenceEmbedder.served(tiny_base_model_dir, "base:v1", num_threads=1)
     assert isinstance(weights_only.encoder, TorchHiddenStates) and weights_only.name == "base:v1"
 

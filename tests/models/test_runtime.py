@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from models.model_config import ModelLoadError
-from models.onnx_backend import OnnxBackend
-from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime, cpu_has_bf16, cpu_info, load_backend, preferred_runtime
+from models.onnx_session import OnnxSession
+from models.runtime import ONNX_FILE, RUNTIME_FILE, Runtime, cpu_has_bf16, cpu_info, load_session, preferred_runtime
 
 
 @pytest.fixture
@@ -33,20 +33,20 @@ def test_the_build_steps_choice_is_followed_only_when_the_onnx_file_exists(model
 def test_a_corrupt_onnx_file_is_a_model_load_error(model_dir):
     (model_dir / ONNX_FILE).write_bytes(b"not an onnx model")
     with pytest.raises(ModelLoadError, match="cannot load the ONNX model"):
-        load_backend(model_dir, Runtime.ONNX, num_threads=1)
+        load_session(model_dir, Runtime.ONNX, num_threads=1)
 
 
 def test_a_missing_onnx_file_is_a_model_load_error(model_dir):
     with pytest.raises(ModelLoadError, match=ONNX_FILE):
-        OnnxBackend(model_dir / ONNX_FILE, num_threads=1)
+        OnnxSession(model_dir / ONNX_FILE, num_threads=1)
 
 
-def test_torch_backend_gives_the_models_logits(model_dir, tiny_model, tokenizer):
+def test_torch_session_gives_the_models_logits(model_dir, tiny_model, tokenizer):
     import torch
 
-    backend = load_backend(model_dir, Runtime.TORCH, num_threads=1)
+    session = load_session(model_dir, Runtime.TORCH, num_threads=1)
     batch = tokenizer(["a claim", "another claim here"], ["text", "a longer text"], padding=True, return_tensors="np")
-    logits = backend({k: v.astype(np.int64) for k, v in batch.items()})
+    logits = session({k: v.astype(np.int64) for k, v in batch.items()})
     with torch.inference_mode():
         expected = tiny_model(
             **tokenizer(["a claim", "another claim here"], ["text", "a longer text"], padding=True, return_tensors="pt")

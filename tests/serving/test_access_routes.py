@@ -39,6 +39,7 @@ ROUTES = {  # each route, a body it takes, and the scope it needs
     "/predict_batch": ({"pairs": [{"claim": CLAIM, "text": "Some text."}]}, "read"),
     "/track": ({"claim": CLAIM, "documents": [{"id": 1, "text": "Some text."}]}, "read"),
     "/claims/list": ({}, "read"),
+    "/claims/summary": ({"id": "c1"}, "read"),
     "/claims/picture": ({"id": "c1"}, "read"),
     "/claims/documents": ({"id": "c1"}, "read"),
     "/documents/recent": ({}, "read"),
@@ -177,8 +178,8 @@ def test_slow_senders_are_cut_off_and_others_are_served(paced):
 
 
 def test_a_refused_body_is_read_so_its_sender_reads_the_refusal(paced):
-    """Two places, both held by senders still sending; the third caller's 2 MB body is refused (503) and read to its
-    end first: it reads the answer instead of a reset connection."""
+    """`max_large_bodies` two, both taken by senders still sending; the third caller's 2 MB body is refused (503) and
+    read to its end first: it reads the answer instead of a reset connection."""
     stop, _, senders = slow_senders(paced.url, "/track", {}, 2)
     try:
         time.sleep(0.3)

@@ -23,7 +23,7 @@ async def call(app, path: str) -> tuple[int, dict]:
     return sent[0]["status"], dict(sent[0]["headers"])
 
 
-def test_past_its_places_a_large_body_route_is_503_before_its_body_is_read():
+def test_past_its_limit_a_large_body_route_is_503_before_its_body_is_read():
     release = asyncio.Event()
 
     async def slow(scope, receive, send):
@@ -31,7 +31,7 @@ def test_past_its_places_a_large_body_route_is_503_before_its_body_is_read():
         await JSONResponse({})(scope, receive, send)
 
     async def scenario():
-        gate = LargeBodyGate(slow, routes=["/track"], places=2)
+        gate = LargeBodyGate(slow, routes=["/track"], max_at_once=2)
         running = [asyncio.create_task(call(gate, "/track")) for _ in range(2)]
         await asyncio.sleep(0)
         status, headers = await call(gate, "/track/")
@@ -55,7 +55,7 @@ def test_other_routes_are_not_counted():
         await JSONResponse({})(scope, receive, send)
 
     async def scenario():
-        gate = LargeBodyGate(app, routes=["/track"], places=1)
+        gate = LargeBodyGate(app, routes=["/track"], max_at_once=1)
         held = asyncio.create_task(call(gate, "/track"))
         await asyncio.sleep(0)
         other = await call(gate, "/predict")
@@ -66,12 +66,12 @@ def test_other_routes_are_not_counted():
     assert asyncio.run(scenario()) == 200
 
 
-def test_a_place_is_given_back_when_the_app_fails():
+def test_a_large_body_is_counted_off_when_the_app_fails():
     async def failing(scope, receive, send):
         raise RuntimeError("boom")
 
     async def scenario():
-        gate = LargeBodyGate(failing, routes=["/track"], places=1)
+        gate = LargeBodyGate(failing, routes=["/track"], max_at_once=1)
         try:
             await call(gate, "/track")
         except RuntimeError:

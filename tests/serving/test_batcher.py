@@ -56,15 +56,15 @@ def test_batches_never_pass_the_size_limit_unless_one_request_is_larger():
     )
 
 
-def test_two_lanes_score_two_batches_at_once():
+def test_two_scorers_score_two_batches_at_once():
     started = threading.Barrier(2, timeout=5)
 
-    def lane(items: list[int]) -> list[int]:
-        started.wait()  # both lanes must be inside a batch together, or this times out
+    def scorer(items: list[int]) -> list[int]:
+        started.wait()  # both scorers must be inside a batch together, or this times out
         return items
 
     async def main():
-        batcher = MicroBatcher([lane, lane], max_batch_size=1)
+        batcher = MicroBatcher([scorer, scorer], max_batch_size=1)
         return await asyncio.gather(batcher.submit([1]), batcher.submit([2]))
 
     assert asyncio.run(main()) == [[1], [2]]
@@ -122,12 +122,12 @@ def test_batch_wait_lets_a_lone_request_collect_company():
     assert scorer.batches == [[1, 2]]
 
 
-def test_requests_that_overflow_a_batch_are_never_lost_with_two_lanes():
-    """Both lanes idle, four requests arrive at once and two of them do not fit: all four are answered."""
+def test_requests_that_overflow_a_batch_are_never_lost_with_two_scorers():
+    """Both scorers idle, four requests arrive at once and two of them do not fit: all four are answered."""
 
     async def main():
         batcher = MicroBatcher([lambda items: items, lambda items: items], max_batch_size=4)
-        assert await batcher.submit([0]) == [0]  # both lanes now wait for work
+        assert await batcher.submit([0]) == [0]  # both scorers now wait for work
         requests = [batcher.submit([1] * 3), batcher.submit([2] * 2), batcher.submit([3] * 3), batcher.submit([4] * 2)]
         results = await asyncio.wait_for(asyncio.gather(*requests), 5)
         return results, batcher
@@ -299,9 +299,9 @@ def test_a_failing_request_fails_only_its_own_caller_in_a_merged_batch():
     assert isinstance(bad, ValueError) and str(bad) == "cannot score -1"
 
 
-def test_a_bulk_call_is_admitted_by_the_lanes_single_predictions_leave_it():
+def test_a_bulk_call_is_admitted_by_the_scorers_single_predictions_leave_it():
     """Idle, the model takes 2 ms an item: 200 items fit a 1 s budget. Under a stream of single predictions that
-    keeps the lane busy, bulk work gets its guaranteed batch per 100 ms (20 items a second): refused up front."""
+    keeps the scorer busy, bulk work gets its guaranteed batch per 100 ms (20 items a second): refused up front."""
 
     async def main():
         batcher = MicroBatcher(
@@ -309,7 +309,7 @@ def test_a_bulk_call_is_admitted_by_the_lanes_single_predictions_leave_it():
         )
         batcher._record(batcher.stats, 1, 0.002)
         idle_wait = batcher.estimated_bulk_wait(200)
-        batcher.single_load.add(batcher.single_load.horizon)  # a horizon's worth of model time: one lane kept busy
+        batcher.single_load.add(batcher.single_load.horizon)  # a horizon's worth of model time: one scorer kept busy
         busy_wait = batcher.estimated_bulk_wait(200)
         with pytest.raises(Overloaded, match="bulk queue wait"):
             await batcher.submit_bulk(list(range(200)))
@@ -320,7 +320,7 @@ def test_a_bulk_call_is_admitted_by_the_lanes_single_predictions_leave_it():
     assert busy_wait == pytest.approx(10.0, rel=0.01)
 
 
-def test_while_single_predictions_come_bulk_work_leaves_a_lane_to_them():
+def test_while_single_predictions_come_bulk_work_leaves_a_scorer_to_them():
     holding: list[int] = []
     batcher: MicroBatcher | None = None
 
@@ -334,10 +334,10 @@ def test_while_single_predictions_come_bulk_work_leaves_a_lane_to_them():
         holding.clear()
         batcher = MicroBatcher([score, score], max_batch_size=4, bulk_batch_size=1)
         if single_traffic:
-            batcher.single_load.add(1.0)  # half a lane's time over the last ~2 s
+            batcher.single_load.add(1.0)  # half a scorer's time over the last ~2 s
         return await batcher.submit_bulk(list(range(8)))
 
     assert asyncio.run(main(single_traffic=True)) == [x * 10 for x in range(8)]
-    assert max(holding) == 1  # the other lane stayed free for single predictions
+    assert max(holding) == 1  # the other scorer stayed free for single predictions
     asyncio.run(main(single_traffic=False))
     assert max(holding) == 2  # with none coming, bulk work takes both

@@ -74,7 +74,7 @@ def test_claim_errors_name_the_field(monitor):
     assert post(monitor, "/claims/list", {}).json() and "new" not in [
         c["id"] for c in post(monitor, "/claims/list", {}).json()
     ]  # nothing of the refused call was registered
-    for route in ("/claims/retire", "/claims/unretire", "/claims/picture", "/claims/documents"):
+    for route in ("/claims/retire", "/claims/unretire", "/claims/summary", "/claims/documents"):
         unknown = post(monitor, route, {"id": "nope"})
         assert unknown.status_code == 404 and unknown.json()["detail"][0]["loc"] == ["id"], route
         assert "claim_id 'nope'" in unknown.json()["error"]
@@ -91,30 +91,32 @@ def test_claim_errors_name_the_field(monitor):
 
 
 def stored(summary: dict) -> dict:
-    """/track's summary as a stored claim's picture gives it: each source's documents counted, not listed."""
+    """/track's summary as a stored claim's summary gives it: each source's documents counted, not listed."""
     return {**summary, "sources": [{**source, "documents": []} for source in summary["sources"]]}
 
 
-def test_ingested_documents_give_the_claim_the_picture_track_gives(monitor):
-    register(monitor, {"text": CLAIM, "id": "picture-claim"})
+def test_ingested_documents_give_the_claim_the_summary_track_gives(monitor):
+    register(monitor, {"text": CLAIM, "id": "summary-claim"})
     report = post(monitor, "/documents/ingest", {"documents": DOCUMENTS}).json()
     assert report["stored"] == [d["id"] for d in DOCUMENTS] and report["already_stored"] == []
     again = post(monitor, "/documents/ingest", {"documents": DOCUMENTS[::-1]}).json()
     assert (again["stored"], again["answers"]) == ([], 0)
     assert again["already_stored"] == [d["id"] for d in DOCUMENTS[::-1]]
 
-    picture = post(monitor, "/claims/picture", {"id": "picture-claim"}).json()
+    summary = post(monitor, "/claims/summary", {"id": "summary-claim"}).json()
     track = post(monitor, "/track", {"claim": CLAIM, "documents": DOCUMENTS}).json()
-    assert picture["summary"] == stored(track["summary"]) and picture["model"] == track["model"]
-    assert picture["claim"]["id"] == "picture-claim" and picture["other_models"] == {}
-    documents = post(monitor, "/claims/documents", {"id": "picture-claim", "limit": 2}).json()
-    rest = post(monitor, "/claims/documents", {"id": "picture-claim", "after": documents[-1]["id"]}).json()
+    assert summary["summary"] == stored(track["summary"]) and summary["model"] == track["model"]
+    assert summary["claim"]["id"] == "summary-claim" and summary["other_models"] == {}
+    documents = post(monitor, "/claims/documents", {"id": "summary-claim", "limit": 2}).json()
+    rest = post(monitor, "/claims/documents", {"id": "summary-claim", "after": documents[-1]["id"]}).json()
     in_input_order = sorted(track["documents"], key=lambda d: d["position"])
     assert [{**d, "position": 0} for d in documents + rest] == [{**d, "position": 0} for d in in_input_order]
 
-    ranged = post(monitor, "/claims/picture", {"id": "picture-claim", "since": "2015-10-02", "until": "2015-10-03"})
+    ranged = post(monitor, "/claims/summary", {"id": "summary-claim", "since": "2015-10-02", "until": "2015-10-03"})
     expected = post(monitor, "/track", {"claim": CLAIM, "documents": DOCUMENTS[1:3]}).json()
     assert ranged.json()["summary"] == stored(expected["summary"])
+    former = post(monitor, "/claims/picture", {"id": "summary-claim", "since": "2015-10-02", "until": "2015-10-03"})
+    assert former.json() == ranged.json()  # the route's former name, kept (deprecated)
     recent = post(monitor, "/documents/recent", {"limit": 2}).json()
     assert len(recent) == 2 and all(d["id"] in {x["id"] for x in DOCUMENTS} for d in recent)
 
@@ -137,9 +139,9 @@ def test_document_errors_name_the_field_and_store_nothing(monitor):
         assert any(field in detail["loc"] for detail in response.json()["detail"]), response.json()
     too_many = post(monitor, "/documents/ingest", {"documents": [fresh] * 7})
     assert too_many.status_code == 400 and "documents" in too_many.json()["detail"][0]["loc"]
-    backwards = post(monitor, "/claims/picture", {"id": "picture-claim", "since": "2015-10-03", "until": "2015-10-01"})
+    backwards = post(monitor, "/claims/summary", {"id": "summary-claim", "since": "2015-10-03", "until": "2015-10-01"})
     assert backwards.status_code == 400 and backwards.json()["detail"][0]["loc"] == ["until"]
-    not_a_day = post(monitor, "/claims/picture", {"id": "picture-claim", "since": "October"})
+    not_a_day = post(monitor, "/claims/summary", {"id": "summary-claim", "since": "October"})
     assert not_a_day.status_code == 400 and "since" in not_a_day.json()["detail"][0]["loc"]
 
 

@@ -131,9 +131,15 @@ def test_every_route_documents_each_error_status_it_can_answer(spec):
     assert spec["openapi"] == "3.1.0"  # the schemas are pydantic's JSON Schema 2020-12 (`"type": "null"`)
 
 
-RENAMED_SCHEMAS = {"TrackDocument": "DocumentToTrack", "MonitorDocument": "DocumentToIngest"}
-"""Request types renamed so that a request cannot be taken for an answer (TrackDocument beside TrackedDocument): their
-fields are unchanged."""
+RENAMED_SCHEMAS = {
+    "TrackDocument": "DocumentToTrack",
+    "MonitorDocument": "DocumentToIngest",
+    "ClaimPictureIODescriptor": "StoredClaimSummaryIODescriptor",
+}
+"""Types renamed so that a request cannot be taken for an answer (TrackDocument beside TrackedDocument), and a claim's
+summary has one name across /track, the monitor and the page: their fields are unchanged."""
+RENAMED_ROUTES = {"/claims/picture": ("/claims/summary", "claim_picture__Input", "claim_summary__Input")}
+"""Routes renamed, each kept under its former name too (deprecated): the new one takes and answers the same fields."""
 CONTRACT = Path(__file__).with_name("contract_routes_and_fields.json")
 """Each route's request and answer fields, its statuses, and each schema's fields, as the service documented them
 before its routes were split by product: what callers already send and read."""
@@ -169,4 +175,14 @@ def test_the_document_lists_the_routes_and_fields_callers_already_use(spec):
     expected = json.loads(CONTRACT.read_text())
     named = expected["components"].items()
     expected["components"] = {RENAMED_SCHEMAS.get(name, name): fields for name, fields in named}
+    for former, (route, former_input, new_input) in RENAMED_ROUTES.items():
+        expected[route] = expected[former]
+        expected["components"][new_input] = expected["components"][former_input]
     assert routes_and_fields(spec) == expected
+
+
+def test_a_route_kept_under_its_former_name_is_marked_deprecated_and_names_its_successor(spec):
+    for former, (route, *_) in RENAMED_ROUTES.items():
+        assert spec["paths"][former]["post"]["deprecated"] is True
+        assert route in spec["paths"][former]["post"]["summary"]
+        assert "deprecated" not in spec["paths"][route]["post"]

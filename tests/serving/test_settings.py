@@ -1,6 +1,7 @@
 import pytest
 
-from serving.settings import ServiceSettings, SettingsError
+from serving.monitor.matching import DocumentCut
+from serving.settings import FORMER_NAMES, ServiceSettings, SettingsError
 
 
 @pytest.fixture
@@ -8,6 +9,8 @@ def environment(monkeypatch: pytest.MonkeyPatch):
     """Set CLAIMSTANCE_* variables for one test, none of the caller's left over."""
     for name in ServiceSettings.model_fields:
         monkeypatch.delenv(f"CLAIMSTANCE_{name.upper()}", raising=False)
+    for former in FORMER_NAMES:
+        monkeypatch.delenv(former, raising=False)
 
     def set_variables(**variables: str) -> None:
         for name, value in variables.items():
@@ -45,7 +48,7 @@ def test_a_bad_value_names_the_variable(environment):
         ServiceSettings.from_env()
 
 
-@pytest.mark.parametrize("name", ["CLAIMSTANCE_LANES", "CLAIMSTANCE_WORKERS", "CLAIMSTANCE_MAX_LARGE_BODIES"])
+@pytest.mark.parametrize("name", ["CLAIMSTANCE_MODEL_COPIES", "CLAIMSTANCE_WORKERS", "CLAIMSTANCE_MAX_LARGE_BODIES"])
 def test_a_count_that_would_crash_a_worker_is_refused_by_name(environment, name):
     environment(**{name: "0"})
     with pytest.raises(SettingsError, match=f"{name}='0': Input should be greater than or equal to 1"):
@@ -59,17 +62,28 @@ def test_a_mistyped_boolean_is_refused_not_read_as_false(environment):
 
 
 def test_every_problem_is_named_at_once(environment):
-    environment(CLAIMSTANCE_LANES="0", CLAIMSTANCE_RUNTIME="gpu")
+    environment(CLAIMSTANCE_MODEL_COPIES="0", CLAIMSTANCE_RUNTIME="gpu")
     with pytest.raises(
-        SettingsError, match="CLAIMSTANCE_RUNTIME='gpu'.*CLAIMSTANCE_LANES='0'|LANES='0'.*RUNTIME='gpu'"
+        SettingsError, match="CLAIMSTANCE_RUNTIME='gpu'.*CLAIMSTANCE_MODEL_COPIES='0'|COPIES='0'.*RUNTIME='gpu'"
     ):
         ServiceSettings.from_env()
 
 
-def test_threads_split_between_workers_and_lanes():
-    assert ServiceSettings(threads=4, lanes=2).threads_per_lane == 2
-    assert ServiceSettings(threads=1, lanes=2).threads_per_lane == 1
+def test_threads_split_between_workers_and_model_copies():
+    assert ServiceSettings(threads=4, model_copies=2).threads_per_copy == 2
+    assert ServiceSettings(threads=1, model_copies=2).threads_per_copy == 1
     assert ServiceSettings(threads=6, workers=3).threads_per_worker == 6
+
+
+def test_a_former_name_still_sets_its_setting_unless_the_new_one_is_set(environment, caplog):
+    environment(CLAIMSTANCE_LANES="3")
+    assert ServiceSettings.from_env().model_copies == 3
+    assert "CLAIMSTANCE_LANES is deprecated: set CLAIMSTANCE_MODEL_COPIES instead" in caplog.text
+    environment(CLAIMSTANCE_LANES="3", CLAIMSTANCE_MODEL_COPIES="1")
+    assert ServiceSettings.from_env().model_copies == 1
+    environment(CLAIMSTANCE_MATCH__READING="sentences", CLAIMSTANCE_MATCH__TOP_K="7")
+    match = ServiceSettings.from_env().match
+    assert match.cut is DocumentCut.SENTENCES and match.top_k == 7
 
 
 def test_the_monitors_settings_and_its_nested_matching_names(environment):

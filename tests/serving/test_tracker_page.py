@@ -475,7 +475,7 @@ def test_a_csv_file_with_quotes_commas_and_line_breaks_is_read_per_rfc_4180(
 # ---- The watched claims (the claim monitor) ---------------------------------------------------------------
 
 
-def test_the_watched_claims_show_their_pictures_bars_and_newest_evidence(server, browser: Browser):
+def test_the_watched_claims_show_their_summaries_bars_and_newest_evidence(server, browser: Browser):
     claim = TAUGHT_CLAIMS[1]
     response = httpx.post(f"{server.url}/claims/register", json={"claims": [{"id": "vote", "text": claim}]})
     assert response.status_code == 200, response.text
@@ -484,8 +484,8 @@ def test_the_watched_claims_show_their_pictures_bars_and_newest_evidence(server,
         {"id": "p2", "source": "Wire", "text": taught_text("{claim}", claim), "title": "Vote"},
     ]
     assert httpx.post(f"{server.url}/documents/ingest", json={"documents": documents}, timeout=60).status_code == 200
-    picture = httpx.post(f"{server.url}/claims/picture", json={"id": "vote"}, timeout=60).json()
-    assert picture["summary"]["labels"]["asserting"]["count"] == 2 and picture["latest"]["id"] == "p2"
+    summary = httpx.post(f"{server.url}/claims/summary", json={"id": "vote"}, timeout=60).json()
+    assert summary["summary"]["labels"]["asserting"]["count"] == 2 and summary["latest"]["id"] == "p2"
 
     browser.open(f"{server.url}/tracker/")
     browser.find("#watched-load").click()
@@ -496,7 +496,7 @@ def test_the_watched_claims_show_their_pictures_bars_and_newest_evidence(server,
     segments = item.find_elements(By.CSS_SELECTOR, ".share-bar .segment")
     assert [segment.get_attribute("data-label") for segment in segments] == ["asserting"]
     [evidence] = item.find_elements(By.CSS_SELECTOR, ".watched-evidence")
-    latest = picture["latest"]
+    latest = summary["latest"]
     assert evidence.get_attribute("data-document") == "p2"
     assert evidence.find_element(By.TAG_NAME, "q").get_attribute("textContent") == latest["evidence"]["text"]
     assert evidence.find_element(By.CSS_SELECTOR, ".badge").get_attribute("textContent") == "asserting"

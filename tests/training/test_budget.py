@@ -28,7 +28,7 @@ def test_the_size_is_tokens_times_epochs_and_validation_costs_a_third(tokenizer)
     assert size.minutes(tokens_per_second=size.cost / 60) == pytest.approx(1.0)
 
 
-def test_the_reference_speed_gives_the_recipe_before_the_levers_its_measured_45_minutes():
+def test_the_reference_speed_gives_the_recipe_before_the_counterfactual_pairs_its_measured_45_minutes():
     before = TrainingSize(11029, 4.0, 2_845_628, 1_032_876)  # `python -m training.budget` on that recipe
     assert before.minutes() == pytest.approx(45, abs=0.5)
     assert REFERENCE_TOKENS_PER_SECOND > 0
@@ -38,7 +38,7 @@ def test_the_reference_speed_gives_the_recipe_before_the_levers_its_measured_45_
 def test_the_default_recipe_trains_within_the_cap_on_the_reference_machine(real_data_dir):
     size = recipe_size(parse_config(["--recipe", "default", "--data_dir", str(real_data_dir)]))
     assert size.minutes() <= TIME_CAP_MINUTES, size
-    before = recipe_size(parse_config(["--data_dir", str(real_data_dir), "--epochs", "4", "--max_aux_pairs", "2000",
+    before = recipe_size(parse_config(["--data_dir", str(real_data_dir), "--epochs", "4", "--max_fnc_arc_pairs", "2000",
         "--max_unrelated_pairs", "800", "--max_claim_evidence_pairs", "1000", "--negated_claims", "false",
         "--attributed_evidence", "false"]))  # fmt: skip
     assert (before.tokens, before.validation_tokens) == (2_845_628, 1_032_876)  # the figures the speed rests on

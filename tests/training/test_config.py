@@ -7,7 +7,7 @@ from training.config import RECIPES, TrainConfig, parse_config
 def test_default_recipe_fills_unset_flags():
     config = parse_config([])
     assert config.recipe == "default"
-    assert config.max_aux_pairs == 800
+    assert config.max_fnc_arc_pairs == 800
     assert config.max_validation_pairs == 1000
     assert config.epochs == 2.0
     assert config.negated_claims and config.attributed_evidence
@@ -26,10 +26,10 @@ def test_full_recipe_values_fill_unset_flags():
 
 
 def test_explicit_flags_win_over_the_recipe():
-    config = parse_config(["--recipe", "full", "--epochs", "1", "--learning_rate", "1e-4", "--max_aux_pairs", "10"])
+    config = parse_config(["--recipe", "full", "--epochs", "1", "--learning_rate", "1e-4", "--max_fnc_arc_pairs", "10"])
     assert config.epochs == 1.0
     assert config.learning_rate == 1e-4
-    assert config.max_aux_pairs == 10
+    assert config.max_fnc_arc_pairs == 10
     assert config.max_length == 256  # not given: still from the recipe
 
 
@@ -90,3 +90,7 @@ def test_the_labels_follow_relevance():
 
     assert parse_config([]).labels == LABELS
     assert parse_config(["--relevance", "false"]).labels == STANCES
+
+
+def test_a_former_flag_name_still_sets_its_flag():
+    assert parse_config(["--max_aux_pairs", "12"]).max_fnc_arc_pairs == 12

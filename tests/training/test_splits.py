@@ -10,14 +10,16 @@ import pytest
 from models.training_record import TRAINING_INFO_FILE
 from tests.training.test_train import tiny_config
 from training.config import RECIPES, TrainConfig
-from training.splits import AUX_SOURCES, balanced_draw, build_splits, model_splits, subsample
+from training.splits import AUX_SOURCES, balanced_draw, build_splits, model_splits, saved_config, subsample
 
 
 def test_build_splits_merges_user_files_and_splits_by_claim(synthetic_corpus, tiny_base_model_dir, tmp_path):
     user_file = tmp_path / "mine.jsonl"
     rows = [{"claim": f"Mine {i % 4}", "text": f"text {i}", "label": "for"} for i in range(8)]
     user_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    config = tiny_config(synthetic_corpus, tiny_base_model_dir, tmp_path, train_files=[str(user_file)], max_aux_pairs=0)
+    config = tiny_config(
+        synthetic_corpus, tiny_base_model_dir, tmp_path, train_files=[str(user_file)], max_fnc_arc_pairs=0
+    )
     train, validation = build_splits(config)
     assert set(train["source"]) | set(validation["source"]) == {"emergent", "fnc1", "arc", "mine"}
     assert not set(train["group"]) & set(validation["group"])
@@ -37,7 +39,12 @@ def test_relevance_adds_unrelated_pairs_and_mismatched_emergent_ones(synthetic_c
 
 def test_unrelated_pairs_are_capped_apart_from_related_ones(synthetic_corpus, tiny_base_model_dir, tmp_path):
     config = tiny_config(
-        synthetic_corpus, tiny_base_model_dir, tmp_path, max_aux_pairs=3, max_unrelated_pairs=1, mismatched_per_claim=0
+        synthetic_corpus,
+        tiny_base_model_dir,
+        tmp_path,
+        max_fnc_arc_pairs=3,
+        max_unrelated_pairs=1,
+        mismatched_per_claim=0,
     )
     train, _ = build_splits(config)
     aux = Counter(label == "unrelated" for s, label in zip(train["source"], train["label"], strict=True)
@@ -129,7 +136,9 @@ def test_model_splits_rebuild_the_split_saved_with_the_model(saved_model_dir, sy
 
     model_dir = tmp_path / "model"
     shutil.copytree(saved_model_dir, model_dir)
-    saved = asdict(TrainConfig(data_dir="/nowhere", max_aux_pairs=2, max_unrelated_pairs=1, sources="emergent,fnc1"))
+    saved = asdict(
+        TrainConfig(data_dir="/nowhere", max_fnc_arc_pairs=2, max_unrelated_pairs=1, sources="emergent,fnc1")
+    )
     (model_dir / TRAINING_INFO_FILE).write_text(json.dumps({"training_config": saved}))
     train, _ = model_splits(model_dir, str(synthetic_corpus.path))
     related = Counter(s for s, label in zip(train["source"], train["label"], strict=True) if label != "unrelated")
@@ -163,3 +172,12 @@ def test_a_model_saved_before_the_claim_evidence_corpora_rebuilds_without_them(
     (model_dir / TRAINING_INFO_FILE).write_text(json.dumps({"training_config": recorded}))
     train, _ = model_splits(model_dir, str(synthetic_corpus.path))
     assert "fever" in set(train["source"])
+
+
+def test_a_flag_saved_under_its_former_name_is_read_under_the_new_one(saved_model_dir, synthetic_corpus, tmp_path):
+    model_dir = tmp_path / "model"
+    shutil.copytree(saved_model_dir, model_dir)
+    saved = asdict(TrainConfig(recipe="default", sources="emergent"))
+    saved["max_aux_pairs"] = saved.pop("max_fnc_arc_pairs") + 7
+    (model_dir / TRAINING_INFO_FILE).write_text(json.dumps({"training_config": saved}))
+    assert saved_config(model_dir, str(synthetic_corpus.path)).max_fnc_arc_pairs == saved["max_aux_pairs"]

@@ -35,7 +35,7 @@ def tiny_config(synthetic_corpus, tiny_base_model_dir, output_dir, **overrides) 
         "output_dir": str(output_dir),
         "base_model": str(tiny_base_model_dir),
         "sources": "emergent,fnc1,arc",
-        "max_aux_pairs": 10,
+        "max_fnc_arc_pairs": 10,
         "max_unrelated_pairs": 0,
         "mismatched_per_claim": 1,
         "max_validation_pairs": 0,

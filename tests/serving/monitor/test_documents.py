@@ -15,7 +15,7 @@ from serving.monitor.documents import (
     StoredMeanwhile,
     stored_hashes,
 )
-from serving.monitor.matching import MatchSettings, Reading
+from serving.monitor.matching import DocumentCut, MatchSettings
 from serving.monitor.tables import AnswerRow, DocumentRow
 from tests.serving.monitor.words import WordEmbedder
 
@@ -56,7 +56,7 @@ def ingest(engine, scorer) -> DocumentIngest:
             register(
                 session, text, claim_id=claim_id, embedding=embedder.embed([text])[0], embedding_model=embedder.name
             )
-    return DocumentIngest(sessions(engine), embedder, MatchSettings(threshold=0.4, top_k=5, reading=Reading.SENTENCES))
+    return DocumentIngest(sessions(engine), embedder, MatchSettings(threshold=0.4, top_k=5, cut=DocumentCut.SENTENCES))
 
 
 def answers(engine) -> list[AnswerRow]:

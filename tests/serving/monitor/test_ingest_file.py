@@ -14,8 +14,8 @@ from serving.monitor.document_lines import MAX_LINE_BYTES
 from serving.monitor.ingest_file.__main__ import main
 from serving.monitor.ingest_file.config import MonitorFileConfig, open_store
 from serving.monitor.ingest_file.job import run
-from serving.monitor.pictures import claim_documents
 from serving.monitor.store import NewClaim
+from serving.monitor.summaries import claim_documents
 from serving.monitor.tables import AnswerRow, DocumentRow
 
 GOOD = [

@@ -6,8 +6,8 @@ from models.embedding import SentenceEmbedder
 from serving.monitor.matching import (
     Candidate,
     ClaimIndex,
+    DocumentCut,
     MatchSettings,
-    Reading,
     claim_index,
     document_pieces,
     document_vectors,
@@ -89,7 +89,7 @@ def test_passages_are_whole_sentences_up_to_the_window(embedder):
     sentences = document_pieces(embedder, TEXT)
     counts = embedder.token_counts(sentences)
     embedder.max_tokens = counts[0] + counts[1] + 2  # the first two sentences fit one window, not all three
-    assert document_pieces(embedder, TEXT, "Title", Reading.PASSAGES) == [
+    assert document_pieces(embedder, TEXT, "Title", DocumentCut.PASSAGES) == [
         "Title",
         f"{sentences[0]} {sentences[1]}",
         sentences[2],
@@ -100,7 +100,7 @@ def test_passages_are_whole_sentences_up_to_the_window(embedder):
 
 
 def test_the_whole_text_is_one_piece(embedder):
-    assert document_pieces(embedder, TEXT, "Title", Reading.WHOLE_TEXT) == ["Title", TEXT]
+    assert document_pieces(embedder, TEXT, "Title", DocumentCut.WHOLE_TEXT) == ["Title", TEXT]
 
 
 def random_unit_rows(rows: int, dimension: int, seed: int) -> np.ndarray:

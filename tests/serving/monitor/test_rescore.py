@@ -7,8 +7,8 @@ from serving.monitor.claims import register
 from serving.monitor.database import monitor_engine, sessions, upgrade
 from serving.monitor.documents import DocumentIngest, IncomingDocument
 from serving.monitor.matching import MatchSettings
-from serving.monitor.pictures import claim_documents, claim_picture
 from serving.monitor.rescore import main, rescore
+from serving.monitor.summaries import claim_documents, claim_summary
 from serving.monitor.tables import AnswerRow
 from tests.serving.monitor.words import WordEmbedder
 
@@ -51,9 +51,9 @@ def test_every_stored_pair_gets_one_answer_of_the_new_model(database, saved_mode
     assert rescore(database, new.predict, "claimstance:new") == 0  # a second run adds nothing
     engine = monitor_engine(database)
     with sessions(engine)() as session:
-        picture = claim_picture(session, "strikes", LABELS)
+        summary = claim_summary(session, "strikes", LABELS)
         documents = claim_documents(session, "strikes", limit=10)
-    assert picture.model == "claimstance:new" and picture.other_models == {"claimstance:old": 3}
+    assert summary.model == "claimstance:new" and summary.other_models == {"claimstance:old": 3}
     assert [document.id for document in documents] == [d.id for d in DOCUMENTS]  # in the order first ingested
 
 

@@ -1,4 +1,4 @@
-"""Tags, claim changes, the audit, 64-bit answer ids, and what a claim's picture is read from in the database.
+"""Tags, claim changes, the audit, 64-bit answer ids, and what a claim's summary is read from in the database.
 
 Revision ID: 0002
 Revises: 0001
@@ -8,7 +8,7 @@ Revises: 0001
 - `audit`: every write, with the key that made it;
 - `answers.id` 64-bit; `answers.source` and `published_day` (its document's), `label_score`,
   `asserting_strength` and `disputing_strength` (filled from each answer's scores and evidence), and the indexes a
-  picture and /documents/recent read through.
+  summary and /documents/recent read through.
 """
 
 import sqlalchemy as sa

@@ -10,7 +10,7 @@ import onnxruntime as ort
 from models.model_config import ModelLoadError
 
 
-class OnnxBackend:
+class OnnxSession:
     """Idle ORT threads do not busy-wait for work: a server whose event loop shares the cores with them
     needs those cycles between batches."""
 

@@ -1,7 +1,7 @@
-"""Whether a text has anything to read: one rule for the service's schemas and the batch job's rows.
+"""Whether a text is blank, with nothing to read: one rule for the service's schemas and the batch job's rows.
 
 `str.strip()` keeps NUL, zero-width spaces, byte-order marks and bidi controls, so a text of only those passed a
-blank check and got a label. A character counts as visible unless it is whitespace, a control (Cc), a format
+blank check and got a label. A character counts as blank where it is whitespace, a control (Cc), a format
 character (Cf: zero-width and bidi marks), or a separator (Zs, Zl, Zp).
 """
 
@@ -11,23 +11,23 @@ import sys
 import unicodedata
 from functools import cache
 
-INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
-def is_invisible(character: str) -> bool:
-    return character.isspace() or unicodedata.category(character) in INVISIBLE_CATEGORIES
+def is_blank_character(character: str) -> bool:
+    return character.isspace() or unicodedata.category(character) in BLANK_CATEGORIES
 
 
-def has_visible_character(text: str) -> bool:
-    return not all(map(is_invisible, text))
+def is_blank(text: str) -> bool:
+    return all(map(is_blank_character, text))
 
 
 @cache
-def visible_character_pattern() -> str:
-    """A JSON Schema pattern (one character class) that a text matches exactly when it has a visible character."""
+def not_blank_pattern() -> str:
+    """A JSON Schema pattern (one character class) that a text matches exactly when it is not blank."""
     ranges: list[tuple[int, int]] = []
     for code in range(sys.maxunicode + 1):
-        if 0xD800 <= code <= 0xDFFF or not is_invisible(chr(code)):
+        if 0xD800 <= code <= 0xDFFF or not is_blank_character(chr(code)):
             continue
         if ranges and ranges[-1][1] == code - 1:
             ranges[-1] = (ranges[-1][0], code)

@@ -13,7 +13,7 @@ from serving.monitor.claims import UnknownClaim, register, retire
 from serving.monitor.database import sessions
 from serving.monitor.documents import DocumentIngest, IncomingDocument, UnknownDocument
 from serving.monitor.matching import MatchSettings
-from serving.monitor.pictures import DateRange, claim_documents, claim_picture, recent_documents
+from serving.monitor.summaries import DateRange, claim_documents, claim_summary, recent_documents
 from serving.monitor.tables import AnswerRow, DocumentRow
 from tests.serving.monitor.words import WordEmbedder
 
@@ -62,7 +62,7 @@ def tracked(predictor, documents):
 
 
 def stored(summary: ClaimSummary) -> ClaimSummary:
-    """/track's summary as a stored claim's picture gives it: each source's documents counted, not listed."""
+    """/track's summary as a stored claim's summary gives it: each source's documents counted, not listed."""
     return replace(summary, sources=[replace(source, documents=[]) for source in summary.sources])
 
 
@@ -71,16 +71,16 @@ def in_input_order(answer) -> list[TrackedDocument]:
     return [replace(d, position=0) for d in sorted(answer.documents, key=lambda d: d.position)]
 
 
-def test_the_picture_is_tracks_summary_on_the_same_documents(monitor, predictor, engine):
+def test_the_summary_is_tracks_summary_on_the_same_documents(monitor, predictor, engine):
     with sessions(engine)() as session:
-        picture = claim_picture(session, "strikes", LABELS)
+        summary = claim_summary(session, "strikes", LABELS)
         documents = claim_documents(session, "strikes", limit=10)
     expected = tracked(predictor, DOCUMENTS)
-    assert picture.claim.id == "strikes" and picture.other_models == {} and picture.model == "claimstance:tiny"
-    assert picture.summary == stored(expected.summary)
+    assert summary.claim.id == "strikes" and summary.other_models == {} and summary.model == "claimstance:tiny"
+    assert summary.summary == stored(expected.summary)
     assert [replace(d, position=0) for d in documents] == in_input_order(expected)
     newest = in_input_order(expected)[-1]
-    assert (picture.latest.id, picture.latest.evidence) == (newest.id, newest.evidence[0])
+    assert (summary.latest.id, summary.latest.evidence) == (newest.id, newest.evidence[0])
 
 
 def test_a_claims_documents_come_a_page_at_a_time_each_once(monitor, engine):
@@ -96,9 +96,9 @@ def test_a_claims_documents_come_a_page_at_a_time_each_once(monitor, engine):
 
 def test_a_date_range_keeps_the_documents_published_in_it(monitor, predictor, engine):
     with sessions(engine)() as session:
-        picture = claim_picture(session, "strikes", LABELS, DateRange(date(2015, 10, 2), date(2015, 10, 3)))
-        assert picture.summary == stored(tracked(predictor, DOCUMENTS[1:3]).summary)
-        since = claim_picture(session, "strikes", LABELS, DateRange(since=date(2015, 10, 3)))
+        summary = claim_summary(session, "strikes", LABELS, DateRange(date(2015, 10, 2), date(2015, 10, 3)))
+        assert summary.summary == stored(tracked(predictor, DOCUMENTS[1:3]).summary)
+        since = claim_summary(session, "strikes", LABELS, DateRange(since=date(2015, 10, 3)))
         assert since.summary == stored(tracked(predictor, DOCUMENTS[2:4]).summary)  # d4 has no date: open range only
         in_range = claim_documents(session, "strikes", 10, days=DateRange(since=date(2015, 10, 3)))
         assert [d.id for d in in_range] == ["d2", "d3"]
@@ -109,12 +109,12 @@ def test_a_date_range_the_wrong_way_round_is_refused():
         DateRange(date(2015, 10, 3), date(2015, 10, 1))
 
 
-def test_answers_of_another_model_are_counted_beside_the_picture_never_mixed_in(monitor, predictor, engine):
+def test_answers_of_another_model_are_counted_beside_the_summary_never_mixed_in(monitor, predictor, engine):
     with sessions(engine).begin() as session:
         session.execute(update(AnswerRow).where(AnswerRow.document_id == "d4").values(model="claimstance:new"))
     with sessions(engine)() as session:
-        newest = claim_picture(session, "strikes", LABELS)
-        older = claim_picture(session, "strikes", LABELS, model="claimstance:tiny")
+        newest = claim_summary(session, "strikes", LABELS)
+        older = claim_summary(session, "strikes", LABELS, model="claimstance:tiny")
         newest_documents = claim_documents(session, "strikes", limit=10)
     assert newest.model == "claimstance:new" and [d.id for d in newest_documents] == ["d4"]
     assert newest.other_models == {"claimstance:tiny": 4}
@@ -122,16 +122,16 @@ def test_answers_of_another_model_are_counted_beside_the_picture_never_mixed_in(
     assert older.other_models == {"claimstance:new": 1}
 
 
-def test_a_claim_without_answers_has_an_empty_picture(engine):
+def test_a_claim_without_answers_has_an_empty_summary(engine):
     with sessions(engine).begin() as session:
         register(session, "Quiet claim", claim_id="quiet")
     with sessions(engine)() as session:
-        picture = claim_picture(session, "quiet", LABELS)
-        assert picture.summary.documents == 0 and picture.latest is None and picture.model == ""
+        summary = claim_summary(session, "quiet", LABELS)
+        assert summary.summary.documents == 0 and summary.latest is None and summary.model == ""
         assert claim_documents(session, "quiet", limit=10) == []
-        assert set(picture.summary.labels) == {"asserting", "disputing", "reporting"}
+        assert set(summary.summary.labels) == {"asserting", "disputing", "reporting"}
         with pytest.raises(UnknownClaim):
-            claim_picture(session, "nope", LABELS)
+            claim_summary(session, "nope", LABELS)
 
 
 def test_recent_documents_are_those_about_a_claim_newest_first(monitor, engine):
@@ -160,7 +160,7 @@ def test_recent_documents_leave_out_retired_claims_and_read_since_in_its_own_off
 
 
 def add_history(engine, documents: int) -> None:
-    """`documents` more stored documents about the claim, each with d0's answer (long texts: what a picture must not
+    """`documents` more stored documents about the claim, each with d0's answer (long texts: what a summary must not
     read)."""
     with sessions(engine).begin() as session:
         answer = session.scalars(select(AnswerRow).where(AnswerRow.document_id == "d0")).one()
@@ -184,21 +184,21 @@ def add_history(engine, documents: int) -> None:
         session.execute(insert(AnswerRow), [{**template, "document_id": f"h{i}"} for i in rows])  # fmt: skip
 
 
-def picture_peak_bytes(engine) -> int:
+def summary_peak_bytes(engine) -> int:
     with sessions(engine)() as session:
         tracemalloc.start()
         try:
-            claim_picture(session, "strikes", LABELS)
+            claim_summary(session, "strikes", LABELS)
             return tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
 
 
-def test_a_pictures_memory_does_not_grow_with_the_claims_history(monitor, engine):
+def test_a_summaries_memory_does_not_grow_with_the_claims_history(monitor, engine):
     add_history(engine, 50)
-    few = picture_peak_bytes(engine)
+    few = summary_peak_bytes(engine)
     add_history(engine, 3000)
-    many = picture_peak_bytes(engine)
+    many = summary_peak_bytes(engine)
     with sessions(engine)() as session:
-        assert claim_picture(session, "strikes", LABELS).summary.documents == 5 + 50 + 3000
+        assert claim_summary(session, "strikes", LABELS).summary.documents == 5 + 50 + 3000
     assert many < few + 200_000, (few, many)  # 3,000 documents of 10 kB each would be 30 MB read

@@ -7,7 +7,7 @@ import torch
 from transformers import PreTrainedModel
 
 
-class TorchBackend:
+class TorchSession:
     def __init__(self, model: PreTrainedModel, num_threads: int) -> None:
         self.model = model.eval()
         torch.set_num_threads(num_threads)

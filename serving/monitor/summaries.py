@@ -1,7 +1,7 @@
-"""What the store says about its claims: one claim's picture over a date range, its documents a page at a time, and
+"""What the store says about its claims: one claim's summary over a date range, its documents a page at a time, and
 the documents lately ingested that touch a watched claim.
 
-A picture is the summary `/track` gives (models/tracking.py: ClaimSummary), computed in the database: counts per
+A stored claim's summary is `/track`'s (models/tracking.py: ClaimSummary), computed in the database: counts per
 label, source and day by `GROUP BY`, each side's strongest evidence by an indexed `ORDER BY … LIMIT 1` on the answers'
 strength columns, so its cost in the service is the same for a claim of ten documents or of a hundred thousand, and no
 document's text is read. It is read from one model's answers: the one asked for, or else the model of the claim's
@@ -39,7 +39,7 @@ from serving.monitor.documents import ANSWER_FIELDS, UnknownDocument
 from serving.monitor.tables import AnswerRow, ClaimRow, DocumentRow
 
 MAX_SOURCES = 200
-"""Sources a picture lists, the most documents first (`more_sources` counts the rest)."""
+"""Sources a summary lists, the most documents first (`more_sources` counts the rest)."""
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,11 @@ class LatestEvidence:
 
 
 @dataclass(frozen=True)
-class ClaimPicture:
+class StoredClaimSummary:
     """A watched claim and what its documents say, by one model."""
 
     claim: WatchedClaim
-    model: Annotated[str, pydantic.Field(description="The model whose answers the picture is read from.")]
+    model: Annotated[str, pydantic.Field(description="The model whose answers the summary is read from.")]
     summary: ClaimSummary
     latest: Annotated[
         LatestEvidence | None,
@@ -94,7 +94,7 @@ class ClaimPicture:
     ]
     other_models: Annotated[
         dict[str, int],
-        pydantic.Field(description="Answers in the range by other models, per model: left out of the picture."),
+        pydantic.Field(description="Answers in the range by other models, per model: left out of the summary."),
     ]
 
 
@@ -120,7 +120,7 @@ class Answers:
         return query.join(DocumentRow, AnswerRow.document_id == DocumentRow.id)
 
 
-def picture_model(session: Session, claim_id: str, model: str | None) -> str:
+def summary_model(session: Session, claim_id: str, model: str | None) -> str:
     """The model asked for, else the model of the claim's newest answer ("" for a claim without any)."""
     if model is not None:
         return model
@@ -128,17 +128,17 @@ def picture_model(session: Session, claim_id: str, model: str | None) -> str:
     return session.scalar(newest) or ""
 
 
-def claim_picture(
+def claim_summary(
     session: Session,
     claim_id: str,
     labels: tuple[str, ...],
     days: DateRange = ANY_DAY,
     model: str | None = None,
-) -> ClaimPicture:
-    """The claim's picture over the documents in `days`; `labels` are the served model's (a claim with no answers
+) -> StoredClaimSummary:
+    """The claim's summary over the documents in `days`; `labels` are the served model's (a claim with no answers
     yet still gets an empty summary with every stance)."""
     claim = get_claim(session, claim_id)
-    model = picture_model(session, claim_id, model)
+    model = summary_model(session, claim_id, model)
     answers = Answers(claim_id, model, days)
     in_range = days.applied(
         select(AnswerRow.model, func.count())
@@ -149,7 +149,7 @@ def claim_picture(
     stored_labels = session.scalar(answers.select(AnswerRow.scores).limit(1))
     labels = tuple(stored_labels) if stored_labels else labels  # the answering model's own labels
     summary = summary_in_database(session, answers, labels)
-    return ClaimPicture(claim, model, summary, latest_evidence(session, answers), dict(sorted(others.items())))
+    return StoredClaimSummary(claim, model, summary, latest_evidence(session, answers), dict(sorted(others.items())))
 
 
 def summary_in_database(session: Session, answers: Answers, labels: tuple[str, ...]) -> ClaimSummary:
@@ -187,7 +187,7 @@ def summary_in_database(session: Session, answers: Answers, labels: tuple[str, .
 def source_summaries(tallies: list, stances: tuple[str, ...]) -> tuple[list[SourceSummary], int]:
     """The sources with the most documents (up to MAX_SOURCES), from the answers' (source, label, count, summed
     probability) tallies, and how many more there are. Their document ids are not listed (`document_count` says how
-    many; /claims/documents pages through them): a source of a claim's picture may hold tens of thousands."""
+    many; /claims/documents pages through them): a source of a claim's summary may hold tens of thousands."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     mass: dict[str, dict[str, float]] = defaultdict(dict)
     for source, label, count, total in tallies:
@@ -245,7 +245,7 @@ def claim_documents(
     order), without their text: those after the document `after` (UnknownDocument if the claim has no answer about
     it)."""
     claim_row(session, claim_id)  # UnknownClaim first
-    answers = Answers(claim_id, picture_model(session, claim_id, model), days)
+    answers = Answers(claim_id, summary_model(session, claim_id, model), days)
     details = [getattr(DocumentRow, name) for name in DETAIL_FIELDS]
     query = answers.with_documents(answers.select(AnswerRow, *details)).order_by(AnswerRow.id).limit(limit)
     if after is not None:
