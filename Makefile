@@ -5,16 +5,17 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= $(if $(wildcard ../shared/data),../shared/data,data)
 RECIPE ?= default
 MODEL_DIR ?= artifacts/$(RECIPE)
-REPORT_DIR ?= reports/$(RECIPE)
+REPORT_DIR ?= reports/eval_$(RECIPE)_recipe
 SEEDS ?= 42 43 44
 MODEL ?= claimstance:latest
 EMBEDDER ?= claimstance-embedder:latest
 PORT ?= 3000
 HOST ?= 127.0.0.1
+MODEL_ARCHIVE ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CLAIMSTANCE := $(VENV)/bin/claimstance
 
-.PHONY: help venv setup java browser postgres qemu data train export model embedder serve score track bench-serve bench-model bench-batch bench-track bench-matching bench-monitor matching rescore monitor chaos eval eval-validation ablation test test-fast test-avx2 lint format clean
+.PHONY: help venv setup java browser postgres qemu data train export model embedder export-model docs serve score track bench-serve bench-model bench-batch bench-track bench-matching bench-monitor matching rescore monitor chaos eval eval-validation ablation test test-fast test-avx2 lint format clean
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -69,11 +70,20 @@ $(MODEL_DIR)/model.safetensors:
 export: venv ## Export a trained MODEL_DIR to int8 ONNX, choose its runtime on validation, register it
 	$(CLAIMSTANCE) export --model $(MODEL_DIR) --data_dir $(DATA_DIR) --register true
 
-model: venv ## The model the service serves: trained and registered now if the model store has none
-	@$(PY) -m models.registry $(MODEL) || $(MAKE) train
+# With MODEL_ARCHIVE (a folder or URL that `make export-model` wrote), the models are imported instead of trained.
+model: venv ## The model the service serves: imported from MODEL_ARCHIVE, or trained, if the model store has none
+	@$(PY) -m models.registry $(MODEL) || $(if $(MODEL_ARCHIVE),$(CLAIMSTANCE) import-model --input $(MODEL_ARCHIVE),\
+		$(MAKE) data && $(CLAIMSTANCE) build --recipe $(RECIPE) --data_dir $(DATA_DIR) --model $(MODEL) --embedder $(EMBEDDER))
 
 embedder: venv ## The claim monitor's embedder (the base model in int8 ONNX), built and registered if missing
 	@$(PY) -m models.registry $(EMBEDDER) || $(PY) -m training.embedder --output_dir artifacts/embedder
+
+export-model: model embedder ## Write the served models as BentoML archives: make export-model MODEL_ARCHIVE=<folder or s3://...>
+	$(if $(MODEL_ARCHIVE),,$(error make export-model needs MODEL_ARCHIVE=<folder or URL>))
+	$(CLAIMSTANCE) export-model --output $(MODEL_ARCHIVE) --model $(MODEL) --embedder $(EMBEDDER)
+
+docs: venv ## docs/settings.md, written from the service's settings class
+	$(PY) -m serving.settings_reference
 
 # This machine only unless HOST says otherwise (HOST=0.0.0.0: every interface; set API keys first: docs/operations.md).
 serve: model embedder ## Start the HTTP service on PORT (3000), building the models first if the store has none
@@ -129,7 +139,7 @@ eval: data $(MODEL_DIR)/model.safetensors ## Score MODEL_DIR and the baselines o
 eval-validation: data $(MODEL_DIR)/model.safetensors ## The same on validation claims: what recipes are chosen on
 	$(CLAIMSTANCE) evaluate --split validation --model $(MODEL_DIR) --data_dir $(DATA_DIR) --output_dir $(REPORT_DIR)_validation
 
-ablation: data ## Train and score each recipe step over SEEDS: make ablation [STEPS="default ..."] [ARGS=...]
+ablation: data ## Train and score each recipe step over SEEDS: make ablation [STEPS="no_counterfactuals ..."] [ARGS=...]
 	$(PY) -m eval.ablation --data_dir $(DATA_DIR) --seeds $(SEEDS) $(if $(STEPS),--steps $(STEPS)) $(ARGS)
 
 test: setup ## Every test; what CI runs (.ci/run)

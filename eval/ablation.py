@@ -79,16 +79,22 @@ STEPS = (
     Step(
         "Emergent only, three stances",
         "emergent_only",
-        (*BEFORE_POLARITY, "--sources", "emergent", "--relevance", "false"),
+        (*BEFORE_POLARITY, "--claim_evidence_design", "none", "--sources", "emergent", "--relevance", "false"),
     ),
-    Step("+ FNC-1 and ARC related pairs, three stances", "related_pairs", (*BEFORE_POLARITY, "--relevance", "false")),
+    Step(
+        "+ FNC-1 and ARC related pairs, three stances",
+        "related_pairs",
+        (*BEFORE_POLARITY, "--claim_evidence_design", "none", "--relevance", "false"),
+    ),
     Step(
         "+ unrelated pairs, four labels (recipe before claim–evidence)",
         "news_only",
         (*BEFORE_POLARITY, "--claim_evidence_design", "none"),
     ),
     Step(
-        "+ FNC-1/ARC pairs drawn evenly across labels", "balanced", (*BEFORE_POLARITY, "--balance_aux_labels", "true")
+        "+ FNC-1/ARC pairs drawn evenly across labels",
+        "balanced",
+        (*BEFORE_POLARITY, "--claim_evidence_design", "none", "--balance_aux_labels", "true"),
     ),
     Step("every FNC-1/ARC related pair (quality recipe)", "quality", ("--recipe", "quality")),
     Step(
@@ -475,7 +481,11 @@ def write(
 
 
 COMMAND = Command(
-    "python -m eval.ablation", first_paragraph(__doc__), 'make ablation STEPS="default" SEEDS=42', AblationConfig, run
+    "python -m eval.ablation",
+    first_paragraph(__doc__),
+    'make ablation STEPS="negated_attributed no_counterfactuals" SEEDS=42',
+    AblationConfig,
+    run,
 )
 
 

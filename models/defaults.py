@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 MAX_LENGTH = 128
-"""Tokens per (claim, text) pair, special tokens included. Long texts are reduced to passages."""
+"""Tokens per (claim, text) pair, special tokens included; a longer text is read as models/document.py:
+DEFAULT_LONG_TEXT says."""
 
 MAX_CLAIM_TOKENS = 96
 """A claim longer than this leaves too little room for the text; it is refused, not cut."""

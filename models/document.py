@@ -67,7 +67,7 @@ def candidate_spans(claim: str, document: Document, limit: int) -> tuple[list[Sp
 
 
 DEFAULT_LONG_TEXT = LongTextStrategy.TRUNCATE
-"""Chosen on validation against the other strategies (`make eval-validation`, README "Evidence")."""
+"""Chosen on validation against the other strategies (`make eval-validation`, reports/RESULTS.md)."""
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,11 @@ class DocumentLimits(InputLimits):
     max_id_chars: int = Field(default=ID_CHARS, ge=1, le=ID_CHARS)
     """Ids are echoed in answers: a caller's key, not a document."""
     max_source_chars: int = Field(default=500, ge=1)
+    """A document's source (a publication's name), counted and shown, never read by the model."""
     max_url_chars: int = Field(default=2048, ge=1)
+    """A document's link, shown with its evidence."""
     max_published_chars: int = Field(default=PUBLISHED_CHARS, ge=1, le=PUBLISHED_CHARS)
+    """A document's date or RFC 3339 time; the tables keep at most PUBLISHED_CHARS."""
 
     def limit(self, field: str) -> int:
         """The limit of one of the document's fields."""

@@ -4,7 +4,7 @@ A /track body may be 16 MiB, and while it is parsed and scored the worker holds 
 bytes, the decoded strings, the answer); BentoML's own `max_concurrency` counts every request alike, so 256
 concurrent /track calls could ask for ~12 GiB before any check of the queue ran. Here the large-body routes share
 at most `max_large_bodies` at once; a request past that is answered 503 with Retry-After at once, its body
-unread, so the worst case is `max_large_bodies × max_track_body_bytes × ~3` (README, Reliability).
+unread, so the worst case is `max_large_bodies × max_track_body_bytes × ~3` (docs/service.md).
 """
 
 from __future__ import annotations

@@ -64,8 +64,7 @@ class Connection:
 class CancelOnDisconnect:
     """The request runs in its own task, as before; only a watcher task is added, which cancels that task when the
     caller goes away, and the deadline is an `asyncio.timeout` on the same task. A first version ran the app in a
-    second task: with more objects made per request, /predict's p99 at 8 clients nearly doubled (README,
-    Reliability)."""
+    second task: with more objects made per request, /predict's p99 at 8 clients nearly doubled."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], deadline_seconds: float) -> None:
         self.app = app

@@ -19,6 +19,8 @@ import click
 class Job:
     module: str
     about: str
+    args: tuple[str, ...] = ()
+    """Given to the module before the user's flags (which of its commands)."""
 
 
 JOBS = {
@@ -29,9 +31,18 @@ JOBS = {
         "serving.monitor.ingest_file", "Check a file of documents against every watched claim, and store them."
     ),
     "rescore": Job("serving.monitor.rescore", "Answer the monitor's stored pairs again with another model."),
+    "build": Job(
+        "training.first_build", "The models the service needs, built where the store lacks them (says how long first)."
+    ),
     "train": Job("training.train", "Fine-tune the stance model on a recipe, export it and register it."),
     "export": Job("training.export", "Export a trained model to int8 ONNX, choose its runtime, register it."),
     "evaluate": Job("eval.evaluate", "Score a model and the baselines on the test sets (or validation)."),
+    "export-model": Job(
+        "serving.model_archive", "Write the stance model and the embedder as BentoML model archives.", ("export",)
+    ),
+    "import-model": Job(
+        "serving.model_archive", "Put model archives into this machine's model store, instead of training.", ("import",)
+    ),
 }
 BENCHMARKS = {
     "serve": Job("eval.speed.bench_serve", "The HTTP service under load, against a naive server."),
@@ -55,7 +66,7 @@ def subcommand(name: str, job: Job) -> click.Command:
     @click.command(name, help=job.about, short_help=job.about, context_settings=PASS_THROUGH, add_help_option=False)
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def start(args: tuple[str, ...]) -> None:
-        run_module(job.module, args)
+        run_module(job.module, (*job.args, *args))
 
     return start
 

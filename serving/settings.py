@@ -41,7 +41,12 @@ class ServiceSettings(DatabaseSettings, DocumentLimits):
     everything else the service is run with."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", frozen=True, extra="ignore", case_sensitive=False
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="ignore",
+        case_sensitive=False,
+        use_attribute_docstrings=True,
     )
 
     model: str = Field(default=f"{MODEL_NAME}:latest", min_length=1)
@@ -68,9 +73,9 @@ class ServiceSettings(DatabaseSettings, DocumentLimits):
     max_concurrency: int = Field(default=256, ge=1)
     """Requests in flight per service; more get 429."""
     max_large_bodies: int = Field(default=4, ge=1)
-    """Requests of the large-body routes (/track, /predict_batch) read or scored at once per worker; more get 503
-    before their body is read, so memory is bounded by max_large_bodies × max_track_body_bytes × ~3 (README,
-    Reliability)."""
+    """Requests of the large-body routes (/track, /predict_batch, /documents/ingest, /claims/register) read or scored
+    at once per worker; more get 503 before their body is read, so memory is bounded by max_large_bodies ×
+    max_track_body_bytes × ~3 (docs/service.md)."""
     request_timeout_s: float = Field(default=60.0, gt=0)
     """A request still unanswered after this long is cancelled, its queued work dropped, and answered 503."""
     max_pairs: int = Field(default=256, ge=1)
@@ -84,7 +89,7 @@ class ServiceSettings(DatabaseSettings, DocumentLimits):
     track_batch_documents: int = Field(default=1, ge=1)
     """Documents of a /track call scored per model call: single predictions wait for at most one such batch. One:
     the int8 runtime gives each pair its own forward pass anyway, so larger batches saved little and made a
-    /predict wait for four whole articles (p95 0.2 s during a /track call: README, Claim tracker benchmark)."""
+    /predict wait for four whole articles (p95 0.2 s during a /track call: reports/RESULTS.md)."""
     max_track_queue_ms: float = Field(default=30000.0, gt=0)
     """Latency budget of the tracking queue: past this estimated wait, /track calls get 503."""
     max_track_delay_ms: float = Field(default=100.0, gt=0)
@@ -105,6 +110,7 @@ class ServiceSettings(DatabaseSettings, DocumentLimits):
     max_claims_per_call: int = Field(default=1000, ge=1)
     """Most claims registered in one /claims/register call."""
     max_recent_documents: int = Field(default=200, ge=1)
+    """Most documents one /documents/recent answer holds."""
     max_listed_claims: int = Field(default=1000, ge=1)
     """Most claims one /claims/list answer holds; `after` pages on from there."""
     max_watched_claims: int = Field(default=100_000, ge=1)

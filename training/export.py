@@ -51,8 +51,8 @@ LABEL_FLOOR = 0.02
 FLOAT_LAYERS = 0
 """Encoder layers, counted from the top, kept in float with the pooler and the classifier (`float_nodes`); 0: every
 layer and the head in int8. On the default model one float layer bought 0.1 point of validation macro-F1 (0.6367
-against 0.6354; disputing F1 0.571 both) for 24% fewer int8 pairs/s on one thread (147 against 193, this host),
-so it is a flag, not the default (README, Disputes from claim–evidence corpora)."""
+against 0.6354; disputing F1 0.571 both) for 24% fewer int8 pairs/s on one thread (147 against 193, Intel
+Xeon, 2 cores), so it is a flag, not the default (reports/RESULTS.md)."""
 
 
 @dataclass(frozen=True)

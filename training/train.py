@@ -12,6 +12,7 @@ import json
 import logging
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,7 +20,15 @@ import numpy as np
 import torch
 from datasets import Dataset
 from torch.utils.data import DataLoader
-from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
+from transformers import (
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    ProgressCallback,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+    set_seed,
+)
 
 from models.checkpoint import new_classifier, save_model
 from models.command import exit_with
@@ -146,8 +155,15 @@ def claim_evidence_stage(model, tokenizer, config: TrainConfig, pairs: Dataset, 
     ).train()
 
 
-def fine_tune(config: TrainConfig, train_set: Dataset, validation_set: Dataset, labels: tuple[str, ...]):
-    """The model trained as the config's design says, its best news epoch kept; the side head gone."""
+def fine_tune(
+    config: TrainConfig,
+    train_set: Dataset,
+    validation_set: Dataset,
+    labels: tuple[str, ...],
+    callbacks: Sequence[TrainerCallback] = (),
+):
+    """The model trained as the config's design says, its best news epoch kept; the side head gone. `callbacks`
+    follow the run instead of the Trainer's own progress bar (a caller that shows one bar for a whole build)."""
     tokenizer = AutoTokenizer.from_pretrained(config.base_model)
     model = new_classifier(config.base_model, labels)
     design = config.claim_evidence_design
@@ -173,6 +189,10 @@ def fine_tune(config: TrainConfig, train_set: Dataset, validation_set: Dataset, 
             compute_metrics=trainer_metrics(validation_set, labels),
             compute_loss_func=loss,
         )
+        for callback in callbacks:
+            trainer.add_callback(callback)
+        if callbacks:
+            trainer.remove_callback(ProgressCallback)
         trainer.train()
         if capture is not None:
             capture.remove()
@@ -183,7 +203,7 @@ def fine_tune(config: TrainConfig, train_set: Dataset, validation_set: Dataset, 
         return model.float().cpu().eval(), tokenizer
 
 
-def train(config: TrainConfig) -> Path:
+def train(config: TrainConfig, callbacks: Sequence[TrainerCallback] = ()) -> Path:
     set_seed(config.seed)
     torch.set_num_threads(config.num_threads or available_cores())
     train_set, validation_set = build_splits(config)
@@ -196,7 +216,7 @@ def train(config: TrainConfig) -> Path:
             + (" (or --relevance false for a model without `unrelated`)" if UNRELATED in missing else "")
         )
     log.info("labels: %s; claim–evidence design: %s", ", ".join(labels), config.claim_evidence_design)
-    model, tokenizer = fine_tune(config, train_set, validation_set, labels)
+    model, tokenizer = fine_tune(config, train_set, validation_set, labels, callbacks)
 
     setattr(model.config, CONFIG_NAMESPACE, InferenceConfig(max_length=config.max_length).to_config())
     predictor = StancePredictor.from_model(model, tokenizer, num_threads=config.num_threads or None)

@@ -46,7 +46,9 @@ class DatabaseSettings(BaseSettings):
     """Where the monitor's data lives and how long the database may keep a caller waiting: the service's settings
     inherit these, and `make monitor` and `make rescore` read the same variables."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", case_sensitive=False, use_attribute_docstrings=True
+    )
 
     data_dir: Path = Field(default_factory=default_data_dir)
     """The folder a relative SQLite path is read under (the default database is monitor.sqlite3 there)."""

@@ -38,7 +38,7 @@ class DocumentCut(StrEnum):
     """The text as one piece, cut at the embedder's window."""
 
 
-class MatchSettings(BaseModel, frozen=True):
+class MatchSettings(BaseModel, frozen=True, use_attribute_docstrings=True):
     """How many claims a document may reach, and how close it must be.
 
     The defaults were chosen on validation (`make matching`, reports/matching/; FNC-1 headlines the default recipe

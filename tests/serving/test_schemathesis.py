@@ -186,3 +186,20 @@ def test_a_route_kept_under_its_former_name_is_marked_deprecated_and_names_its_s
         assert spec["paths"][former]["post"]["deprecated"] is True
         assert route in spec["paths"][former]["post"]["summary"]
         assert "deprecated" not in spec["paths"][route]["post"]
+
+
+def test_every_request_example_in_the_docs_is_valid_against_the_document(spec):
+    """A reader copies the docs' curl lines: each body must be one the service's contract accepts."""
+    from jsonschema_rs import Draft202012Validator  # what schemathesis itself validates with
+
+    from tests.test_docs import request_examples
+
+    examples = request_examples()
+    assert examples
+    for page, route, body in examples:
+        assert route in spec["paths"], f"{page}: {route} is no route of the service"
+        schema = spec["paths"][route]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        problems = list(
+            Draft202012Validator({**schema, "components": spec["components"]}).iter_errors(json.loads(body))
+        )
+        assert not problems, f"{page}, {route}: {[problem.message for problem in problems]}"
