@@ -36,8 +36,9 @@ def test_each_command_and_benchmark_is_its_modules_command():
         for name, job in jobs.items():
             package = importlib.util.find_spec(job.module).submodule_search_locations is not None
             module = importlib.import_module(f"{job.module}.__main__" if package else job.module)
-            assert module.COMMAND.name == f"claimstance {group}{name}", job.module
-            assert module.COMMAND.example.startswith(f"claimstance {group}{name}"), job.module
+            command = module.COMMANDS[job.args[0]] if job.args else module.COMMAND  # one module, several commands
+            assert command.name == f"claimstance {group}{name}", job.module
+            assert command.example.startswith(f"claimstance {group}{name}"), job.module
 
 
 @pytest.mark.parametrize("name", sorted(JOBS))
