@@ -35,6 +35,15 @@ def find(tag: str = f"{MODEL_NAME}:latest") -> tuple[Path, str]:
     return Path(stored.path), str(stored.tag)
 
 
+def holds(tag: str) -> bool:
+    """Whether the store has a model under `tag` (an unparsable tag is still an error, not a no)."""
+    try:
+        find(tag)
+    except NotFound:
+        return False
+    return True
+
+
 def locate(model: str) -> tuple[Path, str]:
     """The folder of a model given as a path on disk or a model-store tag, and the name its answers carry:
     the full tag (name:version) for a stored model, the folder path for one on disk."""

@@ -11,11 +11,9 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from bentoml.exceptions import NotFound
-
 from models.command import Command, exit_with, first_paragraph
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
-from models.registry import find
+from models.registry import holds
 
 SERVICE = "serving.service:Claimstance"
 
@@ -44,10 +42,8 @@ def monitor_on() -> bool:
 
 
 def checked(tag: str, builds_it: str) -> None:
-    try:
-        find(tag)
-    except NotFound:
-        raise MissingModel(f"{tag} is not in the model store: {builds_it} builds it") from None
+    if not holds(tag):
+        raise MissingModel(f"{tag} is not in the model store: {builds_it} builds it")
 
 
 def serve(config: ServeConfig) -> None:

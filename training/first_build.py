@@ -15,13 +15,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bentoml.exceptions import NotFound
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
 from models.command import Command, exit_with
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
-from models.registry import find, register
+from models.registry import holds, register
 from models.runtime import cpu_info
 from training.budget import REFERENCE_TOKENS_PER_SECOND, TrainingSize, measured_tokens_per_second, recipe_size
 from training.config import data_dir_field, parse_config
@@ -47,14 +46,6 @@ class FirstBuildConfig:
     embedder: str = field(default=f"{EMBEDDER_NAME}:latest", metadata={"help": "Model-store tag of the embedder."})
 
 
-def in_store(tag: str) -> bool:
-    try:
-        find(tag)
-    except NotFound:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class Stage:
     name: str
@@ -73,8 +64,9 @@ class BuildProgress:
         self.ticker = threading.Thread(target=self.tick, daemon=True)
         self.ticker.start()
 
-    def offset(self) -> float:
-        return sum(stage.seconds for stage in self.stages[: self.index])
+    def offset(self, index: int) -> float:
+        """Where stage `index` begins on the bar."""
+        return sum(stage.seconds for stage in self.stages[:index])
 
     def move_to(self, position: float) -> None:
         with self.lock:
@@ -84,18 +76,20 @@ class BuildProgress:
 
     def tick(self) -> None:
         while not self.stop.wait(1.0):
-            stage = self.stages[self.index]
-            self.move_to(self.offset() + min(time.monotonic() - self.started, 0.99 * stage.seconds))
+            index, started = self.index, self.started
+            if index < len(self.stages):  # past the last stage: the bar is full, nothing left to move
+                self.move_to(self.offset(index) + min(time.monotonic() - started, 0.99 * self.stages[index].seconds))
 
     def within(self, fraction: float) -> None:
-        self.move_to(self.offset() + fraction * self.stages[self.index].seconds)
+        index = self.index
+        self.move_to(self.offset(index) + fraction * self.stages[index].seconds)
 
     def done(self, name: str) -> None:
         """`name` ended: the bar at its end, the next stage's clock started."""
         self.index = next(i for i, stage in enumerate(self.stages) if stage.name == name) + 1
         self.started = time.monotonic()
         self.bar.set_postfix_str(self.stages[self.index].name if self.index < len(self.stages) else "done")
-        self.move_to(self.offset())
+        self.move_to(self.offset(self.index))
 
     def close(self) -> None:
         self.stop.set()
@@ -141,7 +135,7 @@ def stages_of(data_seconds: float, size: TrainingSize | None, speed: float, need
 
 def first_build(config: FirstBuildConfig) -> list[str]:
     """Build what the store lacks (the stance model, the embedder); the stages built."""
-    need_model, need_embedder = not in_store(config.model), not in_store(config.embedder)
+    need_model, need_embedder = not holds(config.model), not holds(config.embedder)
     if not (need_model or need_embedder):
         say(f"{config.model} and {config.embedder} are in the model store: nothing to build")
         return []

@@ -21,7 +21,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -209,7 +209,7 @@ def measure(url: str, config: MonitorScaleConfig) -> dict[str, Any]:
 def run(config: MonitorScaleConfig) -> dict:
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"machine": this_machine(), "config": config.__dict__, "databases": {}}
+    results: dict[str, Any] = {"machine": this_machine().to_json(), "config": asdict(config), "databases": {}}
     with tempfile.TemporaryDirectory(prefix="claimstance-scale-") as scratch:
         url = f"sqlite:///{scratch}/monitor.sqlite3"
         built = build(url, config)
@@ -230,7 +230,7 @@ def render(results: dict) -> str:
     lines = [
         f"Claim monitor at scale: {config['claims']:,} watched claims, {config['documents']:,} documents, "
         f"{config['answers']:,} answers ({config['main_answers']:,} of them about one claim). "
-        f"Machine: {results['machine']}. `python -m eval.chaos.monitor_store`; "
+        f"Machine: {results['machine']['description']}. `python -m eval.chaos.monitor_store`; "
         f"times are medians of {config['repeats']}.",
         "",
         "| figure | " + " | ".join(results["databases"]) + " |",

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from models.defaults import EMBEDDER_NAME, MODEL_NAME
@@ -61,5 +63,7 @@ def test_the_bar_follows_training_steps_and_ends_full():
         progress.done("training")
         progress.done("export")
         assert progress.bar.n == progress.bar.total == 120
+        time.sleep(1.2)  # a tick past the last stage
+        assert progress.ticker.is_alive()
     finally:
         progress.close()
